@@ -1,0 +1,21 @@
+/*
+ * options.h: aish-rhetor's command line.
+ */
+#ifndef RH_OPTIONS_H
+#define RH_OPTIONS_H
+
+/* What the command line (and AISH_TOKEN) asked for. */
+struct rh_options {
+	char	*host;		/* listen address, 127.0.0.1 unless told */
+	int	 port;		/* 0 picks a free port */
+	char	*state_dir;	/* where aish.db lives */
+	char	*token;		/* bearer token, or NULL for none */
+};
+
+/* Fills opt from argv and the environment.  Returns 0 to go on, 1 when the
+ * program should exit 0 (--help, --version), 2 on a usage error (already
+ * reported on stderr). */
+int	rh_options_parse(struct rh_options *opt, int argc, char **argv);
+void	rh_options_free(struct rh_options *opt);
+
+#endif

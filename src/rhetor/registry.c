@@ -1,0 +1,425 @@
+/*
+ * registry.c: the AI sockets, in memory in creation order and in the store.
+ *
+ * Every change is written to the store first and made in memory after, so
+ * what a client was told always survives a restart.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "delivery.h"
+#include "http.h"
+#include "names.h"
+#include "provider.h"
+#include "registry.h"
+#include "ws.h"
+#include "xalloc.h"
+
+/* The stored form of a socket; strings point into s. */
+static void
+socket_row(const struct rh_socket *s, struct rh_socket_row *row,
+    char **context_text)
+{
+	*context_text = cJSON_PrintUnformatted(s->context);
+	memset(row, 0, sizeof *row);
+	row->id = s->id;
+	row->ai_name = s->ai_name;
+	row->model = s->model;
+	row->provider = s->provider_name;
+	row->prompt = s->prompt;
+	row->context_json = *context_text;
+	row->state = s->unresponsive ? AISH_STATE_UNRESPONSIVE :
+	    AISH_STATE_ACTIVE;
+	row->reason = s->reason;
+	row->created_at = s->created_at;
+	row->last_activity = s->last_activity;
+	row->kind = s->kind;
+}
+
+/* Writes a socket to the store. */
+static int
+socket_save(struct rh_server *srv, const struct rh_socket *s)
+{
+	struct rh_socket_row	 row;
+	char			*context_text;
+	int			 rc;
+
+	socket_row(s, &row, &context_text);
+	rc = rh_store_socket_put(srv->store, &row);
+	cJSON_free(context_text);
+	return rc;
+}
+
+/* Appends a socket to the in-memory list. */
+static void
+socket_append(struct rh_server *srv, struct rh_socket *s)
+{
+	struct rh_socket	**tail = &srv->sockets;
+
+	while (*tail != NULL)
+		tail = &(*tail)->next;
+	*tail = s;
+	srv->nsockets++;
+}
+
+/* Frees one socket's memory. */
+static void
+socket_free(struct rh_socket *s)
+{
+	free(s->id);
+	free(s->ai_name);
+	free(s->model);
+	free(s->provider_name);
+	free(s->prompt);
+	free(s->reason);
+	cJSON_Delete(s->context);
+	free(s);
+}
+
+/* A new in-memory socket with the given fields. */
+static struct rh_socket *
+socket_new(const char *id, const char *ai_name, const char *model,
+    const char *provider, const char *prompt, const cJSON *context,
+    enum rh_socket_kind kind)
+{
+	struct rh_socket	*s = xcalloc(1, sizeof *s);
+
+	s->id = xstrdup(id);
+	s->ai_name = xstrdup(ai_name);
+	s->model = model ? xstrdup(model) : NULL;
+	s->provider_name = xstrdup(provider);
+	s->provider = rh_provider_find(provider);
+	s->prompt = prompt ? xstrdup(prompt) : NULL;
+	s->context = context ? cJSON_Duplicate(context, 1) :
+	    cJSON_CreateObject();
+	if (s->context == NULL)
+		s->context = cJSON_CreateObject();
+	s->kind = kind;
+	s->created_at = s->last_activity = rh_now_ms();
+	return s;
+}
+
+/* Store callback: brings one stored socket back into memory. */
+static void
+load_one(void *ud, const struct rh_socket_row *row)
+{
+	struct rh_server	*srv = ud;
+	struct rh_socket	*s;
+	cJSON			*context = NULL;
+
+	if (row->context_json != NULL)
+		context = cJSON_Parse(row->context_json);
+	if (context != NULL && !cJSON_IsObject(context)) {
+		cJSON_Delete(context);
+		context = NULL;
+	}
+	s = socket_new(row->id, row->ai_name, row->model, row->provider,
+	    row->prompt, context, (enum rh_socket_kind)row->kind);
+	cJSON_Delete(context);
+	s->created_at = row->created_at;
+	s->last_activity = row->last_activity;
+	s->unresponsive = row->state != NULL &&
+	    strcmp(row->state, AISH_STATE_UNRESPONSIVE) == 0;
+	s->reason = row->reason ? xstrdup(row->reason) : NULL;
+	socket_append(srv, s);
+}
+
+/* Adds a built-in socket unless the store already had it. */
+static int
+ensure_builtin(struct rh_server *srv, const char *id, const char *prompt,
+    enum rh_socket_kind kind)
+{
+	struct rh_socket	*s;
+
+	if (rh_registry_find(srv, id) != NULL)
+		return 0;
+	s = socket_new(id, id, NULL, kind == RH_KIND_TEAM_CHAT ? "none" :
+	    "echo", prompt, NULL, kind);
+	if (socket_save(srv, s) != 0) {
+		socket_free(s);
+		return -1;
+	}
+	socket_append(srv, s);
+	return 0;
+}
+
+/* Loads stored sockets and adds the special ones and the roster. */
+int
+rh_registry_load(struct rh_server *srv)
+{
+	const struct rh_roster_entry	*e;
+
+	if (rh_store_socket_each(srv->store, load_one, srv) != 0)
+		return -1;
+	if (rh_store_begin(srv->store) != 0)
+		return -1;
+	if (ensure_builtin(srv, AISH_TEAM_CHAT_ALL, NULL,
+	    RH_KIND_TEAM_CHAT) != 0 ||
+	    ensure_builtin(srv, AISH_RHETOR_SOCKET, rh_rhetor_prompt,
+	    RH_KIND_RHETOR) != 0)
+		goto fail;
+	for (e = rh_roster; e->name != NULL; e++) {
+		if (ensure_builtin(srv, e->name, e->persona,
+		    RH_KIND_ROSTER) != 0)
+			goto fail;
+	}
+	return rh_store_commit(srv->store);
+fail:
+	rh_store_rollback(srv->store);
+	return -1;
+}
+
+/* Frees every socket in memory. */
+void
+rh_registry_free(struct rh_server *srv)
+{
+	struct rh_socket	*s, *next;
+
+	for (s = srv->sockets; s != NULL; s = next) {
+		next = s->next;
+		socket_free(s);
+	}
+	srv->sockets = NULL;
+	srv->nsockets = 0;
+}
+
+/* The socket with this id, or NULL. */
+struct rh_socket *
+rh_registry_find(struct rh_server *srv, const char *id)
+{
+	struct rh_socket	*s;
+
+	for (s = srv->sockets; s != NULL; s = s->next) {
+		if (strcmp(s->id, id) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+/* The socket a stage name means: an id, or a roster AI's own socket. */
+struct rh_socket *
+rh_registry_resolve(struct rh_server *srv, const char *name)
+{
+	return rh_registry_find(srv, name);
+}
+
+/* Checks a create request; returns 0, or -1 with err filled. */
+static int
+create_check(struct rh_server *srv, const struct rh_create_req *req,
+    struct rh_err *err)
+{
+	if (req->ai_name == NULL || !aish_name_valid(req->ai_name)) {
+		rh_err_set(err, 400, AISH_ERR_BAD_NAME, "ai_name must match "
+		    "[A-Za-z0-9._-]{1,64}");
+		return -1;
+	}
+	if (req->socket_id != NULL) {
+		if (!aish_name_valid(req->socket_id)) {
+			rh_err_set(err, 400, AISH_ERR_BAD_NAME, "socket_id "
+			    "must match [A-Za-z0-9._-]{1,64}");
+			return -1;
+		}
+		if (strncmp(req->socket_id, AISH_TEAM_CHAT_PREFIX,
+		    strlen(AISH_TEAM_CHAT_PREFIX)) == 0) {
+			rh_err_set(err, 400, AISH_ERR_BAD_NAME, "socket ids "
+			    "starting with '%s' are reserved",
+			    AISH_TEAM_CHAT_PREFIX);
+			return -1;
+		}
+		if (rh_registry_find(srv, req->socket_id) != NULL) {
+			rh_err_set(err, 409, AISH_ERR_CONFLICT,
+			    "socket '%s' already exists", req->socket_id);
+			return -1;
+		}
+	}
+	if (req->provider != NULL && rh_provider_find(req->provider) == NULL) {
+		rh_err_set(err, 400, AISH_ERR_BAD_REQUEST, "unknown provider "
+		    "'%s' (known: %s)", req->provider, rh_provider_names());
+		return -1;
+	}
+	return 0;
+}
+
+/* A fresh "<ai_name>-<n>" id; n comes from a counter that never goes back. */
+static char *
+next_socket_id(struct rh_server *srv, const char *ai_name)
+{
+	int64_t	 n;
+	char	*id;
+
+	for (;;) {
+		n = rh_store_next_socket_number(srv->store, ai_name);
+		if (n < 0)
+			return NULL;
+		id = xasprintf("%s-%lld", ai_name, (long long)n);
+		if (strlen(id) <= AISH_MAX_NAME &&
+		    rh_registry_find(srv, id) == NULL)
+			return id;
+		if (strlen(id) > AISH_MAX_NAME) {
+			free(id);
+			return NULL;
+		}
+		free(id);
+	}
+}
+
+/* Creates a socket (see registry.h). */
+struct rh_socket *
+rh_registry_create(struct rh_server *srv, const struct rh_create_req *req,
+    struct rh_err *err)
+{
+	struct rh_socket	*s;
+	char			*id;
+	const char		*prompt = req->prompt;
+
+	if (create_check(srv, req, err) != 0)
+		return NULL;
+	if (req->socket_id != NULL)
+		id = xstrdup(req->socket_id);
+	else if ((id = next_socket_id(srv, req->ai_name)) == NULL) {
+		rh_err_set(err, 400, AISH_ERR_BAD_NAME, "no socket id fits "
+		    "ai_name '%s'; give a shorter name or a socket_id",
+		    req->ai_name);
+		return NULL;
+	}
+	if (prompt == NULL && rh_roster_find(req->ai_name) != NULL)
+		prompt = rh_roster_find(req->ai_name)->persona;
+	s = socket_new(id, req->ai_name, req->model,
+	    req->provider ? req->provider : "echo", prompt, req->context,
+	    RH_KIND_USER);
+	free(id);
+	if (socket_save(srv, s) != 0) {
+		rh_err_set(err, 500, AISH_ERR_STORAGE, "cannot store the "
+		    "socket: %s", rh_store_error(srv->store));
+		socket_free(s);
+		return NULL;
+	}
+	socket_append(srv, s);
+	return s;
+}
+
+/* Removes a socket from the store and from memory. */
+int
+rh_registry_delete(struct rh_server *srv, struct rh_socket *s)
+{
+	struct rh_socket	**pp;
+
+	if (rh_store_socket_delete(srv->store, s->id) != 0)
+		return -1;
+	rh_delivery_socket_gone(srv, s);
+	rh_ws_socket_gone(s);
+	rh_http_socket_gone(s);
+	for (pp = &srv->sockets; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	}
+	srv->nsockets--;
+	socket_free(s);
+	return 0;
+}
+
+/* Clears history and queue and makes the socket active again. */
+int
+rh_registry_reset(struct rh_server *srv, struct rh_socket *s)
+{
+	int	rc;
+
+	rh_store_begin(srv->store);
+	rc = rh_store_history_clear(srv->store, s->id);
+	if (rc == 0)
+		rc = rh_store_queue_clear(srv->store, s->id);
+	if (rc == 0)
+		rc = rh_store_socket_set_state(srv->store, s->id,
+		    AISH_STATE_ACTIVE, NULL);
+	if (rc != 0) {
+		rh_store_rollback(srv->store);
+		return -1;
+	}
+	if (rh_store_commit(srv->store) != 0)
+		return -1;
+	s->unresponsive = 0;
+	free(s->reason);
+	s->reason = NULL;
+	return 0;
+}
+
+/* Records activity on a socket now. */
+void
+rh_registry_touch(struct rh_server *srv, struct rh_socket *s)
+{
+	s->last_activity = rh_now_ms();
+	rh_store_socket_touch(srv->store, s->id, s->last_activity);
+}
+
+/* True for the sockets a team-chat-all write reaches. */
+int
+rh_registry_is_member(const struct rh_socket *s)
+{
+	return (s->kind == RH_KIND_USER || s->kind == RH_KIND_ROSTER) &&
+	    !s->unresponsive;
+}
+
+/* Adds a string field, or null when the value is NULL. */
+static void
+add_string_or_null(cJSON *obj, const char *key, const char *value)
+{
+	if (value != NULL)
+		cJSON_AddStringToObject(obj, key, value);
+	else
+		cJSON_AddNullToObject(obj, key);
+}
+
+/* Describes a socket as JSON. */
+cJSON *
+rh_registry_describe(struct rh_server *srv, struct rh_socket *s, int detail)
+{
+	cJSON	*obj = cJSON_CreateObject();
+	char	 when[32];
+
+	cJSON_AddStringToObject(obj, "socket_id", s->id);
+	cJSON_AddStringToObject(obj, "ai_name", s->ai_name);
+	add_string_or_null(obj, "model", s->model);
+	cJSON_AddStringToObject(obj, "provider", s->provider_name);
+	cJSON_AddStringToObject(obj, "state", s->unresponsive ?
+	    AISH_STATE_UNRESPONSIVE : AISH_STATE_ACTIVE);
+	if (s->unresponsive)
+		add_string_or_null(obj, "reason", s->reason);
+	rh_format_time(s->created_at, when, sizeof when);
+	cJSON_AddStringToObject(obj, "created_at", when);
+	rh_format_time(s->last_activity, when, sizeof when);
+	cJSON_AddStringToObject(obj, "last_activity", when);
+	cJSON_AddNumberToObject(obj, "queue_size",
+	    rh_store_queue_count(srv->store, s->id));
+	cJSON_AddItemToObject(obj, "groups", cJSON_CreateArray());
+	if (detail) {
+		add_string_or_null(obj, "prompt", s->prompt);
+		cJSON_AddItemToObject(obj, "context",
+		    cJSON_Duplicate(s->context, 1));
+		cJSON_AddNumberToObject(obj, "history_size",
+		    rh_store_history_count(srv->store, s->id));
+	}
+	return obj;
+}
+
+/* Reads a non-negative integer from context.echo.<key>, or 0. */
+static int
+echo_param(const struct rh_socket *s, const char *key, int max)
+{
+	const cJSON	*echo, *v;
+
+	echo = cJSON_GetObjectItemCaseSensitive(s->context, "echo");
+	v = cJSON_GetObjectItemCaseSensitive(echo, key);
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0)
+		return 0;
+	return v->valuedouble > max ? max : (int)v->valuedouble;
+}
+
+/* The echo delay and chunk count a socket's context asks for. */
+void
+rh_socket_echo_params(const struct rh_socket *s, int *delay_ms, int *chunks)
+{
+	*delay_ms = echo_param(s, "delay_ms", AISH_MAX_WAIT_MS);
+	*chunks = echo_param(s, "chunks", 10000);
+}

@@ -1,0 +1,59 @@
+/*
+ * registry.h: the AI sockets the server knows, kept in memory in creation
+ * order and mirrored in the store.
+ */
+#ifndef RH_REGISTRY_H
+#define RH_REGISTRY_H
+
+#include "server.h"
+
+/* What a create asks for; NULL fields take their defaults. */
+struct rh_create_req {
+	const char	*ai_name;
+	const char	*socket_id;
+	const char	*model;
+	const char	*prompt;
+	const char	*provider;
+	const cJSON	*context;	/* an object, or NULL */
+};
+
+/* Loads the stored sockets, then adds the special sockets and the roster
+ * where they are missing.  Returns 0, or -1 on a storage error. */
+int	 rh_registry_load(struct rh_server *srv);
+/* Frees every socket in memory (the store keeps them). */
+void	 rh_registry_free(struct rh_server *srv);
+/* The socket with this id, or NULL. */
+struct rh_socket *rh_registry_find(struct rh_server *srv, const char *id);
+/* The socket a pipeline stage or an "ai" parameter names: a socket id, or
+ * the roster AI of that name.  NULL when there is none. */
+struct rh_socket *rh_registry_resolve(struct rh_server *srv, const char *name);
+/* Creates a socket.  On failure returns NULL and fills err. */
+struct rh_socket *rh_registry_create(struct rh_server *srv,
+	    const struct rh_create_req *req, struct rh_err *err);
+/* Removes a socket from memory and the store; its connections close. */
+int	 rh_registry_delete(struct rh_server *srv, struct rh_socket *s);
+/* Clears a socket's history and queue and makes it active again. */
+int	 rh_registry_reset(struct rh_server *srv, struct rh_socket *s);
+/* Records activity on a socket now. */
+void	 rh_registry_touch(struct rh_server *srv, struct rh_socket *s);
+/* True for the sockets a team-chat-all write reaches. */
+int	 rh_registry_is_member(const struct rh_socket *s);
+/* Describes a socket as JSON; DETAIL adds prompt, context and
+ * history_size.  The caller owns the result. */
+cJSON	*rh_registry_describe(struct rh_server *srv, struct rh_socket *s,
+	    int detail);
+/* The echo delay and chunk count a socket's context asks for. */
+void	 rh_socket_echo_params(const struct rh_socket *s, int *delay_ms,
+	    int *chunks);
+
+/* The roster: the AIs a fresh server has (roster.c). */
+struct rh_roster_entry {
+	const char	*name;
+	const char	*persona;
+};
+extern const struct rh_roster_entry rh_roster[];
+extern const struct rh_roster_entry *rh_roster_find(const char *name);
+/* The moderator prompt of the rhetor socket. */
+extern const char rh_rhetor_prompt[];
+
+#endif

@@ -1,0 +1,1093 @@
+/*
+ * store.c: aish-rhetor's durable state in one SQLite database, DIR/aish.db.
+ *
+ * The database runs in WAL mode with synchronous=NORMAL, so a commit costs
+ * no fsync yet survives a killed process.  Every statement is prepared once
+ * in rh_store_open and reused; rh_store_close finalizes them.  Foreign keys
+ * are not declared: a queue or a job may outlive the socket row it names
+ * for a moment while the server rebuilds its state, and deleting a socket
+ * removes what belongs to it explicitly, in one transaction.
+ *
+ * Transactions nest: the outermost rh_store_begin is BEGIN IMMEDIATE, inner
+ * ones are savepoints, so functions that need several statements (a socket
+ * delete, a queue push with its trim) are atomic whether or not the caller
+ * has opened a transaction of its own.
+ *
+ * The schema carries a version in PRAGMA user_version; migrations[] turns
+ * version N into N+1, and a database newer than this program is refused.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define STORE_FILE		"aish.db"
+#define STORE_BUSY_MS		5000
+#define STORE_ERRLEN		512
+
+/* Statements prepared at open; SQL text in statement_sql[]. */
+enum stmt_id {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_SAVEPOINT,
+	S_RELEASE,
+	S_ROLLBACK_TO,
+	S_SOCKET_PUT,
+	S_SOCKET_DELETE,
+	S_SOCKET_EACH,
+	S_SOCKET_TOUCH,
+	S_SOCKET_SET_STATE,
+	S_JOBS_DELETE_SOCKET,
+	S_WRITES_DELETE_ORIGIN,
+	S_COUNTER_NEXT,
+	S_WRITE_ACCEPT,
+	S_JOB_ADD,
+	S_JOB_DELETE,
+	S_JOB_EACH,
+	S_QUEUE_PUSH,
+	S_QUEUE_TRIM,
+	S_QUEUE_EACH,
+	S_QUEUE_REMOVE,
+	S_QUEUE_COUNT,
+	S_QUEUE_CLEAR,
+	S_HISTORY_APPEND,
+	S_HISTORY_TRIM,
+	S_HISTORY_EACH,
+	S_HISTORY_COUNT,
+	S_HISTORY_CLEAR,
+	S_COUNT
+};
+
+static const char *const statement_sql[S_COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_SAVEPOINT] = "SAVEPOINT rh_nested",
+	[S_RELEASE] = "RELEASE rh_nested",
+	[S_ROLLBACK_TO] = "ROLLBACK TO rh_nested",
+	[S_SOCKET_PUT] =
+	    "INSERT INTO sockets(id, ai_name, model, provider, prompt,"
+	    " context_json, state, reason, created_at, last_activity, kind)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+	    " ON CONFLICT(id) DO UPDATE SET ai_name = excluded.ai_name,"
+	    " model = excluded.model, provider = excluded.provider,"
+	    " prompt = excluded.prompt, context_json = excluded.context_json,"
+	    " state = excluded.state, reason = excluded.reason,"
+	    " created_at = excluded.created_at,"
+	    " last_activity = excluded.last_activity, kind = excluded.kind",
+	[S_SOCKET_DELETE] = "DELETE FROM sockets WHERE id = ?1",
+	[S_SOCKET_EACH] =
+	    "SELECT id, ai_name, model, provider, prompt, context_json, state,"
+	    " reason, created_at, last_activity, kind FROM sockets ORDER BY n",
+	[S_SOCKET_TOUCH] =
+	    "UPDATE sockets SET last_activity = ?2 WHERE id = ?1",
+	[S_SOCKET_SET_STATE] =
+	    "UPDATE sockets SET state = ?2, reason = ?3 WHERE id = ?1",
+	[S_JOBS_DELETE_SOCKET] = "DELETE FROM jobs WHERE socket_id = ?1",
+	[S_WRITES_DELETE_ORIGIN] = "DELETE FROM writes WHERE origin = ?1",
+	[S_COUNTER_NEXT] =
+	    "INSERT INTO meta(key, value) VALUES(?1 || ?2, 1)"
+	    " ON CONFLICT(key) DO UPDATE SET value = value + 1"
+	    " RETURNING value",
+	[S_WRITE_ACCEPT] =
+	    "INSERT INTO writes(origin, write_id, accepted_at)"
+	    " VALUES(?1, ?2, ?3) ON CONFLICT DO NOTHING",
+	[S_JOB_ADD] =
+	    "INSERT INTO jobs(origin, write_id, socket_id, content)"
+	    " VALUES(?1, ?2, ?3, ?4)",
+	[S_JOB_DELETE] = "DELETE FROM jobs WHERE job_id = ?1",
+	[S_JOB_EACH] =
+	    "SELECT job_id, origin, write_id, socket_id, content FROM jobs"
+	    " ORDER BY job_id",
+	[S_QUEUE_PUSH] =
+	    "INSERT INTO queue(socket_id, seq, json) VALUES(?1, ?2, ?3)",
+	[S_QUEUE_TRIM] =
+	    "DELETE FROM queue WHERE socket_id = ?1 AND seq NOT IN"
+	    " (SELECT seq FROM queue WHERE socket_id = ?1"
+	    " ORDER BY seq DESC LIMIT ?2)",
+	[S_QUEUE_EACH] =
+	    "SELECT seq, json FROM queue WHERE socket_id = ?1 ORDER BY seq",
+	[S_QUEUE_REMOVE] =
+	    "DELETE FROM queue WHERE socket_id = ?1 AND seq = ?2",
+	[S_QUEUE_COUNT] = "SELECT count(*) FROM queue WHERE socket_id = ?1",
+	[S_QUEUE_CLEAR] = "DELETE FROM queue WHERE socket_id = ?1",
+	[S_HISTORY_APPEND] =
+	    "INSERT INTO history(socket_id, role, content, bytes)"
+	    " VALUES(?1, ?2, ?3, ?4)",
+	/*
+	 * A turn is kept when it and every newer turn together fit both
+	 * limits: the windowed count and sum run from the newest turn back.
+	 * ?4 is the turn just added, which is never removed.
+	 */
+	[S_HISTORY_TRIM] =
+	    "DELETE FROM history WHERE id IN (SELECT id FROM"
+	    " (SELECT id, count(*) OVER newest AS turns,"
+	    " sum(bytes) OVER newest AS total FROM history"
+	    " WHERE socket_id = ?1"
+	    " WINDOW newest AS (ORDER BY id DESC ROWS UNBOUNDED PRECEDING))"
+	    " WHERE id <> ?4 AND ((?2 > 0 AND turns > ?2)"
+	    " OR (?3 > 0 AND total > ?3)))",
+	[S_HISTORY_EACH] =
+	    "SELECT role, content FROM history WHERE socket_id = ?1"
+	    " ORDER BY id",
+	[S_HISTORY_COUNT] =
+	    "SELECT count(*) FROM history WHERE socket_id = ?1",
+	[S_HISTORY_CLEAR] = "DELETE FROM history WHERE socket_id = ?1",
+};
+
+/* migrations[v] brings a database at version v to version v + 1. */
+static const char *const migrations[] = {
+	/* 0 -> 1: the first schema. */
+	"CREATE TABLE meta("
+	"  key TEXT PRIMARY KEY,"
+	"  value INTEGER NOT NULL);"
+	"CREATE TABLE sockets("
+	"  n INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  ai_name TEXT NOT NULL,"
+	"  model TEXT,"
+	"  provider TEXT NOT NULL,"
+	"  prompt TEXT,"
+	"  context_json TEXT,"
+	"  state TEXT NOT NULL,"
+	"  reason TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  last_activity INTEGER NOT NULL,"
+	"  kind INTEGER NOT NULL);"
+	"CREATE TABLE writes("
+	"  origin TEXT NOT NULL,"
+	"  write_id TEXT NOT NULL,"
+	"  accepted_at INTEGER NOT NULL,"
+	"  PRIMARY KEY(origin, write_id)) WITHOUT ROWID;"
+	"CREATE TABLE jobs("
+	"  job_id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  origin TEXT NOT NULL,"
+	"  write_id TEXT NOT NULL,"
+	"  socket_id TEXT NOT NULL,"
+	"  content TEXT NOT NULL);"
+	"CREATE INDEX jobs_by_socket ON jobs(socket_id);"
+	"CREATE TABLE queue("
+	"  socket_id TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  json TEXT NOT NULL,"
+	"  PRIMARY KEY(socket_id, seq)) WITHOUT ROWID;"
+	"CREATE TABLE history("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  socket_id TEXT NOT NULL,"
+	"  role TEXT NOT NULL,"
+	"  content TEXT NOT NULL,"
+	"  bytes INTEGER NOT NULL);"
+	"CREATE INDEX history_by_socket ON history(socket_id, id);",
+};
+#define SCHEMA_VERSION	((int)(sizeof migrations / sizeof migrations[0]))
+
+struct rh_store {
+	sqlite3		*db;
+	sqlite3_stmt	*stmt[S_COUNT];
+	int		 depth;		/* open transaction levels */
+	char		 err[STORE_ERRLEN];
+};
+
+/* ---------------------------------------------------------------- errors */
+
+/* Records a formatted error message; always returns -1. */
+static int
+fail(struct rh_store *st, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(st->err, sizeof st->err, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Records SQLite's message for the last failed call; returns -1. */
+static int
+fail_db(struct rh_store *st)
+{
+	return fail(st, "%s", sqlite3_errmsg(st->db));
+}
+
+/* Fails with a clear message when a required argument is missing. */
+static int
+need(struct rh_store *st, const void *arg, const char *what)
+{
+	if (arg == NULL)
+		return fail(st, "%s is missing", what);
+	return 0;
+}
+
+/* Returns the text of the last storage error. */
+const char *
+rh_store_error(struct rh_store *st)
+{
+	if (st == NULL)
+		return "no store";
+	return st->err[0] != '\0' ? st->err : "no error";
+}
+
+/* ------------------------------------------------------------ statements */
+
+/* Returns the prepared statement ID, reset and with no bindings. */
+static sqlite3_stmt *
+stmt_get(struct rh_store *st, enum stmt_id id)
+{
+	sqlite3_stmt	*s = st->stmt[id];
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+/* Binds a string, or NULL when TEXT is NULL. */
+static int
+bind_text(struct rh_store *st, sqlite3_stmt *s, int idx, const char *text)
+{
+	int	rc;
+
+	if (text == NULL)
+		rc = sqlite3_bind_null(s, idx);
+	else
+		rc = sqlite3_bind_text(s, idx, text, -1, SQLITE_STATIC);
+	return rc == SQLITE_OK ? 0 : fail_db(st);
+}
+
+/* Binds a 64-bit integer. */
+static int
+bind_int(struct rh_store *st, sqlite3_stmt *s, int idx, int64_t v)
+{
+	if (sqlite3_bind_int64(s, idx, v) != SQLITE_OK)
+		return fail_db(st);
+	return 0;
+}
+
+/* Runs a statement that returns no rows, then resets it. */
+static int
+run(struct rh_store *st, sqlite3_stmt *s)
+{
+	int	rc;
+
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		fail_db(st);
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
+/* Runs a statement whose first row's first column is an integer; -1 on
+ * error. */
+static int64_t
+run_int(struct rh_store *st, sqlite3_stmt *s)
+{
+	int64_t	v;
+	int	rc;
+
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		if (rc == SQLITE_DONE)
+			fail(st, "statement returned no row");
+		else
+			fail_db(st);
+		sqlite3_reset(s);
+		return -1;
+	}
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return v;
+}
+
+/* Runs a statement taking one text parameter and returning no rows. */
+static int
+run_text(struct rh_store *st, enum stmt_id id, const char *text)
+{
+	sqlite3_stmt	*s = stmt_get(st, id);
+
+	if (bind_text(st, s, 1, text) == -1)
+		return -1;
+	return run(st, s);
+}
+
+/* Starts a row loop over S; refuses a loop already running on S, which a
+ * callback calling the same _each function would otherwise corrupt. */
+static sqlite3_stmt *
+each_start(struct rh_store *st, enum stmt_id id)
+{
+	if (sqlite3_stmt_busy(st->stmt[id])) {
+		fail(st, "nested iteration over the same table");
+		return NULL;
+	}
+	return stmt_get(st, id);
+}
+
+/* Ends a row loop whose last step returned RC. */
+static int
+each_end(struct rh_store *st, sqlite3_stmt *s, int rc)
+{
+	if (rc != SQLITE_DONE) {
+		fail_db(st);
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
+/* Returns column I as text, or NULL. */
+static const char *
+col_text(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+/* ---------------------------------------------------------- transactions */
+
+/* Begins a transaction, or a savepoint inside one already open. */
+int
+rh_store_begin(struct rh_store *st)
+{
+	/* SQLite may have rolled back by itself after a failed statement. */
+	if (st->depth > 0 && sqlite3_get_autocommit(st->db))
+		st->depth = 0;
+	if (run(st, stmt_get(st, st->depth == 0 ? S_BEGIN : S_SAVEPOINT)) == -1)
+		return -1;
+	st->depth++;
+	return 0;
+}
+
+/* Commits the innermost transaction level. */
+int
+rh_store_commit(struct rh_store *st)
+{
+	if (st->depth == 0)
+		return fail(st, "commit without a transaction");
+	if (sqlite3_get_autocommit(st->db)) {
+		st->depth = 0;
+		return fail(st, "the transaction was already rolled back");
+	}
+	if (st->depth > 1) {
+		if (run(st, stmt_get(st, S_RELEASE)) == -1)
+			return -1;
+		st->depth--;
+		return 0;
+	}
+	if (run(st, stmt_get(st, S_COMMIT)) == -1) {
+		/* A busy commit leaves the transaction open for a rollback. */
+		if (sqlite3_get_autocommit(st->db))
+			st->depth = 0;
+		return -1;
+	}
+	st->depth = 0;
+	return 0;
+}
+
+/* Rolls back the innermost transaction level. */
+int
+rh_store_rollback(struct rh_store *st)
+{
+	if (st->depth == 0)
+		return fail(st, "rollback without a transaction");
+	if (sqlite3_get_autocommit(st->db)) {
+		st->depth = 0;
+		return 0;
+	}
+	if (st->depth > 1) {
+		if (run(st, stmt_get(st, S_ROLLBACK_TO)) == -1 ||
+		    run(st, stmt_get(st, S_RELEASE)) == -1)
+			return -1;
+		st->depth--;
+		return 0;
+	}
+	if (run(st, stmt_get(st, S_ROLLBACK)) == -1)
+		return -1;
+	st->depth = 0;
+	return 0;
+}
+
+/* Ends a transaction level begun by this file: commits when RC is 0, else
+ * (or when the commit fails) rolls back keeping the first error's message.
+ * Returns 0 or -1. */
+static int
+tx_end(struct rh_store *st, int rc)
+{
+	char	saved[STORE_ERRLEN];
+
+	if (rc == 0 && rh_store_commit(st) == 0)
+		return 0;
+	memcpy(saved, st->err, sizeof saved);
+	rh_store_rollback(st);
+	memcpy(st->err, saved, sizeof st->err);
+	return -1;
+}
+
+/* -------------------------------------------------------------- opening */
+
+/* Creates DIR and its missing parents, each mode 0700. */
+static int
+make_dirs(const char *dir, char *err, size_t errlen)
+{
+	char		*path, *p, c;
+	struct stat	 sb;
+	int		 rc = -1;
+
+	if ((path = strdup(dir)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (p = path + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		c = *p;
+		*p = '\0';
+		if (mkdir(path, 0700) == 0) {
+			/* A umask must not leave a directory we made wider
+			 * or narrower than 0700. */
+			if (chmod(path, 0700) == -1) {
+				snprintf(err, errlen, "cannot chmod %s: %s",
+				    path, strerror(errno));
+				goto out;
+			}
+		} else if (errno != EEXIST) {
+			snprintf(err, errlen, "cannot create %s: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	if (stat(dir, &sb) == -1) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "%s is not a directory", dir);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(path);
+	return rc;
+}
+
+/* Creates the database file mode 0600 before SQLite opens it, so that
+ * SQLite gives its -wal and -shm files the same mode. */
+static int
+make_db_file(const char *path, char *err, size_t errlen)
+{
+	struct stat	 sb;
+	char		 side[4096];
+	const char	*suffix[] = { "-wal", "-shm" };
+	size_t		 i;
+	int		 fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		snprintf(err, errlen, "cannot open %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    fchmod(fd, 0600) == -1) {
+		snprintf(err, errlen, "%s: not a usable regular file", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	/* Files left by an older run may carry a wider mode. */
+	for (i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+		snprintf(side, sizeof side, "%s%s", path, suffix[i]);
+		if (chmod(side, 0600) == -1 && errno != ENOENT) {
+			snprintf(err, errlen, "cannot chmod %s: %s", side,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Sets the connection's pragmas; WAL must really be in effect. */
+static int
+configure(struct rh_store *st)
+{
+	sqlite3_stmt	*s;
+	const char	*mode;
+	int		 wal;
+
+	sqlite3_extended_result_codes(st->db, 1);
+	if (sqlite3_busy_timeout(st->db, STORE_BUSY_MS) != SQLITE_OK)
+		return fail_db(st);
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &s,
+	    NULL) != SQLITE_OK)
+		return fail_db(st);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		fail_db(st);
+		sqlite3_finalize(s);
+		return -1;
+	}
+	mode = col_text(s, 0);
+	wal = mode != NULL && strcmp(mode, "wal") == 0;
+	sqlite3_finalize(s);
+	if (!wal)
+		return fail(st, "the database cannot use WAL mode");
+	if (sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL;"
+	    "PRAGMA foreign_keys=OFF;", NULL, NULL, NULL) != SQLITE_OK)
+		return fail_db(st);
+	return 0;
+}
+
+/* Reads PRAGMA user_version; -1 on error. */
+static int
+schema_version(struct rh_store *st)
+{
+	sqlite3_stmt	*s;
+	int		 v = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
+	    NULL) != SQLITE_OK)
+		return fail_db(st);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	else
+		fail_db(st);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Applies one migration and records the new version, atomically. */
+static int
+migrate_one(struct rh_store *st, int from)
+{
+	char	sql[64];
+
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return fail_db(st);
+	snprintf(sql, sizeof sql, "PRAGMA user_version=%d", from + 1);
+	if (sqlite3_exec(st->db, migrations[from], NULL, NULL, NULL) !=
+	    SQLITE_OK ||
+	    sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		fail(st, "schema upgrade to version %d failed: %s", from + 1,
+		    sqlite3_errmsg(st->db));
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* Brings the schema up to SCHEMA_VERSION. */
+static int
+migrate(struct rh_store *st)
+{
+	int	v;
+
+	if ((v = schema_version(st)) == -1)
+		return -1;
+	if (v > SCHEMA_VERSION)
+		return fail(st, "database schema version %d is newer than "
+		    "this aish-rhetor supports (%d)", v, SCHEMA_VERSION);
+	for (; v < SCHEMA_VERSION; v++) {
+		if (migrate_one(st, v) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Prepares every statement in statement_sql[]. */
+static int
+prepare_all(struct rh_store *st)
+{
+	int	i;
+
+	for (i = 0; i < S_COUNT; i++) {
+		if (sqlite3_prepare_v3(st->db, statement_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) !=
+		    SQLITE_OK)
+			return fail(st, "cannot prepare statement %d: %s", i,
+			    sqlite3_errmsg(st->db));
+	}
+	return 0;
+}
+
+/* Opens (creating if needed) DIR/aish.db. */
+int
+rh_store_open(struct rh_store **out, const char *dir, char *err,
+    size_t errlen)
+{
+	struct rh_store	*st;
+	char		*path = NULL;
+	size_t		 len;
+
+	*out = NULL;
+	if (dir == NULL || *dir == '\0') {
+		snprintf(err, errlen, "no state directory given");
+		return -1;
+	}
+	if (make_dirs(dir, err, errlen) == -1)
+		return -1;
+	len = strlen(dir) + sizeof "/" STORE_FILE;
+	if ((st = calloc(1, sizeof *st)) == NULL ||
+	    (path = malloc(len)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		free(st);
+		return -1;
+	}
+	snprintf(path, len, "%s/%s", dir, STORE_FILE);
+	if (make_db_file(path, err, errlen) == -1)
+		goto fail;
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		fail(st, "%s", st->db != NULL ? sqlite3_errmsg(st->db) :
+		    "out of memory");
+		goto fail_st;
+	}
+	if (configure(st) == -1 || migrate(st) == -1 || prepare_all(st) == -1)
+		goto fail_st;
+	free(path);
+	*out = st;
+	return 0;
+
+fail_st:
+	snprintf(err, errlen, "%s: %s", path, st->err);
+fail:
+	free(path);
+	rh_store_close(st);
+	return -1;
+}
+
+/* Finalizes every statement, closes the database, frees the handle. */
+void
+rh_store_close(struct rh_store *st)
+{
+	int	i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+/* -------------------------------------------------------------- sockets */
+
+/* Inserts or replaces a socket; a replaced one keeps its place. */
+int
+rh_store_socket_put(struct rh_store *st, const struct rh_socket_row *row)
+{
+	sqlite3_stmt	*s;
+
+	if (need(st, row, "socket row") == -1 ||
+	    need(st, row->id, "socket id") == -1)
+		return -1;
+	s = stmt_get(st, S_SOCKET_PUT);
+	if (bind_text(st, s, 1, row->id) == -1 ||
+	    bind_text(st, s, 2, row->ai_name) == -1 ||
+	    bind_text(st, s, 3, row->model) == -1 ||
+	    bind_text(st, s, 4, row->provider) == -1 ||
+	    bind_text(st, s, 5, row->prompt) == -1 ||
+	    bind_text(st, s, 6, row->context_json) == -1 ||
+	    bind_text(st, s, 7, row->state) == -1 ||
+	    bind_text(st, s, 8, row->reason) == -1 ||
+	    bind_int(st, s, 9, row->created_at) == -1 ||
+	    bind_int(st, s, 10, row->last_activity) == -1 ||
+	    bind_int(st, s, 11, row->kind) == -1)
+		return -1;
+	return run(st, s);
+}
+
+/* Deletes a socket and everything that belongs to it. */
+int
+rh_store_socket_delete(struct rh_store *st, const char *id)
+{
+	static const enum stmt_id steps[] = {
+		S_HISTORY_CLEAR, S_QUEUE_CLEAR, S_JOBS_DELETE_SOCKET,
+		S_WRITES_DELETE_ORIGIN, S_SOCKET_DELETE
+	};
+	size_t	i;
+	int	rc = 0;
+
+	if (need(st, id, "socket id") == -1 || rh_store_begin(st) == -1)
+		return -1;
+	for (i = 0; rc == 0 && i < sizeof steps / sizeof steps[0]; i++)
+		rc = run_text(st, steps[i], id);
+	return tx_end(st, rc);
+}
+
+/* Calls CB for every socket in creation order. */
+int
+rh_store_socket_each(struct rh_store *st, rh_socket_cb cb, void *ud)
+{
+	struct rh_socket_row	 row;
+	sqlite3_stmt		*s;
+	int			 rc;
+
+	if (need(st, cb, "callback") == -1 ||
+	    (s = each_start(st, S_SOCKET_EACH)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row.id = col_text(s, 0);
+		row.ai_name = col_text(s, 1);
+		row.model = col_text(s, 2);
+		row.provider = col_text(s, 3);
+		row.prompt = col_text(s, 4);
+		row.context_json = col_text(s, 5);
+		row.state = col_text(s, 6);
+		row.reason = col_text(s, 7);
+		row.created_at = sqlite3_column_int64(s, 8);
+		row.last_activity = sqlite3_column_int64(s, 9);
+		row.kind = sqlite3_column_int(s, 10);
+		cb(ud, &row);
+	}
+	return each_end(st, s, rc);
+}
+
+/* Sets a socket's last activity time; an unknown id changes nothing. */
+int
+rh_store_socket_touch(struct rh_store *st, const char *id, int64_t now)
+{
+	sqlite3_stmt	*s;
+
+	if (need(st, id, "socket id") == -1)
+		return -1;
+	s = stmt_get(st, S_SOCKET_TOUCH);
+	if (bind_text(st, s, 1, id) == -1 || bind_int(st, s, 2, now) == -1)
+		return -1;
+	return run(st, s);
+}
+
+/* Sets a socket's state and reason; an unknown id changes nothing. */
+int
+rh_store_socket_set_state(struct rh_store *st, const char *id,
+    const char *state, const char *reason)
+{
+	sqlite3_stmt	*s;
+
+	if (need(st, id, "socket id") == -1 ||
+	    need(st, state, "socket state") == -1)
+		return -1;
+	s = stmt_get(st, S_SOCKET_SET_STATE);
+	if (bind_text(st, s, 1, id) == -1 || bind_text(st, s, 2, state) == -1 ||
+	    bind_text(st, s, 3, reason) == -1)
+		return -1;
+	return run(st, s);
+}
+
+/* ------------------------------------------------------------- counters */
+
+/* Increments the counter PREFIX NAME and returns its new value. */
+static int64_t
+counter_next(struct rh_store *st, const char *prefix, const char *name)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_COUNTER_NEXT);
+
+	if (bind_text(st, s, 1, prefix) == -1 ||
+	    bind_text(st, s, 2, name) == -1)
+		return -1;
+	return run_int(st, s);
+}
+
+/* Returns the next reply sequence number. */
+int64_t
+rh_store_next_seq(struct rh_store *st)
+{
+	return counter_next(st, "seq", "");
+}
+
+/* Returns the next number for a socket id made from AI_NAME. */
+int64_t
+rh_store_next_socket_number(struct rh_store *st, const char *ai_name)
+{
+	if (need(st, ai_name, "ai name") == -1)
+		return -1;
+	return counter_next(st, "socket_number/", ai_name);
+}
+
+/* ---------------------------------------------------------- writes, jobs */
+
+/* Records an accepted write id; 1 if new, 0 if seen before. */
+int
+rh_store_write_accept(struct rh_store *st, const char *origin,
+    const char *write_id, int64_t now)
+{
+	sqlite3_stmt	*s;
+
+	if (need(st, origin, "origin") == -1 ||
+	    need(st, write_id, "write id") == -1)
+		return -1;
+	s = stmt_get(st, S_WRITE_ACCEPT);
+	if (bind_text(st, s, 1, origin) == -1 ||
+	    bind_text(st, s, 2, write_id) == -1 ||
+	    bind_int(st, s, 3, now) == -1 || run(st, s) == -1)
+		return -1;
+	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+}
+
+/* Adds a job and returns its id. */
+int64_t
+rh_store_job_add(struct rh_store *st, const char *origin,
+    const char *write_id, const char *socket_id, const char *content)
+{
+	sqlite3_stmt	*s;
+
+	if (need(st, origin, "origin") == -1 ||
+	    need(st, write_id, "write id") == -1 ||
+	    need(st, socket_id, "socket id") == -1 ||
+	    need(st, content, "content") == -1)
+		return -1;
+	s = stmt_get(st, S_JOB_ADD);
+	if (bind_text(st, s, 1, origin) == -1 ||
+	    bind_text(st, s, 2, write_id) == -1 ||
+	    bind_text(st, s, 3, socket_id) == -1 ||
+	    bind_text(st, s, 4, content) == -1 || run(st, s) == -1)
+		return -1;
+	return sqlite3_last_insert_rowid(st->db);
+}
+
+/* Deletes a finished job; an unknown id changes nothing. */
+int
+rh_store_job_delete(struct rh_store *st, int64_t job_id)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_JOB_DELETE);
+
+	if (bind_int(st, s, 1, job_id) == -1)
+		return -1;
+	return run(st, s);
+}
+
+/* Calls CB for every unfinished job, oldest first. */
+int
+rh_store_job_each(struct rh_store *st, rh_job_cb cb, void *ud)
+{
+	struct rh_job_row	 row;
+	sqlite3_stmt		*s;
+	int			 rc;
+
+	if (need(st, cb, "callback") == -1 ||
+	    (s = each_start(st, S_JOB_EACH)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row.job_id = sqlite3_column_int64(s, 0);
+		row.origin = col_text(s, 1);
+		row.write_id = col_text(s, 2);
+		row.socket_id = col_text(s, 3);
+		row.content = col_text(s, 4);
+		cb(ud, &row);
+	}
+	return each_end(st, s, rc);
+}
+
+/* ---------------------------------------------------------------- queues */
+
+/* Drops the oldest entries beyond CAP; *dropped says how many. */
+static int
+queue_trim(struct rh_store *st, const char *socket_id, int cap, int *dropped)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_QUEUE_TRIM);
+
+	if (bind_text(st, s, 1, socket_id) == -1 ||
+	    bind_int(st, s, 2, cap) == -1 || run(st, s) == -1)
+		return -1;
+	*dropped = sqlite3_changes(st->db);
+	return 0;
+}
+
+/* Appends a reply to a socket's queue, keeping at most CAP (if > 0). */
+int
+rh_store_queue_push(struct rh_store *st, const char *socket_id,
+    int64_t seq, const char *json, int cap, int *dropped)
+{
+	sqlite3_stmt	*s;
+	int		 n = 0, rc;
+
+	if (dropped != NULL)
+		*dropped = 0;
+	if (need(st, socket_id, "socket id") == -1 ||
+	    need(st, json, "queued reply") == -1 || rh_store_begin(st) == -1)
+		return -1;
+	s = stmt_get(st, S_QUEUE_PUSH);
+	rc = bind_text(st, s, 1, socket_id);
+	if (rc == 0)
+		rc = bind_int(st, s, 2, seq);
+	if (rc == 0)
+		rc = bind_text(st, s, 3, json);
+	if (rc == 0)
+		rc = run(st, s);
+	if (rc == 0 && cap > 0)
+		rc = queue_trim(st, socket_id, cap, &n);
+	if (tx_end(st, rc) == -1)
+		return -1;
+	if (dropped != NULL)
+		*dropped = n;
+	return 0;
+}
+
+/* Calls CB for every queued reply of a socket, in seq order. */
+int
+rh_store_queue_each(struct rh_store *st, const char *socket_id,
+    rh_queued_cb cb, void *ud)
+{
+	struct rh_queued_row	 row;
+	sqlite3_stmt		*s;
+	int			 rc;
+
+	if (need(st, socket_id, "socket id") == -1 ||
+	    need(st, cb, "callback") == -1 ||
+	    (s = each_start(st, S_QUEUE_EACH)) == NULL)
+		return -1;
+	if (bind_text(st, s, 1, socket_id) == -1)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row.seq = sqlite3_column_int64(s, 0);
+		row.json = col_text(s, 1);
+		cb(ud, &row);
+	}
+	return each_end(st, s, rc);
+}
+
+/* Removes one queued reply; an unknown one changes nothing. */
+int
+rh_store_queue_remove(struct rh_store *st, const char *socket_id,
+    int64_t seq)
+{
+	sqlite3_stmt	*s;
+
+	if (need(st, socket_id, "socket id") == -1)
+		return -1;
+	s = stmt_get(st, S_QUEUE_REMOVE);
+	if (bind_text(st, s, 1, socket_id) == -1 ||
+	    bind_int(st, s, 2, seq) == -1)
+		return -1;
+	return run(st, s);
+}
+
+/* Counts rows of the one-parameter count statement ID. */
+static int
+count_rows(struct rh_store *st, enum stmt_id id, const char *socket_id)
+{
+	sqlite3_stmt	*s;
+
+	if (need(st, socket_id, "socket id") == -1)
+		return -1;
+	s = stmt_get(st, id);
+	if (bind_text(st, s, 1, socket_id) == -1)
+		return -1;
+	return (int)run_int(st, s);
+}
+
+/* Returns the number of queued replies of a socket. */
+int
+rh_store_queue_count(struct rh_store *st, const char *socket_id)
+{
+	return count_rows(st, S_QUEUE_COUNT, socket_id);
+}
+
+/* Empties a socket's queue. */
+int
+rh_store_queue_clear(struct rh_store *st, const char *socket_id)
+{
+	if (need(st, socket_id, "socket id") == -1)
+		return -1;
+	return run_text(st, S_QUEUE_CLEAR, socket_id);
+}
+
+/* --------------------------------------------------------------- history */
+
+/* Drops the oldest turns beyond the limits, sparing turn KEEP. */
+static int
+history_trim(struct rh_store *st, const char *socket_id, int max_turns,
+    int64_t max_bytes, int64_t keep)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_HISTORY_TRIM);
+
+	if (bind_text(st, s, 1, socket_id) == -1 ||
+	    bind_int(st, s, 2, max_turns) == -1 ||
+	    bind_int(st, s, 3, max_bytes) == -1 ||
+	    bind_int(st, s, 4, keep) == -1)
+		return -1;
+	return run(st, s);
+}
+
+/* Appends a turn, then trims the oldest ones to fit the limits. */
+int
+rh_store_history_append(struct rh_store *st, const char *socket_id,
+    const char *role, const char *content, int max_turns,
+    int64_t max_bytes)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if (need(st, socket_id, "socket id") == -1 ||
+	    need(st, role, "role") == -1 ||
+	    need(st, content, "content") == -1 || rh_store_begin(st) == -1)
+		return -1;
+	s = stmt_get(st, S_HISTORY_APPEND);
+	rc = bind_text(st, s, 1, socket_id);
+	if (rc == 0)
+		rc = bind_text(st, s, 2, role);
+	if (rc == 0)
+		rc = bind_text(st, s, 3, content);
+	if (rc == 0)
+		rc = bind_int(st, s, 4, (int64_t)strlen(content));
+	if (rc == 0)
+		rc = run(st, s);
+	if (rc == 0 && (max_turns > 0 || max_bytes > 0))
+		rc = history_trim(st, socket_id, max_turns, max_bytes,
+		    sqlite3_last_insert_rowid(st->db));
+	return tx_end(st, rc);
+}
+
+/* Calls CB for every turn of a socket, oldest first. */
+int
+rh_store_history_each(struct rh_store *st, const char *socket_id,
+    rh_turn_cb cb, void *ud)
+{
+	struct rh_turn_row	 row;
+	sqlite3_stmt		*s;
+	int			 rc;
+
+	if (need(st, socket_id, "socket id") == -1 ||
+	    need(st, cb, "callback") == -1 ||
+	    (s = each_start(st, S_HISTORY_EACH)) == NULL)
+		return -1;
+	if (bind_text(st, s, 1, socket_id) == -1)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row.role = col_text(s, 0);
+		row.content = col_text(s, 1);
+		cb(ud, &row);
+	}
+	return each_end(st, s, rc);
+}
+
+/* Returns the number of turns of a socket. */
+int
+rh_store_history_count(struct rh_store *st, const char *socket_id)
+{
+	return count_rows(st, S_HISTORY_COUNT, socket_id);
+}
+
+/* Forgets a socket's conversation. */
+int
+rh_store_history_clear(struct rh_store *st, const char *socket_id)
+{
+	if (need(st, socket_id, "socket id") == -1)
+		return -1;
+	return run_text(st, S_HISTORY_CLEAR, socket_id);
+}

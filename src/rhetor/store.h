@@ -1,0 +1,135 @@
+/*
+ * store.h: aish-rhetor's durable state, one SQLite database.
+ *
+ * Everything that must survive a restart or a kill -9 goes through here:
+ * sockets, their conversation history, accepted write ids, jobs that were
+ * accepted but not yet answered, and replies queued for a reader that is
+ * not connected.  The database runs in WAL mode with synchronous=NORMAL:
+ * a killed process loses nothing that was committed; a power cut may lose
+ * the last transactions (see doc/server-internals.md).
+ *
+ * Ownership: strings passed in are copied by SQLite and stay the caller's;
+ * rows handed to a callback are valid only during that call.  A callback
+ * may call other store functions, but not the _each function running it.
+ * Every function returns 0 on success and -1 on a storage error, whose text
+ * rh_store_error() gives, unless its comment says otherwise.
+ */
+#ifndef RH_STORE_H
+#define RH_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct rh_store;
+
+/* A socket as stored.  Strings may be NULL where noted. */
+struct rh_socket_row {
+	const char	*id;
+	const char	*ai_name;
+	const char	*model;		/* may be NULL */
+	const char	*provider;
+	const char	*prompt;	/* may be NULL */
+	const char	*context_json;	/* JSON object text, may be NULL */
+	const char	*state;		/* "active" or "unresponsive" */
+	const char	*reason;	/* why unresponsive, may be NULL */
+	int64_t		 created_at;	/* ms since the epoch */
+	int64_t		 last_activity;	/* ms since the epoch */
+	int		 kind;		/* enum rh_socket_kind, see registry.h */
+};
+
+/* A job: one AI that owes a reply to one accepted write. */
+struct rh_job_row {
+	int64_t		 job_id;
+	const char	*origin;	/* socket the write was made to */
+	const char	*write_id;
+	const char	*socket_id;	/* socket whose AI answers */
+	const char	*content;
+};
+
+/* A reply waiting in a socket's queue. */
+struct rh_queued_row {
+	int64_t		 seq;
+	const char	*json;		/* the whole read or error frame */
+};
+
+/* One turn of a conversation. */
+struct rh_turn_row {
+	const char	*role;		/* "user" or "assistant" */
+	const char	*content;
+};
+
+typedef void (*rh_socket_cb)(void *ud, const struct rh_socket_row *row);
+typedef void (*rh_job_cb)(void *ud, const struct rh_job_row *row);
+typedef void (*rh_queued_cb)(void *ud, const struct rh_queued_row *row);
+typedef void (*rh_turn_cb)(void *ud, const struct rh_turn_row *row);
+
+/* Opens (creating if needed) DIR/aish.db; DIR is created mode 0700 and
+ * every file mode 0600.  On failure *out is NULL and err holds the reason. */
+int	rh_store_open(struct rh_store **out, const char *dir, char *err,
+	    size_t errlen);
+/* Closes the database and frees the handle; NULL is accepted. */
+void	rh_store_close(struct rh_store *st);
+/* The text of the last storage error. */
+const char *rh_store_error(struct rh_store *st);
+
+/* Transactions group several calls into one atomic commit. */
+int	rh_store_begin(struct rh_store *st);
+int	rh_store_commit(struct rh_store *st);
+int	rh_store_rollback(struct rh_store *st);
+
+/* Sockets.  put inserts or replaces the whole row. */
+int	rh_store_socket_put(struct rh_store *st, const struct rh_socket_row *row);
+/* Deletes a socket with its history, queue, jobs and write ids. */
+int	rh_store_socket_delete(struct rh_store *st, const char *id);
+/* Calls cb for every socket, in creation order. */
+int	rh_store_socket_each(struct rh_store *st, rh_socket_cb cb, void *ud);
+int	rh_store_socket_touch(struct rh_store *st, const char *id, int64_t now);
+int	rh_store_socket_set_state(struct rh_store *st, const char *id,
+	    const char *state, const char *reason);
+
+/* Counters that never go back, even across restarts.  Both return the new
+ * value (>= 1), or -1 on error.  A value taken inside a transaction that is
+ * then rolled back is given out again. */
+int64_t	rh_store_next_seq(struct rh_store *st);
+int64_t	rh_store_next_socket_number(struct rh_store *st, const char *ai_name);
+
+/* Records that ORIGIN accepted write WRITE_ID.  Returns 1 when it is new,
+ * 0 when ORIGIN had already accepted that id, -1 on error. */
+int	rh_store_write_accept(struct rh_store *st, const char *origin,
+	    const char *write_id, int64_t now);
+
+/* Jobs.  add returns the new job id (> 0) or -1. */
+int64_t	rh_store_job_add(struct rh_store *st, const char *origin,
+	    const char *write_id, const char *socket_id, const char *content);
+int	rh_store_job_delete(struct rh_store *st, int64_t job_id);
+/* Calls cb for every unfinished job, oldest first. */
+int	rh_store_job_each(struct rh_store *st, rh_job_cb cb, void *ud);
+
+/* Queues.  push appends; when the socket then holds more than CAP entries
+ * the oldest are dropped and *dropped (if not NULL) says how many.
+ * CAP <= 0 means no limit. */
+int	rh_store_queue_push(struct rh_store *st, const char *socket_id,
+	    int64_t seq, const char *json, int cap, int *dropped);
+/* Calls cb for every queued reply of the socket in seq order. */
+int	rh_store_queue_each(struct rh_store *st, const char *socket_id,
+	    rh_queued_cb cb, void *ud);
+int	rh_store_queue_remove(struct rh_store *st, const char *socket_id,
+	    int64_t seq);
+/* Returns the number of queued replies, or -1. */
+int	rh_store_queue_count(struct rh_store *st, const char *socket_id);
+int	rh_store_queue_clear(struct rh_store *st, const char *socket_id);
+
+/* History.  append adds one turn and then drops the oldest turns while the
+ * socket holds more than MAX_TURNS turns or MAX_BYTES bytes of content
+ * (0 means no limit). */
+int	rh_store_history_append(struct rh_store *st, const char *socket_id,
+	    const char *role, const char *content, int max_turns,
+	    int64_t max_bytes);
+/* Calls cb for every turn, oldest first. */
+int	rh_store_history_each(struct rh_store *st, const char *socket_id,
+	    rh_turn_cb cb, void *ud);
+/* Returns the number of turns, or -1. */
+int	rh_store_history_count(struct rh_store *st, const char *socket_id);
+int	rh_store_history_clear(struct rh_store *st, const char *socket_id);
+
+#endif

@@ -1,0 +1,404 @@
+/*
+ * ws.c: the WebSocket side of a socket: frames in, frames out.
+ *
+ * The receive callback never writes: every frame to send goes on the
+ * connection's list and is written, one per writeable callback, with
+ * LWS_PRE bytes of headroom in front as libwebsockets wants.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "delivery.h"
+#include "guard.h"
+#include "http.h"
+#include "names.h"
+#include "registry.h"
+#include "ws.h"
+#include "xalloc.h"
+
+/* A reader that lets this much pile up unwritten is dropped. */
+#define CONN_MAX_PENDING	(64u * 1024 * 1024)
+
+/* A frame waiting to be written. */
+struct rh_out {
+	struct rh_out	*next;
+	char		*queued_on;	/* socket whose queue holds it, or NULL */
+	int64_t		 seq;
+	size_t		 len;
+	unsigned char	 buf[];		/* LWS_PRE + len bytes */
+};
+
+static const char ws_prefix[] = "/ws/socket/";
+
+/* Queues a text frame on a connection (see ws.h). */
+void
+rh_conn_send(struct rh_conn *c, const char *json, size_t len,
+    const char *queued_on, int64_t seq)
+{
+	struct rh_out	*o;
+
+	if (c->closing)
+		return;
+	if (c->out_bytes + len > CONN_MAX_PENDING) {
+		rh_log("dropping a reader of %s that does not read",
+		    c->sock ? c->sock->id : "?");
+		c->closing = 1;
+		c->close_why = "reader too slow";
+		lws_callback_on_writable(c->wsi);
+		return;
+	}
+	o = xmalloc(sizeof *o + LWS_PRE + len);
+	o->next = NULL;
+	o->queued_on = queued_on ? xstrdup(queued_on) : NULL;
+	o->seq = seq;
+	o->len = len;
+	memcpy(o->buf + LWS_PRE, json, len);
+	if (c->out_tail != NULL)
+		c->out_tail->next = o;
+	else
+		c->out_head = o;
+	c->out_tail = o;
+	c->out_bytes += len;
+	lws_callback_on_writable(c->wsi);
+}
+
+/* Queues a frame built as JSON; consumes obj. */
+static void
+send_json(struct rh_conn *c, cJSON *obj)
+{
+	char	*text = cJSON_PrintUnformatted(obj);
+
+	rh_conn_send(c, text, strlen(text), NULL, 0);
+	cJSON_free(text);
+	cJSON_Delete(obj);
+}
+
+/* Queues an error frame. */
+static void
+send_error(struct rh_conn *c, const char *code, const char *message,
+    const char *in_reply_to)
+{
+	cJSON	*obj = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(obj, "type", AISH_FRAME_ERROR);
+	cJSON_AddStringToObject(obj, "code", code);
+	cJSON_AddStringToObject(obj, "message", message);
+	if (c->sock != NULL)
+		cJSON_AddStringToObject(obj, "socket_id", c->sock->id);
+	if (in_reply_to != NULL)
+		cJSON_AddStringToObject(obj, "in_reply_to", in_reply_to);
+	send_json(c, obj);
+}
+
+/* Store callback: queues one stored reply for a new reader. */
+static void
+send_queued(void *ud, const struct rh_queued_row *row)
+{
+	struct rh_conn	*c = ud;
+
+	rh_conn_send(c, row->json, strlen(row->json), c->sock->id, row->seq);
+}
+
+/* The socket id in a /ws/socket/{id} path, copied into id; 0 if none. */
+static int
+path_socket_id(const char *path, char *id, size_t len)
+{
+	const char	*p;
+
+	if (strncmp(path, ws_prefix, sizeof ws_prefix - 1) != 0)
+		return 0;
+	p = path + sizeof ws_prefix - 1;
+	if (strlen(p) >= len || !aish_name_valid(p))
+		return 0;
+	strcpy(id, p);
+	return 1;
+}
+
+/* Accepts or refuses an upgrade before it happens. */
+int
+rh_ws_confirm_upgrade(struct lws *wsi, const char *protocol)
+{
+	struct rh_server	*srv = rh_server_of(wsi);
+	char			 path[256], id[AISH_MAX_NAME + 1];
+
+	if (protocol == NULL || strcmp(protocol, "websocket") != 0) {
+		rh_http_send_now(wsi, 400, AISH_ERR_BAD_REQUEST,
+		    "only WebSocket upgrades are supported");
+		return 1;
+	}
+	if (!rh_guard_token_ok(srv, wsi)) {
+		rh_http_send_now(wsi, 401, AISH_ERR_UNAUTHORIZED,
+		    "missing or wrong bearer token");
+		return 1;
+	}
+	if (!rh_guard_origin_ok(wsi)) {
+		rh_http_send_now(wsi, 403, AISH_ERR_FORBIDDEN,
+		    "WebSocket connections are only accepted from loopback "
+		    "origins");
+		return 1;
+	}
+	if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0 ||
+	    !path_socket_id(path, id, sizeof id) ||
+	    rh_registry_find(srv, id) == NULL) {
+		rh_http_send_now(wsi, 404, AISH_ERR_UNKNOWN_SOCKET,
+		    "no such socket");
+		return 1;
+	}
+	return 0;
+}
+
+/* A new connection: attach it to its socket and send the queue first. */
+static int
+on_established(struct lws *wsi, struct rh_conn *c)
+{
+	struct rh_server	*srv = rh_server_of(wsi);
+	char			 path[256], id[AISH_MAX_NAME + 1];
+	struct rh_conn		**tail;
+
+	memset(c, 0, sizeof *c);
+	c->wsi = wsi;
+	c->srv = srv;
+	if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0 ||
+	    !path_socket_id(path, id, sizeof id) ||
+	    (c->sock = rh_registry_find(srv, id)) == NULL)
+		return -1;
+	for (tail = &c->sock->conns; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = c;
+	if (rh_store_queue_each(srv->store, c->sock->id, send_queued, c) != 0)
+		rh_log("cannot read the queue of %s: %s", c->sock->id,
+		    rh_store_error(srv->store));
+	return 0;
+}
+
+/* Sends the acknowledgement of a write, before any reply frame. */
+static void
+send_ack(void *ud, const struct rh_write_result *res)
+{
+	struct rh_conn	*c = ud;
+	cJSON		*obj = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(obj, "type", AISH_FRAME_ACK);
+	cJSON_AddStringToObject(obj, "id", res->id);
+	if (c->sock->kind == RH_KIND_TEAM_CHAT)
+		cJSON_AddItemToObject(obj, "members",
+		    cJSON_Duplicate(res->members, 1));
+	if (res->duplicate)
+		cJSON_AddTrueToObject(obj, "duplicate");
+	send_json(c, obj);
+}
+
+/* A write frame. */
+static void
+on_write(struct rh_conn *c, const cJSON *frame)
+{
+	const cJSON		*content, *id;
+	struct rh_write_result	 res;
+	struct rh_err		 err;
+
+	content = cJSON_GetObjectItemCaseSensitive(frame, "content");
+	id = cJSON_GetObjectItemCaseSensitive(frame, "id");
+	if (id != NULL && !cJSON_IsString(id)) {
+		send_error(c, AISH_ERR_BAD_REQUEST, "id must be a string",
+		    NULL);
+		return;
+	}
+	if (!cJSON_IsString(content)) {
+		send_error(c, AISH_ERR_BAD_REQUEST,
+		    "a write needs \"content\": a string",
+		    id ? id->valuestring : NULL);
+		return;
+	}
+	if (rh_delivery_write(c->srv, c->sock, id ? id->valuestring : NULL,
+	    content->valuestring, NULL, send_ack, c, &res, &err) != 0) {
+		send_error(c, err.code, err.message,
+		    id ? id->valuestring : NULL);
+		return;
+	}
+	rh_write_result_free(&res);
+}
+
+/* A cancel frame. */
+static void
+on_cancel(struct rh_conn *c, const cJSON *frame)
+{
+	const cJSON	*id = cJSON_GetObjectItemCaseSensitive(frame, "id");
+	char		 msg[256];
+
+	if (!cJSON_IsString(id)) {
+		send_error(c, AISH_ERR_BAD_REQUEST,
+		    "a cancel needs \"id\": the write's id", NULL);
+		return;
+	}
+	if (rh_delivery_cancel(c->srv, c->sock, id->valuestring) == 0) {
+		snprintf(msg, sizeof msg, "no write with id '%.128s' is "
+		    "running on %s", id->valuestring, c->sock->id);
+		send_error(c, AISH_ERR_NOT_FOUND, msg, id->valuestring);
+	}
+}
+
+/* One whole text message from the client. */
+static void
+on_message(struct rh_conn *c, const char *text, size_t len)
+{
+	cJSON		*frame = cJSON_ParseWithLength(text, len);
+	const cJSON	*type;
+	char		 msg[128];
+
+	if (frame == NULL) {
+		send_error(c, AISH_ERR_BAD_JSON, "the frame is not valid JSON",
+		    NULL);
+		return;
+	}
+	type = cJSON_GetObjectItemCaseSensitive(frame, "type");
+	if (!cJSON_IsObject(frame) || !cJSON_IsString(type))
+		send_error(c, AISH_ERR_BAD_REQUEST, "a frame is a JSON object "
+		    "with a string \"type\"", NULL);
+	else if (strcmp(type->valuestring, AISH_FRAME_WRITE) == 0)
+		on_write(c, frame);
+	else if (strcmp(type->valuestring, AISH_FRAME_CANCEL) == 0)
+		on_cancel(c, frame);
+	else if (strcmp(type->valuestring, AISH_FRAME_PING) == 0)
+		rh_conn_send(c, "{\"type\":\"pong\"}", 15, NULL, 0);
+	else {
+		snprintf(msg, sizeof msg, "unknown frame type '%.64s'",
+		    type->valuestring);
+		send_error(c, AISH_ERR_BAD_REQUEST, msg, NULL);
+	}
+	cJSON_Delete(frame);
+}
+
+/* A piece of a message: reassembled up to the size limit. */
+static void
+on_receive(struct rh_conn *c, const char *in, size_t len)
+{
+	struct lws	*wsi = c->wsi;
+	char		 msg[128];
+
+	if (c->sock == NULL)
+		return;
+	if (lws_is_first_fragment(wsi)) {
+		c->rx_len = 0;
+		c->rx_too_big = 0;
+	}
+	if (!c->rx_too_big && c->rx_len + len > AISH_MAX_BODY) {
+		c->rx_too_big = 1;
+		free(c->rx);
+		c->rx = NULL;
+	}
+	if (!c->rx_too_big) {
+		c->rx = xrealloc(c->rx, c->rx_len + len + 1);
+		memcpy(c->rx + c->rx_len, in, len);
+		c->rx_len += len;
+	}
+	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+		return;
+	if (c->rx_too_big) {
+		snprintf(msg, sizeof msg, "messages are limited to %u bytes",
+		    AISH_MAX_BODY);
+		send_error(c, AISH_ERR_TOO_LARGE, msg, NULL);
+	} else if (lws_frame_is_binary(wsi))
+		send_error(c, AISH_ERR_BAD_REQUEST, "binary frames are not "
+		    "accepted here: send JSON text frames", NULL);
+	else
+		on_message(c, c->rx, c->rx_len);
+	free(c->rx);
+	c->rx = NULL;
+	c->rx_len = 0;
+}
+
+/* Writes the next waiting frame. */
+static int
+on_writeable(struct rh_conn *c)
+{
+	struct rh_out	*o = c->out_head;
+	int		 n;
+
+	if (c->closing || c->sock == NULL) {
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_GOINGAWAY,
+		    (unsigned char *)(c->close_why ? c->close_why :
+		    "socket deleted"), strlen(c->close_why ? c->close_why :
+		    "socket deleted"));
+		return -1;
+	}
+	if (o == NULL)
+		return 0;
+	n = lws_write(c->wsi, o->buf + LWS_PRE, o->len, LWS_WRITE_TEXT);
+	if (n < (int)o->len)
+		return -1;
+	if (o->queued_on != NULL &&
+	    rh_store_queue_remove(c->srv->store, o->queued_on, o->seq) != 0)
+		rh_log("cannot unqueue %lld on %s: %s", (long long)o->seq,
+		    o->queued_on, rh_store_error(c->srv->store));
+	c->out_head = o->next;
+	if (c->out_head == NULL)
+		c->out_tail = NULL;
+	c->out_bytes -= o->len;
+	free(o->queued_on);
+	free(o);
+	if (c->out_head != NULL)
+		lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+/* The connection is gone: detach it and free what it holds. */
+static void
+on_closed(struct rh_conn *c)
+{
+	struct rh_conn	**pp;
+	struct rh_out	 *o, *next;
+
+	if (c->sock != NULL) {
+		for (pp = &c->sock->conns; *pp != NULL; pp = &(*pp)->next) {
+			if (*pp == c) {
+				*pp = c->next;
+				break;
+			}
+		}
+	}
+	for (o = c->out_head; o != NULL; o = next) {
+		next = o->next;
+		free(o->queued_on);
+		free(o);
+	}
+	free(c->rx);
+	memset(c, 0, sizeof *c);
+}
+
+/* The WebSocket events of the protocol callback. */
+int
+rh_ws_event(struct lws *wsi, enum lws_callback_reasons reason,
+    struct rh_conn *c, void *in, size_t len)
+{
+	switch (reason) {
+	case LWS_CALLBACK_ESTABLISHED:
+		return on_established(wsi, c);
+	case LWS_CALLBACK_RECEIVE:
+		on_receive(c, in, len);
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return on_writeable(c);
+	case LWS_CALLBACK_CLOSED:
+		on_closed(c);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* Closes every connection on a socket that is being deleted. */
+void
+rh_ws_socket_gone(struct rh_socket *s)
+{
+	struct rh_conn	*c, *next;
+
+	for (c = s->conns; c != NULL; c = next) {
+		next = c->next;
+		c->sock = NULL;
+		c->next = NULL;
+		c->closing = 1;
+		c->close_why = "socket deleted";
+		lws_callback_on_writable(c->wsi);
+	}
+	s->conns = NULL;
+}

@@ -1,0 +1,1006 @@
+/*
+ * check_store.c: tests for aish-rhetor's durable state (src/rhetor/store.c).
+ *
+ * Every test runs in its own test case, with a fresh temporary directory
+ * removed afterwards; the store lives in a subdirectory that does not exist
+ * yet, so every test also exercises its creation.
+ */
+#define _XOPEN_SOURCE 700
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <check.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+
+static char		 tmpdir[256];
+static char		 statedir[320];
+static struct rh_store	*st;
+
+/* Text collected by the row callbacks, items separated by ','. */
+static char		 seen[4096];
+
+/* Removes one entry of the scratch tree. */
+static int
+remove_entry(const char *path, const struct stat *sb, int flag,
+    struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* Makes a fresh scratch directory; the state directory is two levels
+ * inside it and does not exist yet.  An unchecked fixture, so that the
+ * directory is removed even when a test fails in a forked child. */
+static void
+make_scratch(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "%s/check_store.XXXXXX",
+	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	snprintf(statedir, sizeof statedir, "%s/a/state", tmpdir);
+}
+
+/* Removes the scratch directory. */
+static void
+remove_scratch(void)
+{
+	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Starts every test with no store and nothing seen. */
+static void
+setup(void)
+{
+	st = NULL;
+	seen[0] = '\0';
+}
+
+/* Closes the store if a test left it open. */
+static void
+teardown(void)
+{
+	rh_store_close(st);
+	st = NULL;
+}
+
+/* Opens the store in statedir, failing the test on error. */
+static struct rh_store *
+open_store(void)
+{
+	struct rh_store	*s;
+	char		 err[512];
+
+	err[0] = '\0';
+	ck_assert_msg(rh_store_open(&s, statedir, err, sizeof err) == 0,
+	    "open: %s", err);
+	ck_assert_ptr_nonnull(s);
+	return s;
+}
+
+/* Closes and reopens the store. */
+static void
+reopen(void)
+{
+	rh_store_close(st);
+	st = open_store();
+}
+
+/* Appends one item to seen. */
+static void
+see(const char *fmt, ...)
+{
+	size_t	len = strlen(seen);
+	va_list	ap;
+
+	if (len > 0 && len < sizeof seen - 1)
+		seen[len++] = ',';
+	va_start(ap, fmt);
+	vsnprintf(seen + len, sizeof seen - len, fmt, ap);
+	va_end(ap);
+}
+
+/* Returns the permission bits of PATH, or -1 when it is missing. */
+static int
+mode_of(const char *path)
+{
+	struct stat	sb;
+
+	if (stat(path, &sb) == -1)
+		return -1;
+	return sb.st_mode & 07777;
+}
+
+/* Builds statedir/NAME into buf. */
+static const char *
+state_file(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", statedir, name);
+	return buf;
+}
+
+/* Stores a socket with the fields that matter to the tests. */
+static void
+put_socket(const char *id, const char *ai_name, int64_t created)
+{
+	struct rh_socket_row	row = {
+		.id = id, .ai_name = ai_name, .provider = "echo",
+		.state = "active", .created_at = created,
+		.last_activity = created, .kind = 0
+	};
+
+	ck_assert_msg(rh_store_socket_put(st, &row) == 0, "put %s: %s", id,
+	    rh_store_error(st));
+}
+
+/* Records every socket as id/ai_name/model/state/reason/last_activity. */
+static void
+see_socket(void *ud, const struct rh_socket_row *r)
+{
+	see("%s/%s/%s/%s/%s/%lld", r->id, r->ai_name,
+	    r->model != NULL ? r->model : "-", r->state,
+	    r->reason != NULL ? r->reason : "-", (long long)r->last_activity);
+}
+
+/* Records every socket id. */
+static void
+see_socket_id(void *ud, const struct rh_socket_row *r)
+{
+	see("%s", r->id);
+}
+
+/* Records every job as origin/write_id/socket_id/content. */
+static void
+see_job(void *ud, const struct rh_job_row *r)
+{
+	see("%s/%s/%s/%s", r->origin, r->write_id, r->socket_id, r->content);
+}
+
+/* Records every job id. */
+static void
+see_job_id(void *ud, const struct rh_job_row *r)
+{
+	see("%lld", (long long)r->job_id);
+}
+
+/* Records every queued reply as seq=json. */
+static void
+see_queued(void *ud, const struct rh_queued_row *r)
+{
+	see("%lld=%s", (long long)r->seq, r->json);
+}
+
+/* Records every turn as role:content. */
+static void
+see_turn(void *ud, const struct rh_turn_row *r)
+{
+	see("%s:%s", r->role, r->content);
+}
+
+/* Collects the sockets into seen. */
+static void
+list_sockets(rh_socket_cb cb)
+{
+	seen[0] = '\0';
+	ck_assert_msg(rh_store_socket_each(st, cb, NULL) == 0, "%s",
+	    rh_store_error(st));
+}
+
+/* Collects one socket's queue into seen. */
+static void
+list_queue(const char *id)
+{
+	seen[0] = '\0';
+	ck_assert_msg(rh_store_queue_each(st, id, see_queued, NULL) == 0,
+	    "%s", rh_store_error(st));
+}
+
+/* Collects one socket's history into seen. */
+static void
+list_history(const char *id)
+{
+	seen[0] = '\0';
+	ck_assert_msg(rh_store_history_each(st, id, see_turn, NULL) == 0,
+	    "%s", rh_store_error(st));
+}
+
+/* Collects the jobs into seen. */
+static void
+list_jobs(rh_job_cb cb)
+{
+	seen[0] = '\0';
+	ck_assert_msg(rh_store_job_each(st, cb, NULL) == 0, "%s",
+	    rh_store_error(st));
+}
+
+/* ------------------------------------------------------------- opening */
+
+START_TEST(test_open_modes)
+{
+	char	path[512];
+	mode_t	old;
+
+	/* A permissive umask must not widen anything. */
+	old = umask(0);
+	st = open_store();
+	ck_assert_int_eq(mode_of(statedir), 0700);
+	snprintf(path, sizeof path, "%s/a", tmpdir);
+	ck_assert_int_eq(mode_of(path), 0700);
+	ck_assert_int_eq(mode_of(state_file(path, sizeof path, "aish.db")),
+	    0600);
+	put_socket("apollo", "apollo", 1);
+	ck_assert_int_eq(mode_of(state_file(path, sizeof path,
+	    "aish.db-wal")), 0600);
+	ck_assert_int_eq(mode_of(state_file(path, sizeof path,
+	    "aish.db-shm")), 0600);
+	umask(old);
+}
+END_TEST
+
+START_TEST(test_open_narrows_modes)
+{
+	char	path[512];
+
+	st = open_store();
+	put_socket("apollo", "apollo", 1);
+	rh_store_close(st);
+	st = NULL;
+	/* Files left wider by someone else are narrowed again. */
+	ck_assert_int_eq(chmod(state_file(path, sizeof path, "aish.db"),
+	    0644), 0);
+	st = open_store();
+	ck_assert_int_eq(mode_of(state_file(path, sizeof path, "aish.db")),
+	    0600);
+	put_socket("athena", "athena", 2);
+	ck_assert_int_eq(mode_of(state_file(path, sizeof path,
+	    "aish.db-wal")), 0600);
+	list_sockets(see_socket_id);
+	ck_assert_str_eq(seen, "apollo,athena");
+}
+END_TEST
+
+START_TEST(test_open_bad_path)
+{
+	struct rh_store	*s = (struct rh_store *)&s;	/* open must reset it */
+	char		 err[512] = "";
+	int		 fd;
+
+	/* A regular file where a directory of the path should be. */
+	snprintf(statedir, sizeof statedir, "%s/file", tmpdir);
+	fd = open(statedir, O_WRONLY | O_CREAT, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(rh_store_open(&s, statedir, err, sizeof err), -1);
+	ck_assert_ptr_null(s);
+	ck_assert_msg(strstr(err, "not a directory") != NULL, "err: %s", err);
+
+	snprintf(statedir, sizeof statedir, "%s/file/state", tmpdir);
+	err[0] = '\0';
+	ck_assert_int_eq(rh_store_open(&s, statedir, err, sizeof err), -1);
+	ck_assert_ptr_null(s);
+	ck_assert_msg(strstr(err, "cannot create") != NULL, "err: %s", err);
+
+	err[0] = '\0';
+	ck_assert_int_eq(rh_store_open(&s, "", err, sizeof err), -1);
+	ck_assert_ptr_null(s);
+	ck_assert_str_ne(err, "");
+}
+END_TEST
+
+START_TEST(test_open_not_a_database)
+{
+	struct rh_store	*s;
+	char		 path[512], err[512] = "";
+	FILE		*f;
+
+	snprintf(path, sizeof path, "%s/a", tmpdir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	ck_assert_int_eq(mkdir(statedir, 0700), 0);
+	f = fopen(state_file(path, sizeof path, "aish.db"), "w");
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 200; i++)
+		fputs("this is not an SQLite database at all. ", f);
+	fclose(f);
+	ck_assert_int_eq(rh_store_open(&s, statedir, err, sizeof err), -1);
+	ck_assert_ptr_null(s);
+	ck_assert_msg(strstr(err, "not a database") != NULL, "err: %s", err);
+}
+END_TEST
+
+START_TEST(test_open_newer_schema)
+{
+	struct rh_store	*s;
+	sqlite3		*db;
+	char		 err[512] = "", path[512];
+
+	st = open_store();
+	rh_store_close(st);
+	st = NULL;
+	/* A later aish-rhetor has upgraded the schema. */
+	ck_assert_int_eq(sqlite3_open(state_file(path, sizeof path,
+	    "aish.db"), &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version=99", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(rh_store_open(&s, statedir, err, sizeof err), -1);
+	ck_assert_ptr_null(s);
+	ck_assert_msg(strstr(err, "newer") != NULL, "err: %s", err);
+}
+END_TEST
+
+/* ------------------------------------------------------------- sockets */
+
+START_TEST(test_socket_put_order)
+{
+	struct rh_socket_row	row = {
+		.id = "apollo", .ai_name = "apollo2", .model = "llama3.2",
+		.provider = "ollama", .prompt = "You predict.",
+		.context_json = "{\"k\":1}", .state = "active",
+		.created_at = 1, .last_activity = 50, .kind = 2
+	};
+
+	st = open_store();
+	put_socket("apollo", "apollo", 1);
+	put_socket("athena", "athena", 2);
+	put_socket("hermes", "hermes", 3);
+	list_sockets(see_socket_id);
+	ck_assert_str_eq(seen, "apollo,athena,hermes");
+
+	/* Replacing a socket keeps its place and changes its fields. */
+	ck_assert_int_eq(rh_store_socket_put(st, &row), 0);
+	list_sockets(see_socket);
+	ck_assert_str_eq(seen, "apollo/apollo2/llama3.2/active/-/50,"
+	    "athena/athena/-/active/-/2,hermes/hermes/-/active/-/3");
+
+	reopen();
+	list_sockets(see_socket);
+	ck_assert_str_eq(seen, "apollo/apollo2/llama3.2/active/-/50,"
+	    "athena/athena/-/active/-/2,hermes/hermes/-/active/-/3");
+
+	/* A deleted socket made again goes to the end. */
+	ck_assert_int_eq(rh_store_socket_delete(st, "apollo"), 0);
+	put_socket("apollo", "apollo", 4);
+	list_sockets(see_socket_id);
+	ck_assert_str_eq(seen, "athena,hermes,apollo");
+}
+END_TEST
+
+START_TEST(test_socket_fields)
+{
+	struct rh_socket_row	row = {
+		.id = "x", .ai_name = "x", .model = "m", .provider = "p",
+		.prompt = "pr", .context_json = "{}", .state = "unresponsive",
+		.reason = "r", .created_at = 7, .last_activity = 8, .kind = 3
+	};
+	struct rh_socket_row	bad = { .id = "y" };
+
+	st = open_store();
+	ck_assert_int_eq(rh_store_socket_put(st, &row), 0);
+	list_sockets(see_socket);
+	ck_assert_str_eq(seen, "x/x/m/unresponsive/r/8");
+
+	/* Required fields missing: a clear error, nothing stored. */
+	ck_assert_int_eq(rh_store_socket_put(st, &bad), -1);
+	ck_assert_ptr_nonnull(strstr(rh_store_error(st), "NOT NULL"));
+	ck_assert_int_eq(rh_store_socket_put(st, NULL), -1);
+	ck_assert_str_eq(rh_store_error(st), "socket row is missing");
+	list_sockets(see_socket_id);
+	ck_assert_str_eq(seen, "x");
+}
+END_TEST
+
+/* Checks every column of the one stored socket through a callback. */
+static void
+check_full_row(void *ud, const struct rh_socket_row *r)
+{
+	ck_assert_str_eq(r->provider, "p");
+	ck_assert_str_eq(r->prompt, "pr");
+	ck_assert_str_eq(r->context_json, "{}");
+	ck_assert_int_eq(r->created_at, 7);
+	ck_assert_int_eq(r->kind, 3);
+	see("checked");
+}
+
+START_TEST(test_socket_all_columns)
+{
+	struct rh_socket_row	row = {
+		.id = "x", .ai_name = "x", .model = "m", .provider = "p",
+		.prompt = "pr", .context_json = "{}", .state = "active",
+		.created_at = 7, .last_activity = 8, .kind = 3
+	};
+
+	st = open_store();
+	ck_assert_int_eq(rh_store_socket_put(st, &row), 0);
+	reopen();
+	list_sockets(check_full_row);
+	ck_assert_str_eq(seen, "checked");
+}
+END_TEST
+
+START_TEST(test_socket_touch_state)
+{
+	st = open_store();
+	put_socket("apollo", "apollo", 1);
+	put_socket("athena", "athena", 2);
+	ck_assert_int_eq(rh_store_socket_touch(st, "apollo", 99), 0);
+	ck_assert_int_eq(rh_store_socket_set_state(st, "athena",
+	    "unresponsive", "provider failed 3 times"), 0);
+	reopen();
+	list_sockets(see_socket);
+	ck_assert_str_eq(seen, "apollo/apollo/-/active/-/99,"
+	    "athena/athena/-/unresponsive/provider failed 3 times/2");
+	ck_assert_int_eq(rh_store_socket_set_state(st, "athena", "active",
+	    NULL), 0);
+	list_sockets(see_socket);
+	ck_assert_str_eq(seen, "apollo/apollo/-/active/-/99,"
+	    "athena/athena/-/active/-/2");
+	/* An unknown id changes nothing and is no storage error. */
+	ck_assert_int_eq(rh_store_socket_touch(st, "nobody", 5), 0);
+	ck_assert_int_eq(rh_store_socket_set_state(st, "athena", NULL, NULL),
+	    -1);
+}
+END_TEST
+
+START_TEST(test_socket_delete_cascades)
+{
+	int	dropped;
+
+	st = open_store();
+	put_socket("apollo", "apollo", 1);
+	put_socket("group", "group", 2);
+	ck_assert_int_eq(rh_store_history_append(st, "apollo", "user", "hi",
+	    0, 0), 0);
+	ck_assert_int_eq(rh_store_history_append(st, "group", "user", "yo",
+	    0, 0), 0);
+	ck_assert_int_eq(rh_store_queue_push(st, "apollo", 1, "{}", 10,
+	    &dropped), 0);
+	ck_assert_int_eq(rh_store_queue_push(st, "group", 2, "{}", 10,
+	    &dropped), 0);
+	ck_assert_int_eq(rh_store_write_accept(st, "apollo", "w1", 1), 1);
+	ck_assert_int_eq(rh_store_write_accept(st, "group", "w1", 1), 1);
+	ck_assert_int_gt(rh_store_job_add(st, "apollo", "w1", "apollo", "a"),
+	    0);
+	/* A job written to the group but answered by apollo. */
+	ck_assert_int_gt(rh_store_job_add(st, "group", "w1", "apollo", "b"),
+	    0);
+	ck_assert_int_gt(rh_store_job_add(st, "group", "w1", "group", "c"),
+	    0);
+
+	ck_assert_int_eq(rh_store_socket_delete(st, "apollo"), 0);
+	list_sockets(see_socket_id);
+	ck_assert_str_eq(seen, "group");
+	ck_assert_int_eq(rh_store_history_count(st, "apollo"), 0);
+	ck_assert_int_eq(rh_store_queue_count(st, "apollo"), 0);
+	list_jobs(see_job);
+	ck_assert_str_eq(seen, "group/w1/group/c");
+	ck_assert_int_eq(rh_store_write_accept(st, "apollo", "w1", 2), 1);
+	/* The other socket keeps everything. */
+	ck_assert_int_eq(rh_store_history_count(st, "group"), 1);
+	ck_assert_int_eq(rh_store_queue_count(st, "group"), 1);
+	ck_assert_int_eq(rh_store_write_accept(st, "group", "w1", 2), 0);
+
+	/* Deleting an unknown socket is harmless. */
+	ck_assert_int_eq(rh_store_socket_delete(st, "nobody"), 0);
+	ck_assert_int_eq(rh_store_socket_delete(st, NULL), -1);
+}
+END_TEST
+
+START_TEST(test_socket_delete_in_transaction)
+{
+	st = open_store();
+	put_socket("apollo", "apollo", 1);
+	ck_assert_int_eq(rh_store_history_append(st, "apollo", "user", "hi",
+	    0, 0), 0);
+
+	/* Inside the caller's transaction, a rollback undoes the delete. */
+	ck_assert_int_eq(rh_store_begin(st), 0);
+	ck_assert_int_eq(rh_store_socket_delete(st, "apollo"), 0);
+	list_sockets(see_socket_id);
+	ck_assert_str_eq(seen, "");
+	ck_assert_int_eq(rh_store_rollback(st), 0);
+	list_sockets(see_socket_id);
+	ck_assert_str_eq(seen, "apollo");
+	ck_assert_int_eq(rh_store_history_count(st, "apollo"), 1);
+
+	ck_assert_int_eq(rh_store_begin(st), 0);
+	ck_assert_int_eq(rh_store_socket_delete(st, "apollo"), 0);
+	ck_assert_int_eq(rh_store_commit(st), 0);
+	reopen();
+	list_sockets(see_socket_id);
+	ck_assert_str_eq(seen, "");
+	ck_assert_int_eq(rh_store_history_count(st, "apollo"), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------ counters */
+
+START_TEST(test_counters)
+{
+	int64_t	seq, a, b;
+	int	i;
+
+	st = open_store();
+	ck_assert_int_eq(rh_store_next_seq(st), 1);
+	ck_assert_int_eq(rh_store_next_seq(st), 2);
+	ck_assert_int_eq(rh_store_next_socket_number(st, "apollo"), 1);
+	ck_assert_int_eq(rh_store_next_socket_number(st, "apollo"), 2);
+	ck_assert_int_eq(rh_store_next_socket_number(st, "athena"), 1);
+	ck_assert_int_eq(rh_store_next_socket_number(st, NULL), -1);
+	seq = 2;
+	a = 2;
+	b = 1;
+	for (i = 0; i < 3; i++) {
+		reopen();
+		int64_t	s2 = rh_store_next_seq(st);
+		int64_t	a2 = rh_store_next_socket_number(st, "apollo");
+		int64_t	b2 = rh_store_next_socket_number(st, "athena");
+
+		ck_assert_int_gt(s2, seq);
+		ck_assert_int_gt(a2, a);
+		ck_assert_int_gt(b2, b);
+		seq = s2;
+		a = a2;
+		b = b2;
+	}
+	ck_assert_int_eq(seq, 5);
+	ck_assert_int_eq(a, 5);
+	ck_assert_int_eq(b, 4);
+}
+END_TEST
+
+START_TEST(test_counter_rollback)
+{
+	int64_t	seq;
+
+	st = open_store();
+	seq = rh_store_next_seq(st);
+	/* A value taken in a rolled-back transaction is given out again;
+	 * a committed one never is. */
+	ck_assert_int_eq(rh_store_begin(st), 0);
+	ck_assert_int_eq(rh_store_next_seq(st), seq + 1);
+	ck_assert_int_eq(rh_store_rollback(st), 0);
+	ck_assert_int_eq(rh_store_next_seq(st), seq + 1);
+	ck_assert_int_eq(rh_store_next_seq(st), seq + 2);
+}
+END_TEST
+
+/* ------------------------------------------------------ writes and jobs */
+
+START_TEST(test_write_accept)
+{
+	st = open_store();
+	ck_assert_int_eq(rh_store_write_accept(st, "apollo", "c-1", 10), 1);
+	ck_assert_int_eq(rh_store_write_accept(st, "apollo", "c-1", 11), 0);
+	ck_assert_int_eq(rh_store_write_accept(st, "athena", "c-1", 12), 1);
+	ck_assert_int_eq(rh_store_write_accept(st, "apollo", "c-2", 13), 1);
+	reopen();
+	ck_assert_int_eq(rh_store_write_accept(st, "apollo", "c-1", 14), 0);
+	ck_assert_int_eq(rh_store_write_accept(st, "athena", "c-1", 14), 0);
+	ck_assert_int_eq(rh_store_write_accept(st, "athena", "c-3", 14), 1);
+	ck_assert_int_eq(rh_store_write_accept(st, "athena", NULL, 14), -1);
+	ck_assert_str_eq(rh_store_error(st), "write id is missing");
+}
+END_TEST
+
+START_TEST(test_jobs)
+{
+	int64_t	j1, j2, j3, j4;
+	char	want[128];
+
+	st = open_store();
+	j1 = rh_store_job_add(st, "apollo", "w1", "apollo", "one");
+	j2 = rh_store_job_add(st, "team-chat-all", "w2", "athena", "two");
+	j3 = rh_store_job_add(st, "team-chat-all", "w2", "hermes", "two");
+	ck_assert_int_gt(j1, 0);
+	ck_assert_int_gt(j2, j1);
+	ck_assert_int_gt(j3, j2);
+	list_jobs(see_job);
+	ck_assert_str_eq(seen, "apollo/w1/apollo/one,"
+	    "team-chat-all/w2/athena/two,team-chat-all/w2/hermes/two");
+	ck_assert_int_eq(rh_store_job_delete(st, j2), 0);
+	ck_assert_int_eq(rh_store_job_delete(st, 12345), 0);
+	reopen();
+	list_jobs(see_job_id);
+	snprintf(want, sizeof want, "%lld,%lld", (long long)j1,
+	    (long long)j3);
+	ck_assert_str_eq(seen, want);
+	/* Ids are never reused, even after the newest job is deleted. */
+	ck_assert_int_eq(rh_store_job_delete(st, j3), 0);
+	j4 = rh_store_job_add(st, "apollo", "w3", "apollo", "three");
+	ck_assert_int_gt(j4, j3);
+	ck_assert_int_eq(rh_store_job_add(st, "apollo", "w4", "apollo", NULL),
+	    -1);
+	ck_assert_str_eq(rh_store_error(st), "content is missing");
+}
+END_TEST
+
+/* -------------------------------------------------------------- queues */
+
+START_TEST(test_queue)
+{
+	int	dropped = -1;
+
+	st = open_store();
+	ck_assert_int_eq(rh_store_queue_push(st, "apollo", 3, "{\"n\":3}", 10,
+	    &dropped), 0);
+	ck_assert_int_eq(dropped, 0);
+	ck_assert_int_eq(rh_store_queue_push(st, "apollo", 5, "{\"n\":5}", 10,
+	    NULL), 0);
+	ck_assert_int_eq(rh_store_queue_push(st, "athena", 4, "{\"n\":4}", 10,
+	    NULL), 0);
+	ck_assert_int_eq(rh_store_queue_push(st, "apollo", 7, "{\"n\":7}", 10,
+	    &dropped), 0);
+	list_queue("apollo");
+	ck_assert_str_eq(seen, "3={\"n\":3},5={\"n\":5},7={\"n\":7}");
+	ck_assert_int_eq(rh_store_queue_count(st, "apollo"), 3);
+	ck_assert_int_eq(rh_store_queue_count(st, "athena"), 1);
+	ck_assert_int_eq(rh_store_queue_count(st, "nobody"), 0);
+
+	ck_assert_int_eq(rh_store_queue_remove(st, "apollo", 5), 0);
+	list_queue("apollo");
+	ck_assert_str_eq(seen, "3={\"n\":3},7={\"n\":7}");
+
+	/* The same seq twice in one queue is refused. */
+	ck_assert_int_eq(rh_store_queue_push(st, "apollo", 7, "{}", 10,
+	    &dropped), -1);
+	ck_assert_ptr_nonnull(strstr(rh_store_error(st), "UNIQUE"));
+	ck_assert_int_eq(rh_store_queue_count(st, "apollo"), 2);
+
+	reopen();
+	list_queue("apollo");
+	ck_assert_str_eq(seen, "3={\"n\":3},7={\"n\":7}");
+	ck_assert_int_eq(rh_store_queue_clear(st, "apollo"), 0);
+	ck_assert_int_eq(rh_store_queue_count(st, "apollo"), 0);
+	ck_assert_int_eq(rh_store_queue_count(st, "athena"), 1);
+	ck_assert_int_eq(rh_store_queue_count(st, NULL), -1);
+}
+END_TEST
+
+START_TEST(test_queue_cap)
+{
+	int	dropped = -1, i;
+
+	st = open_store();
+	for (i = 1; i <= 3; i++) {
+		ck_assert_int_eq(rh_store_queue_push(st, "apollo", i, "{}", 3,
+		    &dropped), 0);
+		ck_assert_int_eq(dropped, 0);
+	}
+	ck_assert_int_eq(rh_store_queue_push(st, "apollo", 4, "{}", 3,
+	    &dropped), 0);
+	ck_assert_int_eq(dropped, 1);
+	list_queue("apollo");
+	ck_assert_str_eq(seen, "2={},3={},4={}");
+	/* A smaller cap drops several at once, oldest first. */
+	ck_assert_int_eq(rh_store_queue_push(st, "apollo", 5, "{}", 2,
+	    &dropped), 0);
+	ck_assert_int_eq(dropped, 2);
+	list_queue("apollo");
+	ck_assert_str_eq(seen, "4={},5={}");
+	/* A cap of 0 means no limit. */
+	ck_assert_int_eq(rh_store_queue_push(st, "apollo", 6, "{}", 0,
+	    &dropped), 0);
+	ck_assert_int_eq(dropped, 0);
+	ck_assert_int_eq(rh_store_queue_count(st, "apollo"), 3);
+}
+END_TEST
+
+/* ------------------------------------------------------------- history */
+
+START_TEST(test_history_turns)
+{
+	st = open_store();
+	ck_assert_int_eq(rh_store_history_append(st, "apollo", "user", "q1",
+	    4, 0), 0);
+	ck_assert_int_eq(rh_store_history_append(st, "apollo", "assistant",
+	    "a1", 4, 0), 0);
+	ck_assert_int_eq(rh_store_history_append(st, "athena", "user", "z",
+	    4, 0), 0);
+	ck_assert_int_eq(rh_store_history_append(st, "apollo", "user", "q2",
+	    4, 0), 0);
+	ck_assert_int_eq(rh_store_history_append(st, "apollo", "assistant",
+	    "a2", 4, 0), 0);
+	list_history("apollo");
+	ck_assert_str_eq(seen, "user:q1,assistant:a1,user:q2,assistant:a2");
+	ck_assert_int_eq(rh_store_history_append(st, "apollo", "user", "q3",
+	    4, 0), 0);
+	list_history("apollo");
+	ck_assert_str_eq(seen, "assistant:a1,user:q2,assistant:a2,user:q3");
+	ck_assert_int_eq(rh_store_history_count(st, "apollo"), 4);
+	ck_assert_int_eq(rh_store_history_count(st, "athena"), 1);
+	/* A limit of one keeps only the turn just added. */
+	ck_assert_int_eq(rh_store_history_append(st, "apollo", "assistant",
+	    "a3", 1, 0), 0);
+	list_history("apollo");
+	ck_assert_str_eq(seen, "assistant:a3");
+
+	reopen();
+	list_history("apollo");
+	ck_assert_str_eq(seen, "assistant:a3");
+	ck_assert_int_eq(rh_store_history_clear(st, "apollo"), 0);
+	ck_assert_int_eq(rh_store_history_count(st, "apollo"), 0);
+	ck_assert_int_eq(rh_store_history_count(st, "athena"), 1);
+}
+END_TEST
+
+START_TEST(test_history_bytes)
+{
+	st = open_store();
+	/* 10 bytes each; the limit is 25 bytes. */
+	ck_assert_int_eq(rh_store_history_append(st, "s", "user",
+	    "0123456789", 0, 25), 0);
+	ck_assert_int_eq(rh_store_history_append(st, "s", "assistant",
+	    "abcdefghij", 0, 25), 0);
+	ck_assert_int_eq(rh_store_history_count(st, "s"), 2);
+	ck_assert_int_eq(rh_store_history_append(st, "s", "user",
+	    "ABCDEFGHIJ", 0, 25), 0);
+	list_history("s");
+	ck_assert_str_eq(seen, "assistant:abcdefghij,user:ABCDEFGHIJ");
+	/* A turn larger than the limit on its own is still kept. */
+	ck_assert_int_eq(rh_store_history_append(st, "s", "assistant",
+	    "this turn is longer than twenty-five bytes", 0, 25), 0);
+	list_history("s");
+	ck_assert_str_eq(seen,
+	    "assistant:this turn is longer than twenty-five bytes");
+	/* Both limits at once: whichever bites first. */
+	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "12345",
+	    10, 50), 0);
+	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "67890",
+	    2, 50), 0);
+	list_history("s");
+	ck_assert_str_eq(seen, "user:12345,user:67890");
+	/* Multibyte content counts bytes, not characters. */
+	ck_assert_int_eq(rh_store_history_append(st, "s", "user",
+	    "\xc3\xa9\xc3\xa9\xc3\xa9", 0, 11), 0);
+	list_history("s");
+	ck_assert_str_eq(seen, "user:67890,user:\xc3\xa9\xc3\xa9\xc3\xa9");
+	ck_assert_int_eq(rh_store_history_append(st, "s", NULL, "x", 0, 0),
+	    -1);
+	ck_assert_str_eq(rh_store_error(st), "role is missing");
+}
+END_TEST
+
+/* --------------------------------------------------------- transactions */
+
+START_TEST(test_rollback)
+{
+	int	dropped;
+
+	st = open_store();
+	ck_assert_int_eq(rh_store_begin(st), 0);
+	put_socket("apollo", "apollo", 1);
+	ck_assert_int_eq(rh_store_write_accept(st, "apollo", "w", 1), 1);
+	ck_assert_int_gt(rh_store_job_add(st, "apollo", "w", "apollo", "x"),
+	    0);
+	ck_assert_int_eq(rh_store_queue_push(st, "apollo", 1, "{}", 5,
+	    &dropped), 0);
+	ck_assert_int_eq(rh_store_history_append(st, "apollo", "user", "x",
+	    5, 0), 0);
+	ck_assert_int_eq(rh_store_rollback(st), 0);
+
+	list_sockets(see_socket_id);
+	ck_assert_str_eq(seen, "");
+	list_jobs(see_job);
+	ck_assert_str_eq(seen, "");
+	ck_assert_int_eq(rh_store_queue_count(st, "apollo"), 0);
+	ck_assert_int_eq(rh_store_history_count(st, "apollo"), 0);
+	ck_assert_int_eq(rh_store_write_accept(st, "apollo", "w", 1), 1);
+	reopen();
+	list_sockets(see_socket_id);
+	ck_assert_str_eq(seen, "");
+}
+END_TEST
+
+START_TEST(test_nested_transactions)
+{
+	st = open_store();
+	ck_assert_int_eq(rh_store_begin(st), 0);
+	put_socket("apollo", "apollo", 1);
+	ck_assert_int_eq(rh_store_begin(st), 0);
+	put_socket("athena", "athena", 2);
+	ck_assert_int_eq(rh_store_rollback(st), 0);
+	ck_assert_int_eq(rh_store_begin(st), 0);
+	put_socket("hermes", "hermes", 3);
+	ck_assert_int_eq(rh_store_commit(st), 0);
+	ck_assert_int_eq(rh_store_commit(st), 0);
+	reopen();
+	list_sockets(see_socket_id);
+	ck_assert_str_eq(seen, "apollo,hermes");
+
+	/* Unbalanced calls are errors, not crashes. */
+	ck_assert_int_eq(rh_store_commit(st), -1);
+	ck_assert_str_eq(rh_store_error(st), "commit without a transaction");
+	ck_assert_int_eq(rh_store_rollback(st), -1);
+}
+END_TEST
+
+START_TEST(test_failed_step_rolls_back_its_part)
+{
+	int	dropped;
+
+	st = open_store();
+	ck_assert_int_eq(rh_store_queue_push(st, "apollo", 1, "{}", 5,
+	    &dropped), 0);
+	/* A failing push inside a caller's transaction undoes only itself. */
+	ck_assert_int_eq(rh_store_begin(st), 0);
+	ck_assert_int_eq(rh_store_queue_push(st, "apollo", 2, "{}", 5,
+	    &dropped), 0);
+	ck_assert_int_eq(rh_store_queue_push(st, "apollo", 1, "{}", 5,
+	    &dropped), -1);
+	ck_assert_int_eq(rh_store_commit(st), 0);
+	list_queue("apollo");
+	ck_assert_str_eq(seen, "1={},2={}");
+}
+END_TEST
+
+/* Calls socket_each from inside socket_each, which must be refused. */
+static void
+nested_each(void *ud, const struct rh_socket_row *r)
+{
+	int	*rc = ud;
+
+	*rc = rh_store_socket_each(st, see_socket_id, NULL);
+}
+
+START_TEST(test_nested_each_refused)
+{
+	int	rc = 0;
+
+	st = open_store();
+	put_socket("apollo", "apollo", 1);
+	ck_assert_int_eq(rh_store_socket_each(st, nested_each, &rc), 0);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_ptr_nonnull(strstr(rh_store_error(st), "nested"));
+	ck_assert_int_eq(rh_store_socket_each(st, NULL, NULL), -1);
+}
+END_TEST
+
+/* ----------------------------------------------------------- durability */
+
+/*
+ * Commits some state, reports on FD, then waits for the parent's SIGKILL
+ * with the database still open, as a server killed by kill -9 would.  (A
+ * plain _exit would do for SQLite, but under valgrind it reports the
+ * deliberately unclosed store as lost.)
+ */
+static void
+child_commit_and_die(int fd)
+{
+	struct rh_socket_row	 row = {
+		.id = "apollo", .ai_name = "apollo", .provider = "echo",
+		.state = "active", .created_at = 1, .last_activity = 1
+	};
+	struct rh_store		*cs;
+	char			 err[512];
+	char			 code = '0';
+	int			 dropped;
+
+	if (rh_store_open(&cs, statedir, err, sizeof err) == -1)
+		code = '1';
+	else if (rh_store_begin(cs) == -1 ||
+	    rh_store_socket_put(cs, &row) == -1 ||
+	    rh_store_write_accept(cs, "apollo", "w1", 1) != 1 ||
+	    rh_store_job_add(cs, "apollo", "w1", "apollo", "hi") < 1 ||
+	    rh_store_commit(cs) == -1)
+		code = '2';
+	else if (rh_store_next_seq(cs) != 1 ||
+	    rh_store_queue_push(cs, "apollo", 1, "{}", 10, &dropped) == -1 ||
+	    rh_store_history_append(cs, "apollo", "user", "hi", 0, 0) == -1)
+		code = '3';
+	/* Left open on purpose: this transaction must be lost. */
+	else if (rh_store_begin(cs) == -1 ||
+	    rh_store_queue_push(cs, "apollo", 2, "{}", 10, &dropped) == -1)
+		code = '4';
+	if (write(fd, &code, 1) != 1)
+		_exit(5);
+	for (;;)
+		pause();
+}
+
+START_TEST(test_durable_after_kill)
+{
+	pid_t	pid;
+	int	status, fds[2];
+	char	path[512], code = 'x';
+
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		child_commit_and_die(fds[1]);
+	}
+	close(fds[1]);
+	ck_assert_int_eq(read(fds[0], &code, 1), 1);
+	close(fds[0]);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(code == '0', "child failed at step %c", code);
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+	    "child status %d", status);
+	/* The child died with the write-ahead log still in place. */
+	ck_assert_int_eq(mode_of(state_file(path, sizeof path,
+	    "aish.db-wal")), 0600);
+
+	st = open_store();
+	list_sockets(see_socket_id);
+	ck_assert_str_eq(seen, "apollo");
+	ck_assert_int_eq(rh_store_write_accept(st, "apollo", "w1", 2), 0);
+	list_jobs(see_job);
+	ck_assert_str_eq(seen, "apollo/w1/apollo/hi");
+	list_queue("apollo");
+	ck_assert_str_eq(seen, "1={}");
+	ck_assert_int_eq(rh_store_history_count(st, "apollo"), 1);
+	ck_assert_int_eq(rh_store_next_seq(st), 2);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- suite */
+
+/* Adds test T to a new case named NAME of suite S. */
+static void
+add(Suite *s, const char *name, const TTest *t)
+{
+	TCase	*tc = tcase_create(name);
+
+	tcase_add_unchecked_fixture(tc, make_scratch, remove_scratch);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, t);
+	suite_add_tcase(s, tc);
+}
+
+/* Builds the store suite. */
+static Suite *
+store_suite(void)
+{
+	Suite	*s = suite_create("store");
+
+	add(s, "open_modes", test_open_modes);
+	add(s, "open_narrows_modes", test_open_narrows_modes);
+	add(s, "open_bad_path", test_open_bad_path);
+	add(s, "open_not_a_database", test_open_not_a_database);
+	add(s, "open_newer_schema", test_open_newer_schema);
+	add(s, "socket_put_order", test_socket_put_order);
+	add(s, "socket_fields", test_socket_fields);
+	add(s, "socket_all_columns", test_socket_all_columns);
+	add(s, "socket_touch_state", test_socket_touch_state);
+	add(s, "socket_delete_cascades", test_socket_delete_cascades);
+	add(s, "socket_delete_in_transaction",
+	    test_socket_delete_in_transaction);
+	add(s, "counters", test_counters);
+	add(s, "counter_rollback", test_counter_rollback);
+	add(s, "write_accept", test_write_accept);
+	add(s, "jobs", test_jobs);
+	add(s, "queue", test_queue);
+	add(s, "queue_cap", test_queue_cap);
+	add(s, "history_turns", test_history_turns);
+	add(s, "history_bytes", test_history_bytes);
+	add(s, "rollback", test_rollback);
+	add(s, "nested_transactions", test_nested_transactions);
+	add(s, "failed_step", test_failed_step_rolls_back_its_part);
+	add(s, "nested_each", test_nested_each_refused);
+	add(s, "durable_after_kill", test_durable_after_kill);
+	return s;
+}
+
+/* Runs the suite; CK_RUN_SUITE and CK_RUN_CASE pick tests. */
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(store_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

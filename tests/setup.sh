@@ -1,0 +1,219 @@
+# tests/setup.sh: sourced by every integration test script.
+#
+# Gives each test its own aish-rhetor on a free loopback port (--port 0) and
+# its own state directory, bounds the whole script in time, and stops every
+# server it started when the script ends, however it ends.
+
+set -eu
+
+top_builddir=${top_builddir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_srcdir=${top_srcdir:-$top_builddir}
+RHETOR=${RHETOR:-$top_builddir/aish-rhetor}
+WSC=${WSC:-$top_builddir/tests/tools/aish-wsc}
+TEST_NAME=$(basename "$0" .sh)
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/aish-$TEST_NAME.XXXXXX")
+TEST_TIMEOUT=${TEST_TIMEOUT:-120}
+SERVER_PID=
+URL=
+WSURL=
+STATE_DIR=
+passed=0
+failed=0
+
+# Stops whatever is still running and removes the scratch directory.
+cleanup() {
+	if [ -n "$SERVER_PID" ]; then
+		kill -KILL "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+	fi
+	[ -n "${WATCHDOG_PID:-}" ] && kill "$WATCHDOG_PID" 2>/dev/null || true
+	rm -rf "$TEST_TMP"
+}
+trap cleanup EXIT
+
+# A watchdog ends a script that runs past TEST_TIMEOUT seconds.
+( sleep "$TEST_TIMEOUT"; echo "$TEST_NAME: timed out after ${TEST_TIMEOUT}s" >&2;
+  kill -TERM $$ ) 2>/dev/null &
+WATCHDOG_PID=$!
+
+# start_server [DIR] [ARGS...]: starts aish-rhetor on a free port with state
+# in DIR (a new directory when DIR is empty) and waits for its first line.
+start_server() {
+	STATE_DIR=${1:-}
+	[ $# -gt 0 ] && shift
+	[ -n "$STATE_DIR" ] || STATE_DIR=$(mktemp -d "$TEST_TMP/state.XXXXXX")
+	: > "$TEST_TMP/server.out"
+	"$RHETOR" --port 0 --state-dir "$STATE_DIR" "$@" \
+		> "$TEST_TMP/server.out" 2>> "$TEST_TMP/server.err" &
+	SERVER_PID=$!
+	local i line
+	for i in $(seq 1 100); do
+		line=$(head -n 1 "$TEST_TMP/server.out" 2>/dev/null || true)
+		case "$line" in
+		"listening on http://"*)
+			URL=${line#listening on }
+			WSURL=ws://${URL#http://}
+			return 0 ;;
+		esac
+		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+			echo "aish-rhetor exited at start:" >&2
+			cat "$TEST_TMP/server.err" >&2
+			SERVER_PID=
+			return 1
+		fi
+		sleep 0.05
+	done
+	echo "aish-rhetor did not say where it listens" >&2
+	return 1
+}
+
+# stop_server: SIGTERM, then waits for the process to end.
+stop_server() {
+	kill -TERM "$SERVER_PID"
+	wait "$SERVER_PID" 2>/dev/null || true
+	SERVER_PID=
+}
+
+# kill9_server: kills the server without letting it clean up.
+kill9_server() {
+	kill -KILL "$SERVER_PID"
+	wait "$SERVER_PID" 2>/dev/null || true
+	SERVER_PID=
+}
+
+# http METHOD PATH [BODY]: one request; the body lands in $BODY, the status
+# in $STATUS.  Extra curl arguments may be given in the HTTP_ARGS array.
+http() {
+	local method=$1 path=$2 data=${3-}
+	local args=(-s -o "$TEST_TMP/body" -w '%{http_code}' --max-time 10 -X "$method")
+	[ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data-binary "$data")
+	STATUS=$(curl "${args[@]}" ${HTTP_ARGS[@]+"${HTTP_ARGS[@]}"} "$URL$path") || STATUS=000
+	BODY=$(cat "$TEST_TMP/body" 2>/dev/null || true)
+}
+
+# jget JSON EXPR: prints one field of a JSON document (jq syntax).
+jget() {
+	printf '%s' "$1" | jq -r "$2"
+}
+
+# ok NAME: records a passing check.
+ok() {
+	passed=$((passed + 1))
+	echo "ok - $1"
+}
+
+# fail NAME [DETAIL]: records a failing check and goes on.
+fail() {
+	failed=$((failed + 1))
+	echo "not ok - $1${2:+: $2}"
+}
+
+# check NAME EXPECTED ACTUAL: passes when both strings are equal.
+check() {
+	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "expected [$2], got [$3]"; fi
+}
+
+# check_match NAME PATTERN ACTUAL: passes when ACTUAL matches the glob.
+check_match() {
+	# shellcheck disable=SC2254
+	case "$3" in $2) ok "$1" ;; *) fail "$1" "[$3] does not match [$2]" ;; esac
+}
+
+# finish: prints the tally and exits non-zero when a check failed.
+finish() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+}
+
+# http_file METHOD PATH FILE: like http, with the body read from FILE (for
+# bodies too big to pass as an argument).
+http_file() {
+	local method=$1 path=$2 file=$3
+	STATUS=$(curl -s -o "$TEST_TMP/body" -w '%{http_code}' --max-time 20 \
+		-X "$method" -H 'Content-Type: application/json' \
+		--data-binary "@$file" ${HTTP_ARGS[@]+"${HTTP_ARGS[@]}"} \
+		"$URL$path") || STATUS=${STATUS:-000}
+	BODY=$(cat "$TEST_TMP/body" 2>/dev/null || true)
+}
+
+# ws_upgrade PATH ['Name: value']...: asks for a WebSocket upgrade of PATH
+# (with the extra header lines given) and prints the HTTP status of the
+# answer, 101 when accepted, 000 when none came within 2 s.  It talks over
+# bash's /dev/tcp rather than curl, which would wait on after a 101.
+ws_upgrade() {
+	local path=$1 hostport=${URL#http://} fd line header request
+	shift
+	request="GET $path HTTP/1.1\r\nHost: $hostport\r\n"
+	request+="Connection: Upgrade\r\nUpgrade: websocket\r\n"
+	request+="Sec-WebSocket-Version: 13\r\n"
+	request+="Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	for header in "$@"; do request+="$header\r\n"; done
+	if ! exec {fd}<>"/dev/tcp/${hostport%:*}/${hostport##*:}"; then
+		echo 000
+		return 0
+	fi
+	printf '%b\r\n' "$request" >&"$fd" 2>/dev/null || true
+	line=
+	IFS= read -r -t 2 line <&"$fd" || true
+	exec {fd}>&-
+	line=${line#HTTP/1.1 }
+	line=${line%%[!0-9]*}
+	echo "${line:-000}"
+}
+
+# check_error NAME STATUS CODE: passes when the last http answer has status
+# STATUS and the body {"error":{"code":CODE,"message":"<text>"}}; STATUS and
+# CODE may be globs and lists of alternatives, as 'bad_json|bad_request'.
+shopt -s extglob
+check_error() {
+	local code message
+	code=$(printf '%s' "$BODY" | jq -r '.error.code // empty' 2>/dev/null || true)
+	message=$(printf '%s' "$BODY" | jq -r '.error.message | strings' 2>/dev/null || true)
+	# shellcheck disable=SC2254
+	case "$STATUS $code" in
+	@($2)" "@($3))
+		if [ -n "$message" ]; then ok "$1"
+		else fail "$1" "no error message in [$BODY]"; fi ;;
+	*)	fail "$1" "expected $2 $3, got $STATUS [$(printf '%.300s' "$BODY")]" ;;
+	esac
+}
+
+# ws_run OUT SOCKET [AISH-WSC ARGS...] < SCRIPT: plays SCRIPT on the
+# WebSocket of SOCKET with aish-wsc; the frames it prints land in OUT, its
+# stderr in OUT.err, its exit status in $WS_RC.  -t defaults to 10 s.
+ws_run() {
+	local out=$1 sock=$2
+	shift 2
+	WS_RC=0
+	"$WSC" -t 10000 "$@" "$WSURL/ws/socket/$sock" > "$out" 2> "$out.err" ||
+		WS_RC=$?
+}
+
+# fq OUT FILTER: runs the jq FILTER over all frames of OUT slurped into one
+# array (prints "jq-error" when a line is not JSON, so that checks fail).
+fq() {
+	jq -r -s "$2" "$1" 2>/dev/null || echo jq-error
+}
+
+# now_ms: milliseconds since the epoch.
+now_ms() {
+	date +%s%3N
+}
+
+# queue_size SOCKET: the socket's queue_size as GET /api/ai/socket/{id} says.
+queue_size() {
+	http GET "/api/ai/socket/$1"
+	jget "$BODY" .queue_size 2>/dev/null || echo "?"
+}
+
+# wait_queue SOCKET N: polls (up to 3 s) until SOCKET's queue holds N
+# replies; prints the size last seen.
+wait_queue() {
+	local i n=
+	for i in $(seq 1 60); do
+		n=$(queue_size "$1")
+		[ "$n" = "$2" ] && break
+		sleep 0.05
+	done
+	echo "$n"
+}
