@@ -233,8 +233,9 @@ parse_number(const char *option, const char *text, long min, long max)
 		die("%s needs a value", option);
 	errno = 0;
 	value = strtol(text, &end, 10);
-	if (errno != 0 || end == text || *end != '\0' || !isdigit((unsigned char)*text))
-		die("%s: '%s' is not a number", option, text);
+	if (errno != 0 || end == text || *end != '\0' ||
+	    !isdigit((unsigned char)*text))
+		die("%s: '%s' is not a decimal count", option, text);
 	if (value < min || value > max)
 		die("%s: %ld is out of range [%ld, %ld]", option, value, min, max);
 	return value;

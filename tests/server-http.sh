@@ -42,7 +42,7 @@ check "create status" 201 "$STATUS"
 check "create socket_id" apollo-1 "$(jget "$BODY" .socket_id)"
 check "create websocket_url" "$WSURL/ws/socket/apollo-1" "$(jget "$BODY" .websocket_url)"
 check "create ai_name" apollo "$(jget "$BODY" .ai_name)"
-check "create model is a string" string "$(jget "$BODY" '.model | type')"
+check_match "create model is a string or null" '@(string|null)' "$(jget "$BODY" '.model | type')"
 check "create provider" echo "$(jget "$BODY" .provider)"
 
 http POST /api/ai/socket/create '{"ai_name":"apollo"}'
@@ -59,7 +59,9 @@ check_error "create with a taken socket_id" 409 conflict
 http POST /api/ai/socket/create '{"ai_name":"athena","socket_id":"apollo"}'
 check_error "create with a roster socket_id" 409 conflict
 http POST /api/ai/socket/create '{"ai_name":"athena","socket_id":"team-chat-all"}'
-check_error "create with a special socket_id" 409 conflict
+check_error "create with a special socket_id" '409|400' 'conflict|bad_name'
+http POST /api/ai/socket/create '{"ai_name":"athena","socket_id":"rhetor"}'
+check_error "create with socket_id rhetor" '409|400' 'conflict|bad_name'
 
 http POST /api/ai/socket/create '{"ai_name":"apollo","provider":"nope"}'
 check_error "create with an unknown provider" 400 '*'
@@ -79,7 +81,7 @@ for id in apollo-1 apollo-2 mine "$full_id"; do
 done
 check "every socket has every list field" true "$(jget "$BODY" '[.sockets[] |
 	(.socket_id | type) == "string" and (.ai_name | type) == "string" and
-	(.model | type) == "string" and (.provider | type) == "string" and
+	((.model | type) == "string" or .model == null) and (.provider | type) == "string" and
 	.state == "active" and (.created_at | type) == "string" and
 	(.last_activity | type) == "string" and (.queue_size | type) == "number" and
 	(.groups | type) == "array"] | all')"

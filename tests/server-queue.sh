@@ -109,7 +109,9 @@ else fail "read without wait: at once" "${elapsed} ms"; fi
 http GET /api/ai/socket/no-such-socket/read
 check "read unknown socket" 404 "$STATUS"
 
-# --- a listener on team-chat-all counts as a connection: nothing queued ---
+# --- a listener on team-chat-all hears the reply, but the reply is still
+# queued for the next reader of athena itself: a passive team-chat-all
+# monitor must not take replies away from the AI's own readers -------------
 ( ws_run "$T/all" team-chat-all -n 1 -t 5000 < /dev/null; exit "$WS_RC" ) &
 all=$!
 sleep 0.7
@@ -119,6 +121,9 @@ wait "$all" || rc=$?
 check "team-chat-all listener: client exit" 0 "$rc"
 check "team-chat-all listener: got it" a1 \
 	"$(fq "$T/all" '.[] | select(.type == "read") | .in_reply_to')"
-check "team-chat-all listener: not queued" 0 "$(queue_size athena)"
+check "team-chat-all listener: still queued for athena" 1 "$(wait_queue athena 1)"
+http GET /api/ai/socket/athena/read
+check "team-chat-all listener: athena's reader gets it" a1 \
+	"$(jget "$BODY" '[.messages[].in_reply_to] | join(" ")')"
 
 finish

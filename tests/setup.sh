@@ -156,7 +156,7 @@ ws_upgrade() {
 	line=
 	IFS= read -r -t 2 line <&"$fd" || true
 	exec {fd}>&-
-	line=${line#HTTP/1.1 }
+	line=${line#HTTP/1.[01] }
 	line=${line%%[!0-9]*}
 	echo "${line:-000}"
 }

@@ -53,6 +53,7 @@
 #define AISH_ERR_FORBIDDEN	"forbidden"		/* 403 */
 #define AISH_ERR_NOT_FOUND	"not_found"		/* 404 */
 #define AISH_ERR_UNKNOWN_SOCKET	"unknown_socket"	/* 404 */
+#define AISH_ERR_UNKNOWN_GROUP	"unknown_group"		/* 404 */
 #define AISH_ERR_METHOD		"method_not_allowed"	/* 405 */
 #define AISH_ERR_CONFLICT	"conflict"		/* 409 */
 #define AISH_ERR_NOT_ACTIVE	"socket_not_active"	/* 409 */

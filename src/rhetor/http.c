@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "guard.h"
+#include "json-parse.h"
 #include "http.h"
 #include "teamchat.h"
 #include "xalloc.h"
@@ -122,28 +123,48 @@ rh_http_error(struct rh_http_req *req, int status, const char *code,
 	rh_http_reply_err(req, &err);
 }
 
-/* Writes a whole error answer at once (refused WebSocket upgrades). */
+/* The reason phrase of the statuses a refused upgrade uses. */
+static const char *
+status_text(int status)
+{
+	switch (status) {
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	default:
+		return "Error";
+	}
+}
+
+/* Writes a whole error answer at once (refused WebSocket upgrades).  The
+ * status line is written here: at this point of an upgrade libwebsockets
+ * does not know the request's HTTP version yet and would say 1.0. */
 void
 rh_http_send_now(struct lws *wsi, int status, const char *code,
     const char *message)
 {
-	unsigned char	 buf[LWS_PRE + 2048];
-	unsigned char	*start = buf + LWS_PRE, *p = start;
-	unsigned char	*end = buf + sizeof buf - 1;
+	static const char fmt[] = "HTTP/1.1 %d %s\r\n"
+	    "content-type: application/json\r\n"
+	    "content-length: %zu\r\n"
+	    "connection: close\r\n\r\n%s";
 	cJSON		*body = error_body(code, message);
 	char		*text = cJSON_PrintUnformatted(body);
-	size_t		 len = strlen(text);
+	unsigned char	*buf;
+	int		 len;
 
 	cJSON_Delete(body);
-	if (lws_add_http_common_headers(wsi, (unsigned int)status,
-	    "application/json", len, &p, end) == 0 &&
-	    lws_finalize_http_header(wsi, &p, end) == 0 &&
-	    (size_t)(end - p) > len) {
-		memcpy(p, text, len);
-		p += len;
-		lws_write(wsi, start, (size_t)(p - start),
-		    LWS_WRITE_HTTP_FINAL);
-	}
+	len = snprintf(NULL, 0, fmt, status, status_text(status),
+	    strlen(text), text);
+	buf = xmalloc(LWS_PRE + (size_t)len + 1);
+	snprintf((char *)buf + LWS_PRE, (size_t)len + 1, fmt, status,
+	    status_text(status), strlen(text), text);
+	lws_write(wsi, buf + LWS_PRE, (size_t)len, LWS_WRITE_HTTP);
+	free(buf);
 	cJSON_free(text);
 }
 
@@ -158,7 +179,7 @@ rh_http_json_body(struct rh_http_req *req)
 		    "the request needs a JSON body");
 		return NULL;
 	}
-	obj = cJSON_ParseWithLength(req->body, req->body_len);
+	obj = aish_json_parse(req->body, req->body_len);
 	if (obj == NULL) {
 		rh_http_error(req, 400, AISH_ERR_BAD_JSON,
 		    "the body is not valid JSON");

@@ -133,8 +133,8 @@ ensure_builtin(struct rh_server *srv, const char *id, const char *prompt,
 
 	if (rh_registry_find(srv, id) != NULL)
 		return 0;
-	s = socket_new(id, id, NULL, kind == RH_KIND_TEAM_CHAT ? "none" :
-	    "echo", prompt, NULL, kind);
+	s = socket_new(id, id, kind == RH_KIND_TEAM_CHAT ? NULL : "echo",
+	    kind == RH_KIND_TEAM_CHAT ? "none" : "echo", prompt, NULL, kind);
 	if (socket_save(srv, s) != 0) {
 		socket_free(s);
 		return -1;
@@ -219,16 +219,16 @@ create_check(struct rh_server *srv, const struct rh_create_req *req,
 			    "must match [A-Za-z0-9._-]{1,64}");
 			return -1;
 		}
+		if (rh_registry_find(srv, req->socket_id) != NULL) {
+			rh_err_set(err, 409, AISH_ERR_CONFLICT,
+			    "socket '%s' already exists", req->socket_id);
+			return -1;
+		}
 		if (strncmp(req->socket_id, AISH_TEAM_CHAT_PREFIX,
 		    strlen(AISH_TEAM_CHAT_PREFIX)) == 0) {
 			rh_err_set(err, 400, AISH_ERR_BAD_NAME, "socket ids "
 			    "starting with '%s' are reserved",
 			    AISH_TEAM_CHAT_PREFIX);
-			return -1;
-		}
-		if (rh_registry_find(srv, req->socket_id) != NULL) {
-			rh_err_set(err, 409, AISH_ERR_CONFLICT,
-			    "socket '%s' already exists", req->socket_id);
 			return -1;
 		}
 	}
@@ -240,25 +240,25 @@ create_check(struct rh_server *srv, const struct rh_create_req *req,
 	return 0;
 }
 
-/* A fresh "<ai_name>-<n>" id; n comes from a counter that never goes back. */
+/* A fresh "<ai_name>-<n>" id; n comes from a counter that never goes back.
+ * A long ai_name is shortened so that the id stays a valid name. */
 static char *
 next_socket_id(struct rh_server *srv, const char *ai_name)
 {
+	char	 suffix[24];
 	int64_t	 n;
+	int	 keep;
 	char	*id;
 
 	for (;;) {
 		n = rh_store_next_socket_number(srv->store, ai_name);
 		if (n < 0)
 			return NULL;
-		id = xasprintf("%s-%lld", ai_name, (long long)n);
-		if (strlen(id) <= AISH_MAX_NAME &&
-		    rh_registry_find(srv, id) == NULL)
+		snprintf(suffix, sizeof suffix, "-%lld", (long long)n);
+		keep = AISH_MAX_NAME - (int)strlen(suffix);
+		id = xasprintf("%.*s%s", keep, ai_name, suffix);
+		if (rh_registry_find(srv, id) == NULL)
 			return id;
-		if (strlen(id) > AISH_MAX_NAME) {
-			free(id);
-			return NULL;
-		}
 		free(id);
 	}
 }
@@ -277,14 +277,13 @@ rh_registry_create(struct rh_server *srv, const struct rh_create_req *req,
 	if (req->socket_id != NULL)
 		id = xstrdup(req->socket_id);
 	else if ((id = next_socket_id(srv, req->ai_name)) == NULL) {
-		rh_err_set(err, 400, AISH_ERR_BAD_NAME, "no socket id fits "
-		    "ai_name '%s'; give a shorter name or a socket_id",
-		    req->ai_name);
+		rh_err_set(err, 500, AISH_ERR_STORAGE, "cannot number the "
+		    "socket: %s", rh_store_error(srv->store));
 		return NULL;
 	}
 	if (prompt == NULL && rh_roster_find(req->ai_name) != NULL)
 		prompt = rh_roster_find(req->ai_name)->persona;
-	s = socket_new(id, req->ai_name, req->model,
+	s = socket_new(id, req->ai_name, req->model ? req->model : "echo",
 	    req->provider ? req->provider : "echo", prompt, req->context,
 	    RH_KIND_USER);
 	free(id);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "delivery.h"
+#include "names.h"
 #include "registry.h"
 #include "teamchat.h"
 #include "xalloc.h"
@@ -152,7 +153,16 @@ rh_route_team_chat(struct rh_http_req *req, struct rh_socket *unused)
 		goto out;
 	}
 	if (group != NULL && !cJSON_IsNull(group)) {
-		rh_http_error(req, 404, AISH_ERR_NOT_FOUND, "no such group");
+		if (!cJSON_IsString(group))
+			rh_http_error(req, 400, AISH_ERR_BAD_REQUEST,
+			    "\"group\" must be a string");
+		else if (!aish_name_valid(group->valuestring) ||
+		    strcmp(group->valuestring, "all") == 0)
+			rh_http_error(req, 400, AISH_ERR_BAD_NAME, "group names "
+			    "match [A-Za-z0-9._-]{1,64} and are not 'all'");
+		else
+			rh_http_error(req, 404, AISH_ERR_UNKNOWN_GROUP,
+			    "no group '%s'", group->valuestring);
 		goto out;
 	}
 	if ((timeout_ms = timeout_arg(req, body)) < 0)

@@ -10,6 +10,7 @@
 
 #include "delivery.h"
 #include "guard.h"
+#include "json-parse.h"
 #include "http.h"
 #include "names.h"
 #include "registry.h"
@@ -241,7 +242,7 @@ on_cancel(struct rh_conn *c, const cJSON *frame)
 static void
 on_message(struct rh_conn *c, const char *text, size_t len)
 {
-	cJSON		*frame = cJSON_ParseWithLength(text, len);
+	cJSON		*frame = aish_json_parse(text, len);
 	const cJSON	*type;
 	char		 msg[128];
 

@@ -1,0 +1,123 @@
+/*
+ * aish-private.h: libaish's internals, shared by its files and no one else.
+ *
+ * Internal functions that are not static are named aishi_*, which the
+ * library's export pattern (^aish_[a-z]) leaves out.
+ */
+#ifndef AISH_PRIVATE_H
+#define AISH_PRIVATE_H
+
+#include <libwebsockets.h>
+
+#include "aish/aish.h"
+
+struct hw;
+struct aishi_http;
+
+/* A write kept until it is finished (see DELIVERY in aish.h). */
+struct aishi_write {
+	struct aishi_write	*next;
+	char			 id[AISH_ID_SIZE];
+	char			*content;
+	size_t			 len;
+	int			 sent;		/* on the current connection */
+	int			 ever_sent;	/* reached a connection once */
+	int			 acked;
+	int			 team;		/* members known from an ack */
+	char			**members;	/* team chat: from the ack */
+	size_t			 n_members;
+	char			**finished;	/* sockets whose final came */
+	size_t			 n_finished;
+};
+
+/* A control frame (cancel, ping) waiting for the current connection. */
+struct aishi_ctl {
+	struct aishi_ctl	*next;
+	size_t			 len;
+	char			 json[];
+};
+
+/* One socket's WebSocket and everything waiting for it. */
+struct aishi_conn {
+	struct aishi_conn	*next;
+	struct aish		*h;
+	char			 socket_id[AISH_NAME_MAX + 1];
+	struct lws		*wsi;
+	aish_conn_state_t	 state;
+	int			 wanted;	/* 0 after aish_close() */
+	int			 closing;	/* close frame to send */
+	lws_sorted_usec_list_t	 retry_sul;
+	uint16_t		 retry_count;
+	unsigned		 failures;
+	int64_t			 down_since;	/* lws_now_usecs(); 0 when up */
+	struct aishi_write	*writes;
+	struct aishi_ctl	*ctl;
+	char			*rx;
+	size_t			 rx_len;
+	size_t			 rx_cap;
+};
+
+/* A final frame already delivered: (socket, seq). */
+struct aishi_seen {
+	int64_t			 seq;
+	char			 socket_id[AISH_NAME_MAX + 1];
+};
+
+#define AISHI_SEEN_SLOTS	1024
+#define AISHI_RETRY_STEPS	16
+
+struct aish {
+	struct lws_context	*ctx;
+	int			 own_ctx;
+	struct lws_vhost	*vhost;
+	char			 vhost_name[40];
+
+	char			*url;		/* without a trailing slash */
+	char			 host[256];
+	int			 port;
+	char			 path_prefix[256];	/* "" or "/x" */
+	int			 tls;
+	char			*auth;		/* "Bearer TOKEN" or NULL */
+
+	aish_msg_cb		 on_message;
+	aish_state_cb		 on_state;
+	void			*user;
+	long			 http_timeout_ms;
+
+	uint32_t		 retry_table[AISHI_RETRY_STEPS];
+	lws_retry_bo_t		 retry;
+
+	struct aishi_conn	*conns;
+	struct hw		*hw;
+	struct aishi_http	*http;
+
+	struct aishi_seen	*seen;		/* ring of AISHI_SEEN_SLOTS */
+	size_t			 seen_next;
+
+	char			 id_prefix[20];
+	uint64_t		 id_counter;
+
+	lws_sorted_usec_list_t	 tick_sul;
+	int			 freeing;
+};
+
+/* ws.c */
+extern const struct lws_protocols aishi_protocols[];
+struct aishi_conn *aishi_conn_get(struct aish *h, const char *socket_id,
+		    int create);
+void		 aishi_conn_connect(struct aishi_conn *c);
+void		 aishi_conn_free_all(struct aish *h);
+void		 aishi_write_free(struct aishi_write *w);
+void		 aishi_local_error(struct aish *h, const char *socket_id,
+		    const char *write_id, const char *code, const char *text);
+
+/* http.c */
+void		 aishi_http_free_all(struct aish *h);
+void		 aishi_http_dispatch(struct aish *h);
+
+/* handle.c */
+int		 aishi_id_valid(const char *id);
+void		 aishi_make_id(struct aish *h, char *out);
+aish_error_t	 aishi_error_from_status(long status);
+
+#endif
