@@ -27,10 +27,13 @@ http GET /api/ai/sockets
 check "list status" 200 "$STATUS"
 listed=$(jget "$BODY" '.sockets | length' || true)
 check "health counts the listed sockets" "$listed" "$health_sockets"
-for id in $ROSTER team-chat-all rhetor; do
+for id in $ROSTER rhetor; do
 	check "roster $id on echo" echo \
 		"$(jget "$BODY" ".sockets[] | select(.socket_id == \"$id\") | .provider")"
 done
+# team-chat-all does not answer itself: it broadcasts.
+check "team-chat-all has no provider" none \
+	"$(jget "$BODY" '.sockets[] | select(.socket_id == "team-chat-all") | .provider')"
 for id in $ROSTER; do
 	check "roster $id named $id" "$id" \
 		"$(jget "$BODY" ".sockets[] | select(.socket_id == \"$id\") | .ai_name")"
@@ -252,8 +255,6 @@ check_error "GET write" 405 method_not_allowed
 http PUT /api/ai/socket/apollo '{}'
 check_error "PUT socket" 405 method_not_allowed
 
-http GET /metrics
-check "metrics status" 200 "$STATUS"
 http GET /health
 check "health at the end" 200 "$STATUS"
 

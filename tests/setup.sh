@@ -26,14 +26,17 @@ cleanup() {
 		kill -KILL "$SERVER_PID" 2>/dev/null || true
 		wait "$SERVER_PID" 2>/dev/null || true
 	fi
-	[ -n "${WATCHDOG_PID:-}" ] && kill "$WATCHDOG_PID" 2>/dev/null || true
+	if [ -n "${WATCHDOG_PID:-}" ]; then
+		pkill -P "$WATCHDOG_PID" 2>/dev/null || true
+		kill "$WATCHDOG_PID" 2>/dev/null || true
+	fi
 	rm -rf "$TEST_TMP"
 }
 trap cleanup EXIT
 
 # A watchdog ends a script that runs past TEST_TIMEOUT seconds.
-( sleep "$TEST_TIMEOUT"; echo "$TEST_NAME: timed out after ${TEST_TIMEOUT}s" >&2;
-  kill -TERM $$ ) 2>/dev/null &
+( sleep "$TEST_TIMEOUT" >/dev/null 2>&1; echo "$TEST_NAME: timed out after ${TEST_TIMEOUT}s" >&2;
+  kill -TERM $$ ) 2>/dev/null >/dev/null &
 WATCHDOG_PID=$!
 
 # start_server [DIR] [ARGS...]: starts aish-rhetor on a free port with state
@@ -85,6 +88,7 @@ kill9_server() {
 # in $STATUS.  Extra curl arguments may be given in the HTTP_ARGS array.
 http() {
 	local method=$1 path=$2 data=${3-}
+	rm -f "$TEST_TMP/body"
 	local args=(-s -o "$TEST_TMP/body" -w '%{http_code}' --max-time 10 -X "$method")
 	[ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data-binary "$data")
 	STATUS=$(curl "${args[@]}" ${HTTP_ARGS[@]+"${HTTP_ARGS[@]}"} "$URL$path") || STATUS=000
