@@ -13,6 +13,8 @@ WSC=${WSC:-$top_builddir/tests/tools/aish-wsc}
 TEST_NAME=$(basename "$0" .sh)
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/aish-$TEST_NAME.XXXXXX")
 TEST_TIMEOUT=${TEST_TIMEOUT:-120}
+# Never probe a real Ollama: every test server stays on its own providers.
+export AISH_OLLAMA_URL=
 SERVER_PID=
 URL=
 WSURL=
@@ -220,4 +222,45 @@ wait_queue() {
 		sleep 0.05
 	done
 	echo "$n"
+}
+
+# The aish command line under test (AISH overrides it).
+AISH=${AISH:-$top_builddir/aish}
+
+# aish_run OUT [AISH ARGS...]: runs aish against the test server (bounded
+# to 20 s); stdout lands in OUT, stderr in OUT.err, the status in $RC.
+aish_run() {
+	local out=$1
+	shift
+	RC=0
+	AISH_RHETOR_URL=$URL timeout 20 "$AISH" "$@" > "$out" 2> "$out.err" ||
+		RC=$?
+}
+
+# server_port: the port of the running test server.
+server_port() {
+	echo "${URL##*:}"
+}
+
+# ---- aish-bridge tests ----
+
+BRIDGE=${BRIDGE:-$top_builddir/aish-bridge}
+export BRIDGE top_builddir
+
+# py_checks SCRIPT [ARGS...]: runs a Python test script (with
+# tests/tools on its path) and counts its "ok - " and "not ok - " lines
+# as checks; its other output is shown as it is.  A script that dies
+# without a word counts as one failed check.
+py_checks() {
+	local line rc=0
+	while IFS= read -r line; do
+		case "$line" in
+		"ok - "*) ok "${line#ok - }" ;;
+		"not ok - "*) failed=$((failed + 1)); echo "$line" ;;
+		"PYEXIT "*) fail "$1 ended early (status ${line#PYEXIT })" ;;
+		*) echo "$line" ;;
+		esac
+	done < <(PYTHONPATH="$top_srcdir/tests/tools${PYTHONPATH:+:$PYTHONPATH}" \
+		URL="$URL" timeout "${PY_TIMEOUT:-60}" python3 "$@" 2>&1 || echo "PYEXIT $?")
+	return 0
 }

@@ -78,6 +78,7 @@ struct aish {
 	char			 path_prefix[256];	/* "" or "/x" */
 	int			 tls;
 	char			*auth;		/* "Bearer TOKEN" or NULL */
+	char			*auth_header;	/* "Authorization: ..." */
 
 	aish_msg_cb		 on_message;
 	aish_state_cb		 on_state;

@@ -290,6 +290,9 @@ handle_setup(struct aish *h, const aish_options_t *o)
 		if ((h->auth = malloc(strlen(o->token) + 8)) == NULL)
 			return AISH_E_NOMEM;
 		sprintf(h->auth, "Bearer %s", o->token);
+		if ((h->auth_header = malloc(strlen(h->auth) + 16)) == NULL)
+			return AISH_E_NOMEM;
+		sprintf(h->auth_header, "Authorization: %s", h->auth);
 	}
 	h->on_message = o->on_message;
 	h->on_state = o->on_state;
@@ -352,6 +355,7 @@ aish_free(aish_t *h)
 	free(h->seen);
 	free(h->url);
 	free(h->auth);
+	free(h->auth_header);
 	free(h);
 }
 

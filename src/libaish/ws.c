@@ -28,7 +28,7 @@ static int	ws_callback(struct lws *, enum lws_callback_reasons, void *,
 
 const struct lws_protocols aishi_protocols[] = {
 	{ "aish", ws_callback, 0, 64 * 1024, 0, NULL, 0 },
-	{ NULL, NULL, 0, 0 }
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
 /* ---- connections ---- */
@@ -275,6 +275,9 @@ str_array(const cJSON *obj, const char *name, const char ***out)
 	return n;
 }
 
+/* An empty members list (an ack that names no member). */
+static const char *const no_members[1] = { NULL };
+
 /* Remembers in w which members a team-chat ack named. */
 static void
 take_members(struct aishi_write *w, const aish_msg_t *m)
@@ -283,7 +286,8 @@ take_members(struct aishi_write *w, const aish_msg_t *m)
 
 	if (w->team || m->members == NULL)
 		return;
-	if ((w->members = calloc(m->n_members, sizeof *w->members)) == NULL)
+	if (m->n_members > 0 && (w->members = calloc(m->n_members,
+	    sizeof *w->members)) == NULL)
 		return;
 	for (i = 0; i < m->n_members; i++) {
 		if ((w->members[i] = strdup(m->members[i])) == NULL)
@@ -457,7 +461,7 @@ handle_frame(struct aishi_conn *c, const char *json, size_t len)
 	m.members = members;
 	if (members == NULL && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(
 	    f, "members")))
-		m.members = (const char *const *)"";	/* empty, not absent */
+		m.members = no_members;	/* empty, not absent */
 	m.raw = json;
 	m.raw_len = len;
 	deliver(h, &m);
@@ -611,18 +615,16 @@ lost(struct aishi_conn *c, struct lws *wsi, int failed)
 
 	c->wsi = NULL;
 	c->rx_len = 0;
-	if (failed)
-		c->failures++;
-	if (!c->wanted || c->h->freeing) {
-		c->closing = 0;
+	c->closing = 0;
+	if (c->h->freeing)
+		return;
+	if (!c->wanted) {
 		if (c->state != AISH_CONN_IDLE)
 			set_state(c, AISH_CONN_IDLE);
-		if (c->writes != NULL && c->wanted == 0 && !c->h->freeing) {
-			/* Written to after aish_close(): open again. */
-			aishi_conn_connect(c);
-		}
 		return;
 	}
+	if (failed)
+		c->failures++;
 	if (status == 404 || status == 401 || status == 403) {
 		c->wanted = 0;
 		set_state(c, AISH_CONN_FAILED);
@@ -686,11 +688,11 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
 		return c != NULL ? writeable(c, wsi) : 0;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		if (c != NULL && c->wsi == wsi)
+		if (c != NULL && (c->wsi == wsi || c->wsi == NULL))
 			lost(c, wsi, 1);
 		return 0;
 	case LWS_CALLBACK_CLIENT_CLOSED:
-		if (c != NULL && c->wsi == wsi)
+		if (c != NULL && (c->wsi == wsi || c->wsi == NULL))
 			lost(c, wsi, 0);
 		return 0;
 	default:

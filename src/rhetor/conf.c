@@ -80,7 +80,7 @@ opt_string(struct ctx *c, const char *place, const cJSON *obj,
     const char *key, char **out)
 {
 	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	char		 where[256];
+	char		 where[320];
 
 	*out = NULL;
 	if (v == NULL)
@@ -101,7 +101,7 @@ opt_int(struct ctx *c, const char *place, const cJSON *obj, const char *key,
     int64_t min, int64_t max, int64_t *out)
 {
 	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	char		 where[256];
+	char		 where[320];
 
 	*out = 0;
 	if (v == NULL)
@@ -165,7 +165,7 @@ read_command(struct ctx *c, const char *place, const cJSON *obj,
 {
 	const cJSON	*cmd = cJSON_GetObjectItemCaseSensitive(obj, "command");
 	const cJSON	*arg;
-	char		 where[256];
+	char		 where[320];
 	int		 n, i = 0;
 
 	snprintf(where, sizeof where, "%s.command", place);
@@ -192,7 +192,7 @@ static int
 refuse_key(struct ctx *c, const char *place, const cJSON *obj,
     const char *key, const char *type)
 {
-	char	where[256];
+	char	where[320];
 
 	if (cJSON_GetObjectItemCaseSensitive(obj, key) == NULL)
 		return 0;
@@ -206,7 +206,7 @@ read_type_keys(struct ctx *c, const char *place, const cJSON *obj,
     struct rh_conf_provider *p)
 {
 	const char	*t = p->type;
-	char		 where[256];
+	char		 where[320];
 	int64_t		 v;
 
 	if (!type_is_http(t) && (refuse_key(c, place, obj, "url", t) ||

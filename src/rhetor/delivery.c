@@ -15,9 +15,6 @@
 #include "ws.h"
 #include "xalloc.h"
 
-/* History kept per socket until reset (turns, bytes of content). */
-#define HISTORY_TURNS	200
-#define HISTORY_BYTES	(8 * 1024 * 1024)
 
 /* A fresh write id for a write that came without one. */
 static char *
@@ -358,9 +355,11 @@ store_final(struct rh_job *job, struct rh_socket *ai,
 		rc |= rh_store_job_delete(st, job->job_id);
 	if (code == NULL && ai != NULL) {
 		rc |= rh_store_history_append(st, ai->id, "user", job->content,
-		    HISTORY_TURNS, HISTORY_BYTES);
+		    rh_provider_history_rows(ai->provider),
+		    rh_provider_history_bytes(ai->provider));
 		rc |= rh_store_history_append(st, ai->id, "assistant", text,
-		    HISTORY_TURNS, HISTORY_BYTES);
+		    rh_provider_history_rows(ai->provider),
+		    rh_provider_history_bytes(ai->provider));
 	}
 	if (ai != NULL) {
 		ai->last_activity = rh_now_ms();

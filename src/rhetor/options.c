@@ -10,15 +10,17 @@
 
 #include "aish-protocol.h"
 #include "config.h"
+#include "conf.h"
 #include "options.h"
 #include "xalloc.h"
 
 static const char usage_text[] =
-    "usage: aish-rhetor [--host HOST] [--port PORT] [--state-dir DIR]\n"
-    "                   [--token TOKEN] [--help] [--version]\n"
+    "usage: aish-rhetor [--host HOST] [--port PORT] [--config FILE]\n"
+    "                   [--state-dir DIR] [--token TOKEN] [--help] [--version]\n"
     "\n"
     "  --host HOST       address to listen on (default 127.0.0.1)\n"
     "  --port PORT       port to listen on, 0 for any free one (default 8300)\n"
+    "  --config FILE     JSON config: listen address, providers, roster AIs\n"
     "  --state-dir DIR   where the state database lives\n"
     "                    (default $XDG_STATE_HOME/aish or ~/.local/state/aish)\n"
     "  --token TOKEN     require 'Authorization: Bearer TOKEN' (or AISH_TOKEN)\n";
@@ -51,6 +53,24 @@ parse_port(const char *s)
 	return (int)v;
 }
 
+/* Reads and checks the config file; its listen address fills what the
+ * command line left unset.  Returns 0, or -1 after saying why. */
+static int
+load_config(struct rh_options *opt, const char *path, int port_given)
+{
+	char	err[1024];
+
+	if ((opt->config = rh_conf_load(path, err, sizeof err)) == NULL) {
+		fprintf(stderr, "aish-rhetor: bad config: %s\n", err);
+		return -1;
+	}
+	if (opt->host == NULL && opt->config->host != NULL)
+		opt->host = xstrdup(opt->config->host);
+	if (!port_given && opt->config->port >= 0)
+		opt->port = opt->config->port;
+	return 0;
+}
+
 /* Fills opt from argv and the environment (see options.h). */
 int
 rh_options_parse(struct rh_options *opt, int argc, char **argv)
@@ -60,12 +80,14 @@ rh_options_parse(struct rh_options *opt, int argc, char **argv)
 		{ "port",	required_argument, NULL, 'p' },
 		{ "state-dir",	required_argument, NULL, 's' },
 		{ "token",	required_argument, NULL, 't' },
+		{ "config",	required_argument, NULL, 'c' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ "version",	no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char	*env_token = getenv("AISH_TOKEN");
-	int		 c;
+	char		*config = NULL;
+	int		 c, port_given = 0, rc;
 
 	memset(opt, 0, sizeof *opt);
 	opt->port = AISH_DEFAULT_PORT;
@@ -77,6 +99,7 @@ rh_options_parse(struct rh_options *opt, int argc, char **argv)
 			opt->host = xstrdup(optarg);
 			break;
 		case 'p':
+			port_given = 1;
 			if ((opt->port = parse_port(optarg)) < 0) {
 				fprintf(stderr, "aish-rhetor: bad port '%s': "
 				    "expected 0 to 65535\n", optarg);
@@ -90,6 +113,10 @@ rh_options_parse(struct rh_options *opt, int argc, char **argv)
 		case 't':
 			free(opt->token);
 			opt->token = xstrdup(optarg);
+			break;
+		case 'c':
+			free(config);
+			config = xstrdup(optarg);
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -107,6 +134,15 @@ rh_options_parse(struct rh_options *opt, int argc, char **argv)
 		fprintf(stderr, "aish-rhetor: unexpected argument '%s'\n%s",
 		    argv[optind], usage_text);
 		return 2;
+	}
+	if (config != NULL) {
+		rc = load_config(opt, config, port_given);
+		free(config);
+		config = NULL;
+		if (rc != 0) {
+			rh_options_free(opt);
+			return 2;
+		}
 	}
 	if (opt->host == NULL)
 		opt->host = xstrdup(AISH_DEFAULT_HOST);
@@ -128,5 +164,6 @@ rh_options_free(struct rh_options *opt)
 	free(opt->host);
 	free(opt->state_dir);
 	free(opt->token);
+	rh_conf_free(opt->config);
 	memset(opt, 0, sizeof *opt);
 }

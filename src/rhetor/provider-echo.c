@@ -120,8 +120,9 @@ echo_stop(struct rh_job *job)
 	job->provider_state = NULL;
 }
 
-const struct rh_provider rh_provider_echo = {
+const struct rh_provider_type rh_type_echo = {
 	.name = "echo",
 	.start = echo_start,
 	.stop = echo_stop,
+	.default_model = "echo",
 };

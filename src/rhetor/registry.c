@@ -124,17 +124,51 @@ load_one(void *ud, const struct rh_socket_row *row)
 	socket_append(srv, s);
 }
 
-/* Adds a built-in socket unless the store already had it. */
+/* The model a socket on provider gets when none is asked for. */
+static const char *
+default_model(const char *provider)
+{
+	const struct rh_provider	*p = rh_provider_find(provider);
+
+	return p != NULL ? p->default_model : NULL;
+}
+
+/* Replaces a string field when the new value differs; returns 1 if it
+ * did. */
+static int
+field_update(char **field, const char *value)
+{
+	if ((*field == NULL && value == NULL) || (*field != NULL &&
+	    value != NULL && strcmp(*field, value) == 0))
+		return 0;
+	free(*field);
+	*field = value ? xstrdup(value) : NULL;
+	return 1;
+}
+
+/* Adds a built-in socket unless the store already had it; a stored
+ * roster or rhetor socket takes the provider, model and prompt the
+ * server now gives it. */
 static int
 ensure_builtin(struct rh_server *srv, const char *id, const char *prompt,
-    enum rh_socket_kind kind)
+    enum rh_socket_kind kind, const char *provider, const char *model)
 {
 	struct rh_socket	*s;
+	int			 changed = 0;
 
-	if (rh_registry_find(srv, id) != NULL)
-		return 0;
-	s = socket_new(id, id, kind == RH_KIND_TEAM_CHAT ? NULL : "echo",
-	    kind == RH_KIND_TEAM_CHAT ? "none" : "echo", prompt, NULL, kind);
+	if (model == NULL && provider != NULL)
+		model = default_model(provider);
+	if ((s = rh_registry_find(srv, id)) != NULL) {
+		if (s->kind != kind || kind == RH_KIND_TEAM_CHAT)
+			return 0;
+		changed |= field_update(&s->provider_name, provider);
+		changed |= field_update(&s->model, model);
+		changed |= field_update(&s->prompt, prompt);
+		s->provider = rh_provider_find(provider);
+		return changed ? socket_save(srv, s) : 0;
+	}
+	s = socket_new(id, id, model, kind == RH_KIND_TEAM_CHAT ? "none" :
+	    provider, prompt, NULL, kind);
 	if (socket_save(srv, s) != 0) {
 		socket_free(s);
 		return -1;
@@ -148,19 +182,20 @@ int
 rh_registry_load(struct rh_server *srv)
 {
 	const struct rh_roster_entry	*e;
+	const char			*dflt = rh_provider_default();
 
 	if (rh_store_socket_each(srv->store, load_one, srv) != 0)
 		return -1;
 	if (rh_store_begin(srv->store) != 0)
 		return -1;
 	if (ensure_builtin(srv, AISH_TEAM_CHAT_ALL, NULL,
-	    RH_KIND_TEAM_CHAT) != 0 ||
+	    RH_KIND_TEAM_CHAT, NULL, NULL) != 0 ||
 	    ensure_builtin(srv, AISH_RHETOR_SOCKET, rh_rhetor_prompt,
-	    RH_KIND_RHETOR) != 0)
+	    RH_KIND_RHETOR, dflt, NULL) != 0)
 		goto fail;
-	for (e = rh_roster; e->name != NULL; e++) {
-		if (ensure_builtin(srv, e->name, e->persona,
-		    RH_KIND_ROSTER) != 0)
+	for (e = rh_roster_entries(); e->name != NULL; e++) {
+		if (ensure_builtin(srv, e->name, e->persona, RH_KIND_ROSTER,
+		    e->provider ? e->provider : dflt, e->model) != 0)
 			goto fail;
 	}
 	return rh_store_commit(srv->store);
@@ -270,7 +305,7 @@ rh_registry_create(struct rh_server *srv, const struct rh_create_req *req,
 {
 	struct rh_socket	*s;
 	char			*id;
-	const char		*prompt = req->prompt;
+	const char		*prompt = req->prompt, *provider;
 
 	if (create_check(srv, req, err) != 0)
 		return NULL;
@@ -283,8 +318,9 @@ rh_registry_create(struct rh_server *srv, const struct rh_create_req *req,
 	}
 	if (prompt == NULL && rh_roster_find(req->ai_name) != NULL)
 		prompt = rh_roster_find(req->ai_name)->persona;
-	s = socket_new(id, req->ai_name, req->model ? req->model : "echo",
-	    req->provider ? req->provider : "echo", prompt, req->context,
+	provider = req->provider ? req->provider : rh_provider_default();
+	s = socket_new(id, req->ai_name, req->model ? req->model :
+	    default_model(provider), provider, prompt, req->context,
 	    RH_KIND_USER);
 	free(id);
 	if (socket_save(srv, s) != 0) {

@@ -49,10 +49,18 @@ void	 rh_socket_echo_params(const struct rh_socket *s, int *delay_ms,
 /* The roster: the AIs a fresh server has (roster.c). */
 struct rh_roster_entry {
 	const char	*name;
-	const char	*persona;
+	const char	*persona;	/* the prompt, or NULL */
+	const char	*provider;	/* NULL: the default provider */
+	const char	*model;		/* NULL: the provider's default */
 };
-extern const struct rh_roster_entry rh_roster[];
-extern const struct rh_roster_entry *rh_roster_find(const char *name);
+struct rh_conf;
+/* Takes the roster from a config's "ais" (cf may be NULL: the built-in
+ * Tekton roster); rh_roster_free goes back to the built-in one. */
+void	 rh_roster_setup(const struct rh_conf *cf);
+void	 rh_roster_free(void);
+/* The roster in use, ended by an entry whose name is NULL. */
+const struct rh_roster_entry *rh_roster_entries(void);
+const struct rh_roster_entry *rh_roster_find(const char *name);
 /* The moderator prompt of the rhetor socket. */
 extern const char rh_rhetor_prompt[];
 

@@ -13,6 +13,7 @@
 
 #include "delivery.h"
 #include "http.h"
+#include "provider.h"
 #include "registry.h"
 #include "server.h"
 #include "ws.h"
@@ -48,6 +49,10 @@ rh_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		return rh_http_event(wsi, reason, pss ? &pss->http : NULL,
 		    in, len);
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		/* The HTTP worker has provider answers for the loop. */
+		rh_providers_dispatch();
+		break;
 	default:
 		break;
 	}
@@ -161,7 +166,7 @@ listen_on(struct rh_server *srv)
 int
 rh_server_init(struct rh_server *srv, const struct rh_options *opt)
 {
-	char	err[512];
+	char	err[512], note[512];
 
 	memset(srv, 0, sizeof *srv);
 	srv->opt.host = xstrdup(opt->host);
@@ -176,6 +181,10 @@ rh_server_init(struct rh_server *srv, const struct rh_options *opt)
 		    err);
 		return -1;
 	}
+	/* Providers and roster before the sockets that name them. */
+	rh_providers_setup(opt->config, note, sizeof note);
+	rh_roster_setup(opt->config);
+	rh_log("%s", note);
 	if (rh_registry_load(srv) != 0) {
 		rh_log("cannot load the sockets: %s",
 		    rh_store_error(srv->store));
@@ -183,8 +192,8 @@ rh_server_init(struct rh_server *srv, const struct rh_options *opt)
 	}
 	if (listen_on(srv) != 0)
 		return -1;
-	rh_log("state in %s, %d sockets, providers: echo",
-	    srv->opt.state_dir, srv->nsockets);
+	rh_log("state in %s, %d sockets, providers: %s",
+	    srv->opt.state_dir, srv->nsockets, rh_provider_names());
 	return rh_delivery_resume(srv);
 }
 
@@ -204,10 +213,13 @@ void
 rh_server_free(struct rh_server *srv)
 {
 	rh_delivery_stop_all(srv);
+	/* The worker thread wakes the loop: it goes before the loop. */
+	rh_providers_free();
 	if (srv->context != NULL)
 		lws_context_destroy(srv->context);
 	srv->context = NULL;
 	rh_registry_free(srv);
+	rh_roster_free();
 	rh_store_close(srv->store);
 	srv->store = NULL;
 	rh_options_free(&srv->opt);

@@ -1,0 +1,479 @@
+/*
+ * provider-exec.c: a local command as an AI.  The message goes to the
+ * command's stdin, its stdout comes back as deltas as it is written, and
+ * its exit status decides: 0 is the reply, anything else an error frame
+ * carrying the last lines of its stderr.
+ *
+ * The command runs in a process group of its own, started with
+ * posix_spawnp (no fork of a threaded process).  Its pipes are
+ * non-blocking and a loop timer services them every few milliseconds, so
+ * no read, write or wait ever blocks the loop.  The child also finds the
+ * socket in its environment: AISH_SOCKET_ID, AISH_AI_NAME, AISH_MODEL and
+ * AISH_PROMPT.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE		/* pipe2 */
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "delivery.h"
+#include "provider.h"
+#include "stream-parse.h"
+#include "xalloc.h"
+
+extern char **environ;
+
+/* How often the pipes are looked at (µs). */
+#define TICK_US		(5 * LWS_US_PER_MS)
+/* How much of stderr is kept, and how many of its last lines are shown. */
+#define STDERR_KEEP	4096
+#define STDERR_LINES	5
+/* How long to wait for stdout to close after the command exited (ms):
+ * a child it left behind may hold it open. */
+#define EXIT_GRACE_MS	200
+
+/* One command in progress. */
+struct exec_state {
+	lws_sorted_usec_list_t	 sul;		/* first: see from_sul() */
+	struct rh_job		*job;
+	const struct rh_provider *prov;
+	pid_t			 pid;		/* 0 once reaped */
+	int			 in_fd, out_fd, err_fd;	/* -1 when closed */
+	size_t			 in_off;
+	struct sp_buf		 text;
+	struct sp_buf		 piece;
+	struct sp_utf8		 utf8;
+	struct sp_buf		 err;		/* the end of stderr */
+	int			 wstatus;
+	int64_t			 exited_ms;	/* 0 while running */
+	int64_t			 last_output_ms;
+};
+
+/* Commands killed by stop, waiting to be reaped without blocking. */
+static pid_t			 orphans[256];
+static size_t			 norphans;
+static lws_sorted_usec_list_t	 orphan_sul;
+static struct lws_context	*orphan_context;
+
+/* The state a timer belongs to. */
+static struct exec_state *
+from_sul(lws_sorted_usec_list_t *sul)
+{
+	return lws_container_of(sul, struct exec_state, sul);
+}
+
+/* Timer: reaps the killed commands that have ended. */
+static void
+orphans_reap(lws_sorted_usec_list_t *sul)
+{
+	size_t	i = 0;
+
+	(void)sul;
+	while (i < norphans) {
+		if (waitpid(orphans[i], NULL, WNOHANG) != 0)
+			orphans[i] = orphans[--norphans];
+		else
+			i++;
+	}
+	if (norphans > 0)
+		lws_sul_schedule(orphan_context, 0, &orphan_sul, orphans_reap,
+		    20 * LWS_US_PER_MS);
+}
+
+/* Kills a command's process group and reaps it later. */
+static void
+kill_and_forget(struct lws_context *context, pid_t pid)
+{
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	if (waitpid(pid, NULL, WNOHANG) != 0)
+		return;
+	if (norphans == sizeof orphans / sizeof orphans[0])
+		return;		/* left as a zombie rather than blocking */
+	orphans[norphans++] = pid;
+	orphan_context = context;
+	lws_sul_schedule(context, 0, &orphan_sul, orphans_reap,
+	    20 * LWS_US_PER_MS);
+}
+
+/* Closes one pipe end if open. */
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Frees a command's state; the process is reaped or handed on. */
+static void
+exec_free(struct exec_state *es)
+{
+	lws_sul_cancel(&es->sul);
+	if (es->pid > 0)
+		kill_and_forget(rh_job_context(es->job), es->pid);
+	close_fd(&es->in_fd);
+	close_fd(&es->out_fd);
+	close_fd(&es->err_fd);
+	sp_buf_free(&es->text);
+	sp_buf_free(&es->piece);
+	sp_buf_free(&es->err);
+	es->job->provider_state = NULL;
+	free(es);
+}
+
+/* Feeds the message to stdin as far as the pipe takes it. */
+static void
+pump_stdin(struct exec_state *es)
+{
+	const char	*msg = es->job->content;
+	size_t		 len = strlen(msg);
+	ssize_t		 n;
+
+	while (es->in_fd >= 0 && es->in_off < len) {
+		n = write(es->in_fd, msg + es->in_off, len - es->in_off);
+		if (n > 0)
+			es->in_off += (size_t)n;
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else if (n < 0 && errno == EAGAIN)
+			return;
+		else
+			break;	/* EPIPE: the command does not read it */
+	}
+	close_fd(&es->in_fd);
+}
+
+/* Reads what stdout has and streams it in whole characters. */
+static void
+pump_stdout(struct exec_state *es)
+{
+	char	buf[16384];
+	ssize_t	n;
+	size_t	start;
+
+	while (es->out_fd >= 0) {
+		n = read(es->out_fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			close_fd(&es->out_fd);
+			return;
+		}
+		es->last_output_ms = rh_mono_ms();
+		sp_buf_reset(&es->piece);
+		sp_utf8_feed(&es->utf8, buf, (size_t)n, &es->piece);
+		if (es->piece.len == 0)
+			continue;
+		start = es->text.len;
+		sp_buf_add(&es->text, es->piece.data, es->piece.len);
+		rh_job_delta(es->job, es->text.data + start, es->piece.len);
+	}
+}
+
+/* Keeps the last STDERR_KEEP bytes of stderr. */
+static void
+pump_stderr(struct exec_state *es)
+{
+	char	buf[4096];
+	ssize_t	n;
+	size_t	drop;
+
+	while (es->err_fd >= 0) {
+		n = read(es->err_fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			close_fd(&es->err_fd);
+			return;
+		}
+		sp_buf_add(&es->err, buf, (size_t)n);
+		if (es->err.len > STDERR_KEEP) {
+			drop = es->err.len - STDERR_KEEP;
+			memmove(es->err.data, es->err.data + drop,
+			    es->err.len - drop + 1);
+			es->err.len -= drop;
+		}
+	}
+}
+
+/* The last lines of stderr, as valid text (allocated). */
+static char *
+stderr_tail(struct exec_state *es)
+{
+	struct sp_buf	 out = { NULL, 0, 0 };
+	struct sp_utf8	 u = { { 0 }, 0 };
+	size_t		 end = es->err.len, start;
+	int		 lines = 0;
+	char		*text;
+
+	while (end > 0 && (es->err.data[end - 1] == '\n' ||
+	    es->err.data[end - 1] == '\r' || es->err.data[end - 1] == ' '))
+		end--;
+	start = end;
+	while (start > 0 && lines < STDERR_LINES) {
+		if (es->err.data[start - 1] == '\n' && ++lines == STDERR_LINES)
+			break;
+		start--;
+	}
+	sp_utf8_feed(&u, es->err.data ? es->err.data + start : "",
+	    end - start, &out);
+	sp_utf8_finish(&u, &out);
+	text = out.data ? out.data : xstrdup("");
+	return text;
+}
+
+/* Ends the job by the command's exit status. */
+static void
+exec_finish(struct exec_state *es)
+{
+	struct rh_job			*job = es->job;
+	const struct rh_provider	*prov = es->prov;
+	char				*tail, how[64];
+	int				 st = es->wstatus;
+
+	sp_buf_reset(&es->piece);
+	sp_utf8_finish(&es->utf8, &es->piece);
+	if (es->piece.len > 0) {
+		sp_buf_add(&es->text, es->piece.data, es->piece.len);
+		rh_job_delta(job, es->piece.data, es->piece.len);
+	}
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		job->provider_state = NULL;
+		rh_job_done(job, es->text.data ? es->text.data : "",
+		    es->text.len);
+		es->job = NULL;
+	} else {
+		if (WIFEXITED(st))
+			snprintf(how, sizeof how, "exit status %d",
+			    WEXITSTATUS(st));
+		else
+			snprintf(how, sizeof how, "killed by signal %d",
+			    WTERMSIG(st));
+		pump_stderr(es);
+		tail = stderr_tail(es);
+		job->provider_state = NULL;
+		rh_provider_fail(job, prov, "%s%s%s", how, *tail ? ": " : "",
+		    tail);
+		free(tail);
+		es->job = NULL;
+	}
+}
+
+/* Frees what is left once the job has been answered. */
+static void
+exec_release(struct exec_state *es)
+{
+	lws_sul_cancel(&es->sul);
+	close_fd(&es->in_fd);
+	close_fd(&es->out_fd);
+	close_fd(&es->err_fd);
+	sp_buf_free(&es->text);
+	sp_buf_free(&es->piece);
+	sp_buf_free(&es->err);
+	free(es);
+}
+
+/* Timer: services the pipes, notices the end, enforces the timeout. */
+static void
+exec_tick(lws_sorted_usec_list_t *sul)
+{
+	struct exec_state	*es = from_sul(sul);
+	struct rh_job		*job = es->job;
+	const struct rh_provider *prov;
+	int64_t			 now = rh_mono_ms();
+
+	pump_stdin(es);
+	pump_stdout(es);
+	pump_stderr(es);
+	if (es->pid > 0 && waitpid(es->pid, &es->wstatus, WNOHANG) == es->pid) {
+		es->pid = 0;
+		es->exited_ms = now;
+	}
+	if (es->exited_ms > 0 && ((es->out_fd < 0 && es->err_fd < 0) ||
+	    now - es->exited_ms >= EXIT_GRACE_MS)) {
+		pump_stdout(es);
+		exec_finish(es);
+		exec_release(es);
+		return;
+	}
+	if (es->exited_ms == 0 && now - es->last_output_ms >=
+	    es->prov->timeout_ms) {
+		prov = es->prov;
+		exec_free(es);
+		rh_provider_fail(job, prov, "no output for %d ms (timeout_ms); "
+		    "the command was killed", prov->timeout_ms);
+		return;
+	}
+	lws_sul_schedule(rh_job_context(job), 0, &es->sul, exec_tick, TICK_US);
+}
+
+/* The environment of the command: ours, with the socket's variables. */
+static char **
+child_env(struct rh_socket *s)
+{
+	static const char *const ours[] = {
+		"AISH_SOCKET_ID=", "AISH_AI_NAME=", "AISH_MODEL=",
+		"AISH_PROMPT=", NULL
+	};
+	char	**env;
+	size_t	  n = 0, i, j, k = 0;
+
+	while (environ[n] != NULL)
+		n++;
+	env = xcalloc(n + 5, sizeof *env);
+	for (i = 0; i < n; i++) {
+		for (j = 0; ours[j] != NULL; j++) {
+			if (strncmp(environ[i], ours[j], strlen(ours[j])) == 0)
+				break;
+		}
+		if (ours[j] == NULL)
+			env[k++] = xstrdup(environ[i]);
+	}
+	env[k++] = xasprintf("AISH_SOCKET_ID=%s", s->id);
+	env[k++] = xasprintf("AISH_AI_NAME=%s", s->ai_name);
+	if (s->model != NULL)
+		env[k++] = xasprintf("AISH_MODEL=%s", s->model);
+	if (s->prompt != NULL)
+		env[k++] = xasprintf("AISH_PROMPT=%s", s->prompt);
+	return env;
+}
+
+/* Frees a NULL-ended array of strings. */
+static void
+strv_free(char **v)
+{
+	size_t	i;
+
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Spawn attributes: a process group of its own, and the signal
+ * dispositions and mask of a fresh process (the server ignores SIGPIPE). */
+static void
+spawn_attr(posix_spawnattr_t *attr)
+{
+	sigset_t	all, none;
+
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_init(attr);
+	posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP |
+	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	posix_spawnattr_setpgroup(attr, 0);
+	posix_spawnattr_setsigmask(attr, &none);
+	posix_spawnattr_setsigdefault(attr, &all);
+}
+
+/* Starts the command with its three pipes; returns 0 or an errno. */
+static int
+spawn(struct exec_state *es, struct rh_socket *s)
+{
+	posix_spawn_file_actions_t	 fa;
+	posix_spawnattr_t		 attr;
+	int				 in[2], out[2], err[2], rc;
+	char				**env;
+
+	if (pipe2(in, O_CLOEXEC) != 0)
+		return errno;
+	if (pipe2(out, O_CLOEXEC) != 0) {
+		rc = errno;
+		close(in[0]);
+		close(in[1]);
+		return rc;
+	}
+	if (pipe2(err, O_CLOEXEC) != 0) {
+		rc = errno;
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		return rc;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+	spawn_attr(&attr);
+	env = child_env(s);
+	rc = posix_spawnp(&es->pid, es->prov->command[0], &fa, &attr,
+	    es->prov->command, env);
+	strv_free(env);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	if (rc != 0) {
+		es->pid = 0;
+		close(in[1]);
+		close(out[0]);
+		close(err[0]);
+		return rc;
+	}
+	es->in_fd = in[1];
+	es->out_fd = out[0];
+	es->err_fd = err[0];
+	fcntl(es->in_fd, F_SETFL, O_NONBLOCK);
+	fcntl(es->out_fd, F_SETFL, O_NONBLOCK);
+	fcntl(es->err_fd, F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+/* Starts the command of the socket's provider. */
+static int
+exec_start(struct rh_job *job, struct rh_socket *s, struct rh_err *err)
+{
+	struct exec_state	*es;
+	int			 rc;
+
+	if (s->provider->command == NULL || s->provider->command[0] == NULL) {
+		rh_provider_err(err, s->provider, "no command configured");
+		return -1;
+	}
+	es = xcalloc(1, sizeof *es);
+	es->job = job;
+	es->prov = s->provider;
+	es->in_fd = es->out_fd = es->err_fd = -1;
+	es->last_output_ms = rh_mono_ms();
+	if ((rc = spawn(es, s)) != 0) {
+		rh_provider_err(err, s->provider, "cannot run %s: %s",
+		    s->provider->command[0], strerror(rc));
+		free(es);
+		return -1;
+	}
+	job->provider_state = es;
+	pump_stdin(es);
+	lws_sul_schedule(rh_job_context(job), 0, &es->sul, exec_tick, TICK_US);
+	return 0;
+}
+
+/* Stops a command: it is killed with its process group. */
+static void
+exec_stop(struct rh_job *job)
+{
+	struct exec_state	*es = job->provider_state;
+
+	if (es != NULL)
+		exec_free(es);
+}
+
+const struct rh_provider_type rh_type_exec = {
+	.name = "exec",
+	.start = exec_start,
+	.stop = exec_stop,
+};

@@ -1,0 +1,888 @@
+/*
+ * check_libaish.c: libaish against the real aish-rhetor.
+ *
+ * Each test starts its own server (RHETOR, else $top_builddir/aish-rhetor,
+ * else ./aish-rhetor) on a free port with a fresh state directory, and
+ * every wait is bounded.  Covered: the error enum, bad arguments, the HTTP
+ * registry calls, writes and replies, team chat, cancel, the write queue
+ * while the server is down, a server killed with -9 and restarted in the
+ * middle of a write (the reply arrives exactly once), the drop of repeated
+ * final frames, aish_close(), and the caller's-loop mode.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <check.h>
+#include <libwebsockets.h>
+
+#include "aish/aish.h"
+
+#define WAIT_MS		8000
+#define MAX_SEEN	256
+
+/* ---- the server ---- */
+
+static pid_t	server_pid = -1;
+static char	state_dir[256];
+static char	server_url[128];
+static int	server_port;
+
+/* The aish-rhetor binary to run. */
+static const char *
+rhetor_path(void)
+{
+	static char	 path[1024];
+	const char	*p;
+
+	if ((p = getenv("RHETOR")) != NULL)
+		return p;
+	if ((p = getenv("top_builddir")) != NULL) {
+		snprintf(path, sizeof path, "%s/aish-rhetor", p);
+		return path;
+	}
+	return "./aish-rhetor";
+}
+
+/* Starts aish-rhetor on port (0: a free one) with state in state_dir and
+ * reads its first line to learn the URL. */
+static void
+server_start(int port)
+{
+	char		 portbuf[16], line[256];
+	int		 fds[2];
+	size_t		 n = 0;
+	struct pollfd	 pfd;
+	ssize_t		 r;
+
+	snprintf(portbuf, sizeof portbuf, "%d", port);
+	ck_assert_int_eq(pipe(fds), 0);
+	server_pid = fork();
+	ck_assert_int_ge(server_pid, 0);
+	if (server_pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		int devnull = open("/dev/null", O_WRONLY);
+		if (devnull >= 0)
+			dup2(devnull, 2);
+		execl(rhetor_path(), "aish-rhetor", "--port", portbuf,
+		    "--state-dir", state_dir, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	pfd.fd = fds[0];
+	pfd.events = POLLIN;
+	while (n < sizeof line - 1 && memchr(line, '\n', n) == NULL) {
+		ck_assert_msg(poll(&pfd, 1, 5000) == 1,
+		    "aish-rhetor (%s) said nothing in 5 s", rhetor_path());
+		r = read(fds[0], line + n, sizeof line - 1 - n);
+		ck_assert_msg(r > 0, "aish-rhetor (%s) exited at start",
+		    rhetor_path());
+		n += (size_t)r;
+		line[n] = '\0';
+	}
+	close(fds[0]);
+	ck_assert_msg(sscanf(line, "listening on %127s", server_url) == 1,
+	    "unexpected first line: %s", line);
+	server_port = atoi(strrchr(server_url, ':') + 1);
+	ck_assert_int_gt(server_port, 0);
+}
+
+/* Kills the server (SIGKILL) and reaps it. */
+static void
+server_kill(void)
+{
+	if (server_pid > 0) {
+		kill(server_pid, SIGKILL);
+		waitpid(server_pid, NULL, 0);
+	}
+	server_pid = -1;
+}
+
+/* A loopback port nothing listens on (for now). */
+static int
+free_port(void)
+{
+	struct sockaddr_in	 a;
+	socklen_t		 len = sizeof a;
+	int			 fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+/* ---- what the callbacks saw ---- */
+
+struct seen {
+	aish_msg_type_t	 type;
+	char		 conn[80];
+	char		 socket_id[80];
+	char		 id[AISH_ID_SIZE];
+	char		 content[256];
+	char		 code[64];
+	char		 header[96];
+	int64_t		 seq;
+	size_t		 n_members;
+	int		 local;
+	int		 duplicate;
+};
+
+static struct seen	seen[MAX_SEEN];
+static int		n_seen;
+static int		n_states_up;
+
+/* Records every message. */
+static void
+on_message(aish_t *h, const aish_msg_t *m, void *user)
+{
+	struct seen	*s;
+
+	ck_assert_int_lt(n_seen, MAX_SEEN);
+	s = &seen[n_seen++];
+	memset(s, 0, sizeof *s);
+	s->type = m->type;
+	s->seq = m->seq;
+	s->n_members = m->n_members;
+	s->local = m->local;
+	s->duplicate = m->duplicate;
+	snprintf(s->conn, sizeof s->conn, "%s", m->conn_socket_id);
+	snprintf(s->socket_id, sizeof s->socket_id, "%s",
+	    m->socket_id ? m->socket_id : "");
+	snprintf(s->id, sizeof s->id, "%s",
+	    m->in_reply_to ? m->in_reply_to : "");
+	snprintf(s->content, sizeof s->content, "%s",
+	    m->content ? m->content : "");
+	snprintf(s->code, sizeof s->code, "%s", m->code ? m->code : "");
+	if (m->n_headers > 0)
+		snprintf(s->header, sizeof s->header, "%s", m->headers[0]);
+}
+
+/* Counts the times a connection came up. */
+static void
+on_state(aish_t *h, const char *socket_id, aish_conn_state_t state,
+    unsigned failures, int64_t down_ms, void *user)
+{
+	if (state == AISH_CONN_UP)
+		n_states_up++;
+}
+
+/* Messages of a type for write id (type -1: any). */
+static int
+count(int type, const char *id)
+{
+	int	i, n = 0;
+
+	for (i = 0; i < n_seen; i++) {
+		if ((type < 0 || (int)seen[i].type == type) &&
+		    strcmp(seen[i].id, id) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* The first message of a type for write id, or NULL. */
+static const struct seen *
+find(aish_msg_type_t type, const char *id)
+{
+	int	i;
+
+	for (i = 0; i < n_seen; i++) {
+		if (seen[i].type == type && strcmp(seen[i].id, id) == 0)
+			return &seen[i];
+	}
+	return NULL;
+}
+
+/* ---- the handle ---- */
+
+static aish_t	*h;
+
+/* An HTTP result kept for the test. */
+struct result {
+	int		 done;
+	aish_error_t	 err;
+	long		 status;
+	char		 socket_id[80];
+	char		 body[8192];
+};
+
+/* Copies an HTTP result. */
+static void
+on_result(aish_t *hh, const aish_result_t *res, void *user)
+{
+	struct result	*r = user;
+
+	r->err = res->err;
+	r->status = res->status;
+	snprintf(r->socket_id, sizeof r->socket_id, "%s",
+	    res->socket_id ? res->socket_id : "");
+	snprintf(r->body, sizeof r->body, "%.*s", (int)res->body_len,
+	    res->body ? res->body : "");
+	r->done = 1;
+}
+
+/* Makes the handle for url with the recording callbacks. */
+static aish_t *
+make_handle(const char *url)
+{
+	aish_options_t	 o;
+	aish_t		*hh;
+
+	memset(&o, 0, sizeof o);
+	o.url = url;
+	o.on_message = on_message;
+	o.on_state = on_state;
+	o.http_timeout_ms = 5000;
+	ck_assert_int_eq(aish_new(&o, &hh), AISH_OK);
+	return hh;
+}
+
+/* Fixture: a fresh server and a handle on it. */
+static void
+setup(void)
+{
+	char	tmpl[] = "/tmp/check-libaish.XXXXXX";
+
+	lws_set_log_level(LLL_ERR, NULL);
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	snprintf(state_dir, sizeof state_dir, "%s", tmpl);
+	n_seen = 0;
+	n_states_up = 0;
+	server_start(0);
+	h = make_handle(server_url);
+}
+
+/* Fixture end: frees the handle, kills the server, removes its state. */
+static void
+teardown(void)
+{
+	char	cmd[300];
+
+	aish_free(h);
+	h = NULL;
+	server_kill();
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", state_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", state_dir);
+}
+
+/* State for wait_final. */
+static const char	*wait_id;
+static int		 wait_finals;
+static volatile int	 wait_done;
+
+/* Services the loop until n finals (read or error) arrived for id. */
+static void
+wait_for_finals(const char *id, int n)
+{
+	lws_usec_t	end = lws_now_usecs() + WAIT_MS * LWS_US_PER_MS;
+
+	wait_id = id;
+	wait_finals = n;
+	while (count(AISH_MSG_READ, id) + count(AISH_MSG_ERROR, id) < n) {
+		ck_assert_msg(lws_now_usecs() < end,
+		    "no %d final(s) for %s within %d ms", n, id, WAIT_MS);
+		ck_assert_int_eq(aish_service(h, 50), AISH_OK);
+	}
+}
+
+/* Services the loop for ms more (to see that nothing else comes). */
+static void
+linger(int ms)
+{
+	lws_usec_t	end = lws_now_usecs() + ms * LWS_US_PER_MS;
+
+	while (lws_now_usecs() < end)
+		ck_assert_int_eq(aish_service(h, 20), AISH_OK);
+}
+
+/* Runs the loop until an HTTP result came. */
+static void
+wait_result(struct result *r)
+{
+	ck_assert_int_eq(aish_run_until(h, &r->done, WAIT_MS), AISH_OK);
+}
+
+/* Creates a socket of ai with an echo delay; returns its id in out. */
+static void
+create_slow(const char *ai, int delay_ms, int chunks, char *out)
+{
+	aish_create_opts_t	 co;
+	struct result		 r;
+	char			 ctx[128];
+
+	memset(&co, 0, sizeof co);
+	memset(&r, 0, sizeof r);
+	snprintf(ctx, sizeof ctx, "{\"echo\":{\"delay_ms\":%d,\"chunks\":%d}}",
+	    delay_ms, chunks);
+	co.ai_name = ai;
+	co.context_json = ctx;
+	ck_assert_int_eq(aish_create(h, &co, on_result, &r), AISH_OK);
+	wait_result(&r);
+	ck_assert_int_eq(r.err, AISH_OK);
+	ck_assert_str_ne(r.socket_id, "");
+	strcpy(out, r.socket_id);
+}
+
+/* ---- tests without a server ---- */
+
+/* Every error code has its own sentence. */
+START_TEST(test_strerror)
+{
+	int		 i, j;
+	const char	*a, *b;
+
+	for (i = 0; i < AISH_E_COUNT; i++) {
+		a = aish_strerror((aish_error_t)i);
+		ck_assert_ptr_nonnull(a);
+		ck_assert_int_gt(strlen(a), 3);
+		for (j = 0; j < i; j++) {
+			b = aish_strerror((aish_error_t)j);
+			ck_assert_msg(strcmp(a, b) != 0, "codes %d and %d "
+			    "share \"%s\"", i, j, a);
+		}
+	}
+	ck_assert_str_eq(aish_strerror(AISH_E_COUNT), "unknown error");
+	ck_assert_str_eq(aish_strerror((aish_error_t)-1), "unknown error");
+	ck_assert_int_eq(aish_error_from_code("not_found"), AISH_E_NOT_FOUND);
+	ck_assert_int_eq(aish_error_from_code("unknown_socket"),
+	    AISH_E_NOT_FOUND);
+	ck_assert_int_eq(aish_error_from_code("provider_error"),
+	    AISH_E_PROVIDER);
+	ck_assert_int_eq(aish_error_from_code("cancelled"), AISH_E_CANCELLED);
+	ck_assert_int_eq(aish_error_from_code("whatever"), AISH_E_SERVER);
+	ck_assert_int_eq(aish_error_from_code(NULL), AISH_E_INVALID);
+}
+END_TEST
+
+/* Names follow [A-Za-z0-9._-]{1,64}. */
+START_TEST(test_names)
+{
+	char	long_name[80];
+
+	ck_assert(aish_valid_name("apollo"));
+	ck_assert(aish_valid_name("team-chat-all"));
+	ck_assert(aish_valid_name("a.b_c-9"));
+	ck_assert(!aish_valid_name(NULL));
+	ck_assert(!aish_valid_name(""));
+	ck_assert(!aish_valid_name("."));
+	ck_assert(!aish_valid_name(".."));
+	ck_assert(!aish_valid_name("a/b"));
+	ck_assert(!aish_valid_name("a b"));
+	memset(long_name, 'x', 65);
+	long_name[65] = '\0';
+	ck_assert(!aish_valid_name(long_name));
+	long_name[64] = '\0';
+	ck_assert(aish_valid_name(long_name));
+}
+END_TEST
+
+/* Bad arguments give AISH_E_INVALID and never crash. */
+START_TEST(test_bad_arguments)
+{
+	aish_options_t	 o;
+	aish_t		*hh;
+	char		 id[AISH_ID_SIZE], big_id[200];
+	struct result	 r;
+
+	ck_assert_int_eq(aish_new(NULL, NULL), AISH_E_INVALID);
+	memset(&o, 0, sizeof o);
+	o.url = "ftp://example";
+	ck_assert_int_eq(aish_new(&o, &hh), AISH_E_INVALID);
+	ck_assert_ptr_null(hh);
+	o.url = "not a url";
+	ck_assert_int_eq(aish_new(&o, &hh), AISH_E_INVALID);
+	o.url = "http://127.0.0.1:1";
+	o.token = "bad\ntoken";
+	ck_assert_int_eq(aish_new(&o, &hh), AISH_E_INVALID);
+	o.token = NULL;
+	ck_assert_int_eq(aish_new(&o, &hh), AISH_OK);
+
+	ck_assert_int_eq(aish_write(NULL, "apollo", "x", NULL, id),
+	    AISH_E_INVALID);
+	ck_assert_int_eq(aish_write(hh, NULL, "x", NULL, id), AISH_E_INVALID);
+	ck_assert_int_eq(aish_write(hh, "bad name", "x", NULL, id),
+	    AISH_E_INVALID);
+	ck_assert_int_eq(aish_write(hh, "../x", "x", NULL, id),
+	    AISH_E_INVALID);
+	ck_assert_int_eq(aish_write(hh, "apollo", NULL, NULL, id),
+	    AISH_E_INVALID);
+	ck_assert_int_eq(aish_write(hh, "apollo", "x", "bad id", id),
+	    AISH_E_INVALID);
+	ck_assert_int_eq(aish_write(hh, "apollo", "x", "", id),
+	    AISH_E_INVALID);
+	memset(big_id, 'a', 150);
+	big_id[150] = '\0';
+	ck_assert_int_eq(aish_write(hh, "apollo", "x", big_id, id),
+	    AISH_E_INVALID);
+	ck_assert_int_eq(aish_write_len(hh, "apollo", "a\0b", 3, NULL, id),
+	    AISH_E_INVALID);
+	ck_assert_int_eq(aish_team_chat(hh, NULL, NULL, id), AISH_E_INVALID);
+	ck_assert_int_eq(aish_team_chat(hh, "hi", "all", id), AISH_E_INVALID);
+	ck_assert_int_eq(aish_team_chat(hh, "hi", "a/b", id), AISH_E_INVALID);
+	ck_assert_int_eq(aish_cancel(hh, "apollo", NULL), AISH_E_INVALID);
+	ck_assert_int_eq(aish_cancel(hh, "apollo", "x y"), AISH_E_INVALID);
+	ck_assert_int_eq(aish_cancel(NULL, "apollo", "x"), AISH_E_INVALID);
+	ck_assert_int_eq(aish_open(hh, ""), AISH_E_INVALID);
+	ck_assert_int_eq(aish_ping(hh, NULL), AISH_E_INVALID);
+	ck_assert_int_eq(aish_close(hh, "a b"), AISH_E_INVALID);
+	ck_assert_int_eq(aish_create(hh, NULL, on_result, &r), AISH_E_INVALID);
+	ck_assert_int_eq(aish_delete(hh, "no/such", on_result, &r),
+	    AISH_E_INVALID);
+	ck_assert_int_eq(aish_reset(NULL, "apollo", on_result, &r),
+	    AISH_E_INVALID);
+	ck_assert_int_eq(aish_get(hh, NULL, on_result, &r), AISH_E_INVALID);
+	ck_assert_int_eq(aish_read_queue(hh, "apollo", -1, on_result, &r),
+	    AISH_E_INVALID);
+	ck_assert_int_eq(aish_request(hh, "GET", "no-slash", NULL, on_result,
+	    &r), AISH_E_INVALID);
+	ck_assert_int_eq(aish_request(hh, "get me", "/x", NULL, on_result,
+	    &r), AISH_E_INVALID);
+	ck_assert_int_eq(aish_list(NULL, on_result, &r), AISH_E_INVALID);
+	ck_assert_int_eq(aish_service(NULL, 0), AISH_E_INVALID);
+	ck_assert_int_eq(aish_service(hh, -5), AISH_E_INVALID);
+	ck_assert_int_eq(aish_run_until(hh, NULL, 10), AISH_E_INVALID);
+	ck_assert_int_eq(aish_pending(hh, NULL), 0);
+	ck_assert_int_eq(aish_socket_state(hh, "apollo", NULL, NULL),
+	    AISH_CONN_IDLE);
+	ck_assert_int_eq(aish_write(hh, "apollo", "x", "c-1", id), AISH_OK);
+	ck_assert_str_eq(id, "c-1");
+	ck_assert_int_eq(aish_pending(hh, "apollo"), 1);
+	aish_free(hh);
+	aish_free(NULL);
+}
+END_TEST
+
+/* A server that does not answer: the HTTP call says so, the WebSocket
+ * retries, and the caller learns how long it has been down. */
+START_TEST(test_unreachable)
+{
+	struct result		 r;
+	char			 url[64];
+	unsigned		 failures = 0;
+	int64_t			 down_ms = 0;
+	lws_usec_t		 end;
+
+	lws_set_log_level(LLL_ERR, NULL);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", free_port());
+	h = make_handle(url);
+	memset(&r, 0, sizeof r);
+	ck_assert_int_eq(aish_health(h, on_result, &r), AISH_OK);
+	wait_result(&r);
+	ck_assert_int_eq(r.err, AISH_E_UNREACHABLE);
+	ck_assert_int_eq(aish_open(h, "apollo"), AISH_OK);
+	end = lws_now_usecs() + 5 * LWS_USEC_PER_SEC;
+	while (failures < 3 && lws_now_usecs() < end) {
+		aish_service(h, 50);
+		aish_socket_state(h, "apollo", &failures, &down_ms);
+	}
+	ck_assert_uint_ge(failures, 3);
+	ck_assert_int_gt(down_ms, 100);
+	ck_assert_int_eq(aish_socket_state(h, "apollo", NULL, NULL),
+	    AISH_CONN_RETRYING);
+	aish_free(h);
+	h = NULL;
+}
+END_TEST
+
+/* ---- tests with a server ---- */
+
+/* create, list, get, reset, delete, health over HTTP. */
+START_TEST(test_registry)
+{
+	struct result	r;
+	char		id[80];
+
+	create_slow("apollo", 0, 1, id);
+	ck_assert_str_eq(id, "apollo-1");
+
+	memset(&r, 0, sizeof r);
+	ck_assert_int_eq(aish_list(h, on_result, &r), AISH_OK);
+	wait_result(&r);
+	ck_assert_int_eq(r.err, AISH_OK);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"apollo-1\""));
+	ck_assert_ptr_nonnull(strstr(r.body, "\"team-chat-all\""));
+
+	memset(&r, 0, sizeof r);
+	ck_assert_int_eq(aish_get(h, "apollo-1", on_result, &r), AISH_OK);
+	wait_result(&r);
+	ck_assert_int_eq(r.err, AISH_OK);
+	ck_assert_ptr_nonnull(strstr(r.body, "delay_ms"));
+
+	memset(&r, 0, sizeof r);
+	ck_assert_int_eq(aish_reset(h, "apollo-1", on_result, &r), AISH_OK);
+	wait_result(&r);
+	ck_assert_int_eq(r.err, AISH_OK);
+
+	memset(&r, 0, sizeof r);
+	ck_assert_int_eq(aish_delete(h, "apollo-1", on_result, &r), AISH_OK);
+	wait_result(&r);
+	ck_assert_int_eq(r.err, AISH_OK);
+
+	memset(&r, 0, sizeof r);
+	ck_assert_int_eq(aish_get(h, "apollo-1", on_result, &r), AISH_OK);
+	wait_result(&r);
+	ck_assert_int_eq(r.err, AISH_E_NOT_FOUND);
+	ck_assert_int_eq(r.status, 404);
+
+	memset(&r, 0, sizeof r);
+	ck_assert_int_eq(aish_delete(h, "apollo", on_result, &r), AISH_OK);
+	wait_result(&r);
+	ck_assert_int_eq(r.err, AISH_E_FORBIDDEN);
+
+	memset(&r, 0, sizeof r);
+	ck_assert_int_eq(aish_health(h, on_result, &r), AISH_OK);
+	wait_result(&r);
+	ck_assert_int_eq(r.err, AISH_OK);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"ok\""));
+}
+END_TEST
+
+/* A write gets its ack, its deltas and exactly one read. */
+START_TEST(test_write_read)
+{
+	char			 id[AISH_ID_SIZE], id2[AISH_ID_SIZE];
+	char			 sock[80], joined[256] = "";
+	const struct seen	*ack, *rd;
+	int			 i, ack_at = -1, read_at = -1;
+
+	ck_assert_int_eq(aish_write(h, "athena", "hi", NULL, id), AISH_OK);
+	ck_assert_int_gt(strlen(id), 4);
+	wait_for_finals(id, 1);
+	ack = find(AISH_MSG_ACK, id);
+	rd = find(AISH_MSG_READ, id);
+	ck_assert_ptr_nonnull(ack);
+	ck_assert_ptr_nonnull(rd);
+	ck_assert_str_eq(rd->content, "athena: hi");
+	ck_assert_str_eq(rd->socket_id, "athena");
+	ck_assert_int_ge(rd->seq, 0);
+	ck_assert_int_eq(aish_pending(h, NULL), 0);
+	ck_assert_int_eq(aish_socket_state(h, "athena", NULL, NULL),
+	    AISH_CONN_UP);
+
+	/* Streamed: the deltas joined are the read. */
+	create_slow("hermes", 200, 3, sock);
+	ck_assert_int_eq(aish_write(h, sock, "one two three", "my-id.1", id2),
+	    AISH_OK);
+	ck_assert_str_eq(id2, "my-id.1");
+	wait_for_finals(id2, 1);
+	for (i = 0; i < n_seen; i++) {
+		if (strcmp(seen[i].id, id2) != 0)
+			continue;
+		if (seen[i].type == AISH_MSG_ACK)
+			ack_at = i;
+		if (seen[i].type == AISH_MSG_DELTA)
+			strcat(joined, seen[i].content);
+		if (seen[i].type == AISH_MSG_READ)
+			read_at = i;
+	}
+	ck_assert_int_ge(ack_at, 0);
+	ck_assert_int_gt(read_at, ack_at);
+	ck_assert_int_eq(count(AISH_MSG_DELTA, id2), 3);
+	ck_assert_str_eq(joined, "hermes: one two three");
+	ck_assert_str_eq(seen[read_at].content, joined);
+	/* One connection per socket, reused. */
+	ck_assert_int_eq(n_states_up, 2);
+}
+END_TEST
+
+/* A write to a socket the server does not know ends with a local error. */
+START_TEST(test_unknown_socket)
+{
+	char			 id[AISH_ID_SIZE];
+	const struct seen	*e;
+
+	ck_assert_int_eq(aish_write(h, "nosuch", "hi", NULL, id), AISH_OK);
+	wait_for_finals(id, 1);
+	e = find(AISH_MSG_ERROR, id);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->code, "unknown_socket");
+	ck_assert_int_eq(e->local, 1);
+	ck_assert_int_eq(aish_socket_state(h, "nosuch", NULL, NULL),
+	    AISH_CONN_FAILED);
+	ck_assert_int_eq(aish_pending(h, NULL), 0);
+}
+END_TEST
+
+/* Team chat: the ack names the members, one read comes from each. */
+START_TEST(test_team_chat)
+{
+	char			 id[AISH_ID_SIZE], want[96];
+	const struct seen	*ack;
+	int			 i, members, reads = 0;
+
+	ck_assert_int_eq(aish_team_chat(h, "hello team", NULL, id), AISH_OK);
+	lws_usec_t end = lws_now_usecs() + WAIT_MS * LWS_US_PER_MS;
+	while ((ack = find(AISH_MSG_ACK, id)) == NULL &&
+	    lws_now_usecs() < end)
+		aish_service(h, 50);
+	ck_assert_ptr_nonnull(ack);
+	members = (int)ack->n_members;
+	ck_assert_int_ge(members, 15);
+	wait_for_finals(id, members);
+	for (i = 0; i < n_seen; i++) {
+		if (seen[i].type != AISH_MSG_READ || strcmp(seen[i].id, id))
+			continue;
+		reads++;
+		snprintf(want, sizeof want, "team-chat-from-%s",
+		    seen[i].socket_id);
+		ck_assert_str_eq(seen[i].header, want);
+		ck_assert_str_eq(seen[i].conn, "team-chat-all");
+	}
+	ck_assert_int_eq(reads, members);
+	/* The write is finished once every member answered. */
+	ck_assert_int_eq(aish_pending(h, NULL), 0);
+	linger(200);
+	ck_assert_int_eq(count(AISH_MSG_READ, id), members);
+}
+END_TEST
+
+/* A reply that reaches the handle on two connections is delivered once. */
+START_TEST(test_duplicate_dropped)
+{
+	char	id[AISH_ID_SIZE], ping_id[AISH_ID_SIZE];
+	int	i, reads_any = 0;
+
+	/* Connect team-chat-all first: athena's replies reach it too. */
+	ck_assert_int_eq(aish_team_chat(h, "warm up", NULL, ping_id), AISH_OK);
+	lws_usec_t end = lws_now_usecs() + WAIT_MS * LWS_US_PER_MS;
+	while (find(AISH_MSG_ACK, ping_id) == NULL && lws_now_usecs() < end)
+		aish_service(h, 50);
+	ck_assert_ptr_nonnull(find(AISH_MSG_ACK, ping_id));
+	wait_for_finals(ping_id, (int)find(AISH_MSG_ACK, ping_id)->n_members);
+	n_seen = 0;
+	ck_assert_int_eq(aish_write(h, "athena", "once", NULL, id), AISH_OK);
+	wait_for_finals(id, 1);
+	linger(300);
+	ck_assert_int_eq(count(AISH_MSG_READ, id), 1);
+	for (i = 0; i < n_seen; i++)
+		if (seen[i].type == AISH_MSG_READ)
+			reads_any++;
+	ck_assert_int_eq(reads_any, 1);
+}
+END_TEST
+
+/* Cancel: on the server while it runs, locally before it was sent. */
+START_TEST(test_cancel)
+{
+	char			 id[AISH_ID_SIZE], sock[80];
+	const struct seen	*e;
+
+	create_slow("metis", 3000, 1, sock);
+	ck_assert_int_eq(aish_write(h, sock, "long job", NULL, id), AISH_OK);
+	lws_usec_t end = lws_now_usecs() + WAIT_MS * LWS_US_PER_MS;
+	while (find(AISH_MSG_ACK, id) == NULL && lws_now_usecs() < end)
+		aish_service(h, 20);
+	ck_assert_ptr_nonnull(find(AISH_MSG_ACK, id));
+	ck_assert_int_eq(aish_cancel(h, sock, id), AISH_OK);
+	wait_for_finals(id, 1);
+	e = find(AISH_MSG_ERROR, id);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->code, "cancelled");
+	ck_assert_int_eq(e->local, 0);
+	ck_assert_int_eq(count(AISH_MSG_READ, id), 0);
+
+	/* Not yet sent: dropped at once. */
+	server_kill();
+	ck_assert_int_eq(aish_write(h, "numa", "never", NULL, id), AISH_OK);
+	ck_assert_int_eq(aish_cancel(h, "numa", id), AISH_OK);
+	e = find(AISH_MSG_ERROR, id);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->code, "cancelled");
+	ck_assert_int_eq(e->local, 1);
+	ck_assert_int_eq(aish_pending(h, "numa"), 0);
+}
+END_TEST
+
+/* Writes made before the server is up are delivered once it is. */
+START_TEST(test_write_before_server)
+{
+	char	id[AISH_ID_SIZE], id2[AISH_ID_SIZE], url[64];
+	int	port = free_port();
+
+	aish_free(h);
+	server_kill();
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+	h = make_handle(url);
+	ck_assert_int_eq(aish_write(h, "sophia", "early", NULL, id), AISH_OK);
+	ck_assert_int_eq(aish_write(h, "sophia", "bird", NULL, id2), AISH_OK);
+	linger(400);
+	ck_assert_int_eq(aish_pending(h, "sophia"), 2);
+	ck_assert_int_eq(aish_socket_state(h, "sophia", NULL, NULL),
+	    AISH_CONN_RETRYING);
+	server_start(port);
+	wait_for_finals(id, 1);
+	wait_for_finals(id2, 1);
+	ck_assert_str_eq(find(AISH_MSG_READ, id)->content, "sophia: early");
+	ck_assert_str_eq(find(AISH_MSG_READ, id2)->content, "sophia: bird");
+	/* In order. */
+	ck_assert_int_lt(find(AISH_MSG_READ, id)->seq,
+	    find(AISH_MSG_READ, id2)->seq);
+	ck_assert_int_eq(aish_pending(h, NULL), 0);
+}
+END_TEST
+
+/* The server is killed with -9 in the middle of delayed writes and
+ * restarted: every reply arrives, exactly once. */
+START_TEST(test_server_restart)
+{
+	char	ids[3][AISH_ID_SIZE], sock[80];
+	int	i, port = server_port;
+
+	create_slow("prometheus", 1200, 2, sock);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(aish_write(h, sock, i == 0 ? "a" : i == 1 ?
+		    "b" : "c", NULL, ids[i]), AISH_OK);
+	lws_usec_t end = lws_now_usecs() + WAIT_MS * LWS_US_PER_MS;
+	while (find(AISH_MSG_ACK, ids[2]) == NULL && lws_now_usecs() < end)
+		aish_service(h, 20);
+	ck_assert_ptr_nonnull(find(AISH_MSG_ACK, ids[2]));
+	linger(200);
+	ck_assert_int_eq(count(AISH_MSG_READ, ids[0]), 0);
+	server_kill();
+	linger(300);
+	ck_assert_int_eq(aish_pending(h, sock), 3);
+	server_start(port);
+	for (i = 0; i < 3; i++)
+		wait_for_finals(ids[i], 1);
+	linger(1500);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(count(AISH_MSG_READ, ids[i]), 1);
+		ck_assert_int_eq(count(AISH_MSG_ERROR, ids[i]), 0);
+	}
+	ck_assert_str_eq(find(AISH_MSG_READ, ids[1])->content,
+	    "prometheus: b");
+	ck_assert_int_eq(aish_pending(h, NULL), 0);
+	ck_assert_int_eq(n_states_up, 2);
+}
+END_TEST
+
+/* aish_close() ends kept writes with a local "closed" error. */
+START_TEST(test_close)
+{
+	char			 id[AISH_ID_SIZE], sock[80];
+	const struct seen	*e;
+
+	create_slow("telos", 2000, 1, sock);
+	ck_assert_int_eq(aish_write(h, sock, "x", NULL, id), AISH_OK);
+	lws_usec_t end = lws_now_usecs() + WAIT_MS * LWS_US_PER_MS;
+	while (find(AISH_MSG_ACK, id) == NULL && lws_now_usecs() < end)
+		aish_service(h, 20);
+	ck_assert_int_eq(aish_close(h, sock), AISH_OK);
+	e = find(AISH_MSG_ERROR, id);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->code, "closed");
+	ck_assert_int_eq(e->local, 1);
+	linger(200);
+	ck_assert_int_eq(aish_socket_state(h, sock, NULL, NULL),
+	    AISH_CONN_IDLE);
+	/* Writing again opens it again. */
+	ck_assert_int_eq(aish_write(h, sock, "y", NULL, id), AISH_OK);
+	wait_for_finals(id, 1);
+	ck_assert_str_eq(find(AISH_MSG_READ, id)->content, "telos: y");
+}
+END_TEST
+
+/* Caller's loop: libaish adds a vhost to the caller's context and the
+ * caller's lws_service() runs everything, HTTP results included. */
+START_TEST(test_callers_loop)
+{
+	struct lws_context_creation_info	 info;
+	struct lws_context			*ctx;
+	aish_options_t				 o;
+	aish_t					*hh;
+	struct result				 r;
+	char					 id[AISH_ID_SIZE];
+	int					 i;
+
+	memset(&info, 0, sizeof info);
+	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	ctx = lws_create_context(&info);
+	ck_assert_ptr_nonnull(ctx);
+	memset(&o, 0, sizeof o);
+	o.url = server_url;
+	o.context = ctx;
+	o.on_message = on_message;
+	ck_assert_int_eq(aish_new(&o, &hh), AISH_OK);
+	ck_assert_ptr_eq(aish_context(hh), ctx);
+	ck_assert_int_eq(aish_service(hh, 10), AISH_E_INVALID);
+	memset(&r, 0, sizeof r);
+	ck_assert_int_eq(aish_list(hh, on_result, &r), AISH_OK);
+	ck_assert_int_eq(aish_write(hh, "noesis", "loop", NULL, id), AISH_OK);
+	for (i = 0; i < 400 && (!r.done || count(AISH_MSG_READ, id) == 0);
+	    i++)
+		lws_service(ctx, 0);
+	ck_assert_int_eq(r.done, 1);
+	ck_assert_int_eq(r.err, AISH_OK);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"noesis\""));
+	ck_assert_str_eq(find(AISH_MSG_READ, id)->content, "noesis: loop");
+	aish_free(hh);
+	/* The caller's context outlives the handle. */
+	for (i = 0; i < 5; i++)
+		lws_service(ctx, -1);
+	lws_context_destroy(ctx);
+}
+END_TEST
+
+/* The libaish suite. */
+static Suite *
+libaish_suite(void)
+{
+	Suite	*s = suite_create("libaish");
+	TCase	*tc;
+
+	tc = tcase_create("offline");
+	tcase_add_test(tc, test_strerror);
+	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_bad_arguments);
+	tcase_add_test(tc, test_unreachable);
+	tcase_set_timeout(tc, 20);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("server");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_registry);
+	tcase_add_test(tc, test_write_read);
+	tcase_add_test(tc, test_unknown_socket);
+	tcase_add_test(tc, test_team_chat);
+	tcase_add_test(tc, test_duplicate_dropped);
+	tcase_add_test(tc, test_cancel);
+	tcase_add_test(tc, test_write_before_server);
+	tcase_add_test(tc, test_server_restart);
+	tcase_add_test(tc, test_close);
+	tcase_add_test(tc, test_callers_loop);
+	tcase_set_timeout(tc, 30);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(libaish_suite());
+	int	 failed;
+
+	signal(SIGPIPE, SIG_IGN);
+	lws_set_log_level(LLL_ERR, NULL);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
