@@ -1,0 +1,120 @@
+/*
+ * io.c: reading inputs, buffers and pointed error messages.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "names.h"
+#include "xalloc.h"
+#include "cli.h"
+#include "io.h"
+
+/* Appends len bytes to b. */
+void
+buf_add(struct buf *b, const char *data, size_t len)
+{
+	if (b->len + len + 1 > b->cap) {
+		b->cap = (b->len + len + 1) * 2;
+		b->data = xrealloc(b->data, b->cap);
+	}
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+/* Makes b hold exactly len bytes of data. */
+void
+buf_set(struct buf *b, const char *data, size_t len)
+{
+	b->len = 0;
+	buf_add(b, data, len);
+}
+
+/* Frees what b holds. */
+void
+buf_free(struct buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof *b);
+}
+
+/* Reads f to its end into b; -1 on a read error. */
+static int
+read_all(FILE *f, struct buf *b)
+{
+	char	chunk[65536];
+	size_t	n;
+
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(b, chunk, n);
+	buf_add(b, "", 0);
+	return ferror(f) ? -1 : 0;
+}
+
+/* The whole input of a command, without one trailing newline. */
+char *
+io_read_input(const char *path, size_t *len)
+{
+	struct buf	 b = { NULL, 0, 0 };
+	FILE		*f = stdin;
+	const char	*name = path ? path : "stdin";
+
+	if (path != NULL && (f = fopen(path, "r")) == NULL) {
+		cli_error("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (read_all(f, &b) == -1) {
+		if (!cli_interrupted)	/* Ctrl-C is no read error */
+			cli_error("%s: %s", name, strerror(errno));
+		goto fail;
+	}
+	if (b.len > 0 && b.data[b.len - 1] == '\n')
+		b.data[--b.len] = '\0';
+	if (!aish_utf8_valid(b.data, b.len)) {
+		cli_error("%s: not UTF-8 text (or holds a NUL byte)", name);
+		goto fail;
+	}
+	if (path != NULL)
+		fclose(f);
+	*len = b.len;
+	return b.data;
+fail:
+	if (path != NULL)
+		fclose(f);
+	buf_free(&b);
+	return NULL;
+}
+
+/* A parse error with the line and a caret under the culprit. */
+void
+io_parse_error(const char *where, const char *line, size_t column,
+    const char *reason)
+{
+	size_t	len = strcspn(line, "\r\n"), i;
+
+	if (column > len)
+		column = len;
+	fprintf(stderr, "aish: %sparse error at column %zu: %s\n",
+	    where ? where : "", column + 1, reason);
+	fprintf(stderr, "  %.*s\n  ", (int)len, line);
+	/* The caret goes under the character: one blank per character
+	 * (UTF-8 continuation bytes skipped), tabs kept. */
+	for (i = 0; i < column; i++) {
+		if (((unsigned char)line[i] & 0xc0) != 0x80)
+			fputc(line[i] == '\t' ? '\t' : ' ', stderr);
+	}
+	fputs("^\n", stderr);
+}
+
+/* Writes text and a newline unless it ends with one. */
+int
+io_put_line(FILE *f, const char *text, size_t len)
+{
+	if (len > 0 && fwrite(text, 1, len, f) != len)
+		return -1;
+	if ((len == 0 || text[len - 1] != '\n') && fputc('\n', f) == EOF)
+		return -1;
+	return fflush(f) == 0 ? 0 : -1;
+}

@@ -1,0 +1,35 @@
+/*
+ * io.h: text in and out of the command line: whole inputs, growing
+ * buffers, and error messages that point at a column.
+ */
+#ifndef AISH_CLI_IO_H
+#define AISH_CLI_IO_H
+
+#include <stdio.h>
+#include <stddef.h>
+
+/* A growing byte string, NUL-terminated once it holds data. */
+struct buf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+
+void	buf_add(struct buf *b, const char *data, size_t len);
+void	buf_set(struct buf *b, const char *data, size_t len);
+void	buf_free(struct buf *b);
+
+/*
+ * Reads the whole input of a command: from path, or stdin when path is
+ * NULL, without one trailing newline.  Returns the text (caller frees) and
+ * its length in *len, or NULL after a message.
+ */
+char	*io_read_input(const char *path, size_t *len);
+/* Prints "aish: WHERE parse error at column N: REASON", the line and a
+ * caret under the column (a byte offset). */
+void	io_parse_error(const char *where, const char *line, size_t column,
+	    const char *reason);
+/* Writes text and, when it lacks one, a final newline; -1 on error. */
+int	io_put_line(FILE *f, const char *text, size_t len);
+
+#endif

@@ -1,0 +1,261 @@
+/*
+ * spawn-rhetor.c: starts aish-rhetor when nothing answers at its URL.
+ *
+ * A client with the default URL should just work on a fresh machine, so
+ * when GET /health gets no answer it starts the server itself: found next
+ * to the running program (a build tree or an install puts both in one
+ * directory), else on PATH.  The server is double-forked into a session
+ * of its own so that it outlives the client, never holds its terminal,
+ * and leaves no zombie behind.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "spawn-rhetor.h"
+
+#define RHETOR_PROGRAM	"aish-rhetor"
+#define POLL_MS		50
+
+/* Throws away a response body. */
+static size_t
+discard(char *data, size_t size, size_t n, void *ud)
+{
+	return size * n;
+}
+
+/* True when GET url/health answers 200 within timeout_ms. */
+int
+rhetor_healthy(const char *url, long timeout_ms)
+{
+	CURL	*curl;
+	char	*health;
+	long	 status = 0;
+	size_t	 len = strlen(url);
+
+	if ((health = malloc(len + sizeof "/health")) == NULL)
+		return 0;
+	while (len > 0 && url[len - 1] == '/')
+		len--;
+	memcpy(health, url, len);
+	strcpy(health + len, "/health");
+	if ((curl = curl_easy_init()) == NULL) {
+		free(health);
+		return 0;
+	}
+	curl_easy_setopt(curl, CURLOPT_URL, health);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+	if (curl_easy_perform(curl) == CURLE_OK)
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(curl);
+	free(health);
+	return status == 200;
+}
+
+/* Splits http://HOST:PORT/... into host and port; -1 when it is not an
+ * http URL with a numeric host the server can listen on. */
+static int
+url_host_port(const char *url, char *host, size_t hostlen, char *port,
+    size_t portlen)
+{
+	const char	*p, *end, *colon;
+	size_t		 n;
+
+	if (strncmp(url, "http://", 7) != 0)
+		return -1;
+	p = url + 7;
+	end = p + strcspn(p, "/?#");
+	colon = memchr(p, ':', (size_t)(end - p));
+	n = (size_t)((colon ? colon : end) - p);
+	if (n == 0 || n >= hostlen)
+		return -1;
+	memcpy(host, p, n);
+	host[n] = '\0';
+	if (colon == NULL) {
+		snprintf(port, portlen, "80");
+		return 0;
+	}
+	n = (size_t)(end - colon - 1);
+	if (n == 0 || n >= portlen || strspn(colon + 1, "0123456789") < n)
+		return -1;
+	memcpy(port, colon + 1, n);
+	port[n] = '\0';
+	return 0;
+}
+
+/* The server's default state directory, made if missing; NULL when there
+ * is none. */
+static char *
+state_dir(void)
+{
+	const char	*xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	char		 path[PATH_MAX], *slash;
+	int		 n;
+
+	if (xdg != NULL && *xdg == '/')
+		n = snprintf(path, sizeof path, "%s/aish", xdg);
+	else if (home != NULL && *home == '/')
+		n = snprintf(path, sizeof path, "%s/.local/state/aish", home);
+	else
+		return NULL;
+	if (n < 0 || (size_t)n >= sizeof path)
+		return NULL;
+	/* mkdir -p, each level private to the user. */
+	for (slash = strchr(path + 1, '/'); slash != NULL;
+	    slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(path, 0700) == -1 && errno != EEXIST)
+			return NULL;
+		*slash = '/';
+	}
+	if (mkdir(path, 0700) == -1 && errno != EEXIST)
+		return NULL;
+	return strdup(path);
+}
+
+/* The aish-rhetor next to the running program, or the bare name (found
+ * on PATH by execvp). */
+static void
+rhetor_path(char *out, size_t len)
+{
+	char	 self[PATH_MAX];
+	ssize_t	 n;
+	char	*slash;
+
+	snprintf(out, len, "%s", RHETOR_PROGRAM);
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) == NULL)
+		return;
+	*slash = '\0';
+	/* In a build tree, libtool runs programs from .libs/: the server is
+	 * one directory up. */
+	if ((slash = strrchr(self, '/')) != NULL && strcmp(slash, "/.libs") == 0)
+		*slash = '\0';
+	if ((size_t)snprintf(out, len, "%s/%s", self, RHETOR_PROGRAM) >= len ||
+	    access(out, X_OK) != 0)
+		snprintf(out, len, "%s", RHETOR_PROGRAM);
+}
+
+/* In the detached grandchild: writes the pid file, points stdio at the
+ * log and becomes aish-rhetor.  Never returns. */
+static void
+become_rhetor(const char *program, const char *host, const char *port,
+    const char *dir)
+{
+	char	 path[PATH_MAX];
+	int	 fd, log = -1;
+
+	if (dir != NULL) {
+		snprintf(path, sizeof path, "%s/aish-rhetor.pid", dir);
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    0600)) != -1) {
+			dprintf(fd, "%ld\n", (long)getpid());
+			close(fd);
+		}
+		snprintf(path, sizeof path, "%s/aish-rhetor.log", dir);
+		log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+		    0600);
+	}
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(log != -1 ? log : fd, STDOUT_FILENO);
+		dup2(log != -1 ? log : fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	execlp(program, program, "--host", host, "--port", port, (char *)NULL);
+	_exit(127);
+}
+
+/* Starts aish-rhetor detached; -1 when fork fails. */
+static int
+start_detached(const char *host, const char *port)
+{
+	char	 program[PATH_MAX], *dir;
+	pid_t	 pid;
+	int	 status;
+
+	rhetor_path(program, sizeof program);
+	dir = state_dir();
+	if ((pid = fork()) == -1) {
+		free(dir);
+		return -1;
+	}
+	if (pid == 0) {
+		setsid();
+		if (fork() == 0)
+			become_rhetor(program, host, port, dir);
+		_exit(0);
+	}
+	free(dir);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	return 0;
+}
+
+/* Sleeps for ms milliseconds. */
+static void
+sleep_ms(long ms)
+{
+	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* Milliseconds on the monotonic clock. */
+static long long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Makes sure a server answers at url, starting one when none does. */
+int
+spawn_rhetor(const char *url, char *err, size_t errlen)
+{
+	char		host[256], port[16];
+	long long	deadline;
+
+	if (rhetor_healthy(url, 500))
+		return 0;
+	if (url_host_port(url, host, sizeof host, port, sizeof port) == -1) {
+		snprintf(err, errlen, "cannot start a server for this URL");
+		return -1;
+	}
+	if (start_detached(host, port) == -1) {
+		snprintf(err, errlen, "cannot start %s: %s", RHETOR_PROGRAM,
+		    strerror(errno));
+		return -1;
+	}
+	deadline = now_ms() + SPAWN_RHETOR_WAIT_MS;
+	while (now_ms() < deadline) {
+		sleep_ms(POLL_MS);
+		if (rhetor_healthy(url, 250))
+			return 0;
+	}
+	snprintf(err, errlen, "started %s, but it did not answer within %d ms",
+	    RHETOR_PROGRAM, SPAWN_RHETOR_WAIT_MS);
+	return -1;
+}

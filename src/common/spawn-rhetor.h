@@ -1,0 +1,29 @@
+/*
+ * spawn-rhetor.h: makes sure an aish-rhetor answers, starting one when
+ * needed.  Shared by the clients (aish, aish-bridge); it depends on libcurl
+ * and libc only.
+ *
+ * The server started here is detached (a session of its own, no terminal,
+ * output to STATE_DIR/aish-rhetor.log) and outlives its starter; its pid is
+ * written to STATE_DIR/aish-rhetor.pid.  STATE_DIR is the server's default
+ * state directory: $XDG_STATE_HOME/aish, else ~/.local/state/aish.
+ */
+#ifndef AISH_SPAWN_RHETOR_H
+#define AISH_SPAWN_RHETOR_H
+
+#include <stddef.h>
+
+/* How long spawn_rhetor() waits for a started server's /health. */
+#define SPAWN_RHETOR_WAIT_MS	3000
+
+/* True when GET url/health answers 200 within timeout_ms. */
+int	rhetor_healthy(const char *url, long timeout_ms);
+/*
+ * Returns 0 when a server answers url's /health, starting aish-rhetor
+ * first (the one next to the running program, else the one on PATH) on
+ * url's host and port when nothing answers.  Returns -1 with the reason
+ * in err when no server answers in the end.
+ */
+int	spawn_rhetor(const char *url, char *err, size_t errlen);
+
+#endif
