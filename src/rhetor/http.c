@@ -332,6 +332,9 @@ rh_http_event(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return on_writeable(req);
 	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		/* lws frees the per-session data after a transaction without
+		 * a close: both mean this request is over. */
 		req_clear(req);
 		return 0;
 	default:
