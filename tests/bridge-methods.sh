@@ -106,6 +106,37 @@ def session(framing, n):
     ends = {p["socket_id"] for p in prog if p["kind"] == "end"}
     check(t + "teamChat progress per member", begins == ends == {x["socket_id"] for x in resp}
           and all(p["stage"] == 0 for p in prog), (begins, ends))
+    # A team chat and a send to the same streaming AI at once: the AI's
+    # deltas reach the bridge on two connections, each counted once.
+    tid = b.request("aish/teamChat", {"message": "both"})
+    sid2 = b.request("aish/send", {"ai": sid, "content": "both"})
+    rt, rs = b.response(tid, 10), b.response(sid2, 10)
+    for rid, what in ((tid, "teamChat"), (sid2, "send")):
+        prog = [p["params"] for p in b.notifications("aish/progress")
+                if p["params"]["request_id"] == rid and p["params"].get("socket_id") == sid]
+        deltas = "".join(p["content"] for p in prog if p["kind"] == "delta")
+        check(t + what + " beside another request: deltas join to the reply once",
+              deltas == "scribe: both", deltas)
+
+    # A group, and a team chat moderated by rhetor.
+    import json, urllib.request
+    req = urllib.request.Request(URL + "/api/ai/groups/duo%s" % n, method="PUT",
+                                 data=json.dumps({"members": ["athena", "apollo"]}).encode())
+    urllib.request.urlopen(req, timeout=5).read()
+    r = b.call("aish/teamChat", {"message": "pair", "group": "duo%s" % n}, 10)
+    got = sorted(x["ai"] for x in r["result"]["responses"]) if r and "result" in r else r
+    check(t + "teamChat to a group: its members answer", got == ["apollo", "athena"], got)
+    r = b.call("aish/teamChat", {"message": "pair", "group": "duo%s" % n,
+                                 "moderation": "synthesis"}, 10)
+    res = r.get("result", {}) if r else {}
+    syn = res.get("synthesis", {})
+    check(t + "moderated teamChat: members in responses, rhetor's synthesis apart",
+          sorted(x["ai"] for x in res.get("responses", [])) == ["apollo", "athena"]
+          and syn.get("socket_id") == "rhetor" and syn.get("content", "").startswith("rhetor: ")
+          and "apollo: pair" in syn.get("content", ""), r)
+    r = b.call("aish/teamChat", {"message": "x", "moderation": "vote"})
+    check(t + "teamChat with an unknown moderation: -32602", error_code(r) == -32602, r)
+
     r = b.call("aish/teamChat", {"message": "x", "group": "nogroup"})
     check(t + "teamChat to an unknown group: -32602", error_code(r) == -32602, r)
     r = b.call("aish/teamChat", {"message": "slow ones", "timeout_ms": 100})

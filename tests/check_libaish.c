@@ -436,6 +436,20 @@ START_TEST(test_bad_arguments)
 	ck_assert_int_eq(aish_team_chat(hh, NULL, NULL, id), AISH_E_INVALID);
 	ck_assert_int_eq(aish_team_chat(hh, "hi", "all", id), AISH_E_INVALID);
 	ck_assert_int_eq(aish_team_chat(hh, "hi", "a/b", id), AISH_E_INVALID);
+	ck_assert_int_eq(aish_team_chat_flags(hh, "hi", NULL, 0x80, id),
+	    AISH_E_INVALID);
+	ck_assert_int_eq(aish_write_stream(hh, "apollo", "wav", "x", 1, NULL,
+	    id), AISH_E_INVALID);
+	ck_assert_int_eq(aish_write_stream(hh, "apollo", "audio/\"x", "x", 1,
+	    NULL, id), AISH_E_INVALID);
+	ck_assert_int_eq(aish_write_stream(hh, "apollo", NULL, "x", 1, NULL,
+	    id), AISH_E_INVALID);
+	ck_assert_int_eq(aish_write_stream(hh, "apollo", "audio/wav", NULL, 1,
+	    NULL, id), AISH_E_INVALID);
+	ck_assert_int_eq(aish_write_stream(hh, "a b", "audio/wav", "x", 1,
+	    NULL, id), AISH_E_INVALID);
+	ck_assert_int_eq(aish_write_stream(hh, "apollo", "audio/wav", "x",
+	    (size_t)64 * 1024 * 1024 + 1, NULL, id), AISH_E_TOO_LARGE);
 	ck_assert_int_eq(aish_cancel(hh, "apollo", NULL), AISH_E_INVALID);
 	ck_assert_int_eq(aish_cancel(hh, "apollo", "x y"), AISH_E_INVALID);
 	ck_assert_int_eq(aish_cancel(NULL, "apollo", "x"), AISH_E_INVALID);
@@ -653,6 +667,35 @@ START_TEST(test_team_chat)
 }
 END_TEST
 
+/* A binary stream reaches the server in frames: bytes with NULs, several
+ * frames long.  The echo provider takes no media, so the stream ends with
+ * the server's unsupported_media error (the exec success is in
+ * tests/cli-groups.sh); a text write after it still works. */
+START_TEST(test_stream)
+{
+	char			 id[AISH_ID_SIZE], id2[AISH_ID_SIZE];
+	const struct seen	*e, *rd;
+	static char		 data[600 * 1024];
+
+	memset(data, 0, sizeof data);
+	data[1] = 'x';
+	ck_assert_int_eq(aish_write_stream(h, "athena", "audio/wav", data,
+	    sizeof data, "st-1", id), AISH_OK);
+	ck_assert_str_eq(id, "st-1");
+	ck_assert_int_eq(aish_write(h, "athena", "after", NULL, id2), AISH_OK);
+	wait_for_finals(id, 1);
+	wait_for_finals(id2, 1);
+	e = find(AISH_MSG_ERROR, id);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->code, "unsupported_media");
+	ck_assert_int_eq(e->local, 0);
+	rd = find(AISH_MSG_READ, id2);
+	ck_assert_ptr_nonnull(rd);
+	ck_assert_str_eq(rd->content, "athena: after");
+	ck_assert_int_eq(aish_pending(h, NULL), 0);
+}
+END_TEST
+
 /* A reply that reaches the handle on two connections is delivered once. */
 START_TEST(test_duplicate_dropped)
 {
@@ -862,6 +905,7 @@ libaish_suite(void)
 	tcase_add_test(tc, test_write_read);
 	tcase_add_test(tc, test_unknown_socket);
 	tcase_add_test(tc, test_team_chat);
+	tcase_add_test(tc, test_stream);
 	tcase_add_test(tc, test_duplicate_dropped);
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_write_before_server);

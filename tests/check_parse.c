@@ -687,6 +687,26 @@ START_TEST(test_error_echo_position)
 }
 END_TEST
 
+START_TEST(test_team_chat_synthesize)
+{
+	parse_ok("team-chat --synthesize -g devs which cache");
+	ck_assert_int_eq(cmd.kind, AISH_CMD_TEAM_CHAT);
+	ck_assert_int_eq(cmd.synthesize, 1);
+	ck_assert_str_eq(cmd.group, "devs");
+	ck_assert_str_eq(cmd.input_text, "which cache");
+	aish_cmd_free(&cmd);
+	parse_ok("team-chat -g devs hi");
+	ck_assert_int_eq(cmd.synthesize, 0);
+	aish_cmd_free(&cmd);
+	/* After --, it is a word of the message. */
+	parse_ok("team-chat -- --synthesize");
+	ck_assert_int_eq(cmd.synthesize, 0);
+	ck_assert_str_eq(cmd.input_text, "--synthesize");
+	aish_cmd_free(&cmd);
+	parse_fails("team-chat --synth hi", 10, "unknown option '--synth'");
+}
+END_TEST
+
 START_TEST(test_error_team_chat)
 {
 	parse_fails("team-chat hi | apollo", 13,
@@ -926,6 +946,7 @@ parse_suite(void)
 	tcase_add_test(tc, test_error_null_arguments);
 	tcase_add_test(tc, test_error_late_frees_early_parts);
 	tcase_add_test(tc, test_free_is_idempotent);
+	tcase_add_test(tc, test_team_chat_synthesize);
 
 	tc = new_case(s, "memory");
 	tcase_add_test(tc, test_out_of_memory);

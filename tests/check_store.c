@@ -944,6 +944,57 @@ START_TEST(test_durable_after_kill)
 }
 END_TEST
 
+/* -------------------------------------------------------------- groups */
+
+/* Row callback: records "group:member" ("group:-" for no member). */
+static void
+see_group(void *ud, const struct rh_group_row *row)
+{
+	see("%s:%s", row->name, row->member ? row->member : "-");
+}
+
+START_TEST(test_groups)
+{
+	const char *const	 reviewers[] = { "athena", "apollo-1" };
+	const char *const	 replaced[] = { "hermes" };
+	const char *const	 holed[] = { "hermes", NULL };
+
+	st = open_store();
+	put_socket("apollo-1", "apollo", 1);
+	ck_assert_int_eq(rh_store_group_put(st, "reviewers", reviewers, 2,
+	    10), 0);
+	ck_assert_int_eq(rh_store_group_put(st, "empty", NULL, 0, 11), 0);
+	ck_assert_int_eq(rh_store_group_each(st, see_group, NULL), 0);
+	ck_assert_str_eq(seen, "reviewers:athena,reviewers:apollo-1,empty:-");
+	/* Groups and their order survive a reopen; put replaces members
+	 * and keeps the group's place. */
+	reopen();
+	ck_assert_int_eq(rh_store_group_put(st, "reviewers", replaced, 1,
+	    12), 0);
+	seen[0] = '\0';
+	ck_assert_int_eq(rh_store_group_each(st, see_group, NULL), 0);
+	ck_assert_str_eq(seen, "reviewers:hermes,empty:-");
+	/* Deleting a socket removes it from its groups. */
+	ck_assert_int_eq(rh_store_group_put(st, "reviewers", reviewers, 2,
+	    13), 0);
+	ck_assert_int_eq(rh_store_socket_delete(st, "apollo-1"), 0);
+	seen[0] = '\0';
+	ck_assert_int_eq(rh_store_group_each(st, see_group, NULL), 0);
+	ck_assert_str_eq(seen, "reviewers:athena,empty:-");
+	ck_assert_int_eq(rh_store_group_delete(st, "reviewers"), 0);
+	ck_assert_int_eq(rh_store_group_delete(st, "nothing"), 0);
+	seen[0] = '\0';
+	ck_assert_int_eq(rh_store_group_each(st, see_group, NULL), 0);
+	ck_assert_str_eq(seen, "empty:-");
+	ck_assert_int_eq(rh_store_group_put(st, NULL, NULL, 0, 1), -1);
+	ck_assert_int_eq(rh_store_group_put(st, "bad", holed, 2, 1), -1);
+	/* The failed put changed nothing. */
+	seen[0] = '\0';
+	ck_assert_int_eq(rh_store_group_each(st, see_group, NULL), 0);
+	ck_assert_str_eq(seen, "empty:-");
+}
+END_TEST
+
 /* ---------------------------------------------------------------- suite */
 
 /* Adds test T to a new case named NAME of suite S. */
@@ -989,6 +1040,7 @@ store_suite(void)
 	add(s, "failed_step", test_failed_step_rolls_back_its_part);
 	add(s, "nested_each", test_nested_each_refused);
 	add(s, "durable_after_kill", test_durable_after_kill);
+	add(s, "groups", test_groups);
 	return s;
 }
 

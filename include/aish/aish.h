@@ -39,8 +39,9 @@
  * the server restarts, are delivered once.  A final frame (read or error
  * with a seq) already delivered for the same socket and seq is dropped,
  * so the callback sees each reply once, even when it reaches the handle
- * on two connections (an AI's socket and team-chat-all).  Deltas have no
- * seq and are passed on as they come.  libaish never gives up on its own:
+ * on two connections (an AI's socket and team-chat-all).  Deltas carry
+ * their place in the reply (index): a piece heard on two connections is
+ * passed on once, in order.  libaish never gives up on its own:
  * the state callback and aish_socket_state() tell how long a socket has
  * been unreachable, and the caller decides when to stop (aish_close()).
  *
@@ -123,6 +124,8 @@ typedef struct aish_msg {
 	const char		*raw;		/* the frame's JSON (NULL when
 						 * local) */
 	size_t			 raw_len;
+	int64_t			 index;		/* delta: its place in the
+						 * reply, from 0; -1: none */
 } aish_msg_t;
 
 /*
@@ -247,6 +250,25 @@ aish_error_t	 aish_cancel(aish_t *h, const char *socket_id,
  */
 aish_error_t	 aish_team_chat(aish_t *h, const char *message,
 		    const char *group, char *out_id);
+/* Flags of aish_team_chat_flags(). */
+#define AISH_TEAM_SYNTHESIS	0x1	/* rhetor writes a synthesis of the
+					 * replies; the ack lists "rhetor"
+					 * last and its read comes last */
+/* aish_team_chat() with flags (0 or AISH_TEAM_SYNTHESIS). */
+aish_error_t	 aish_team_chat_flags(aish_t *h, const char *message,
+		    const char *group, unsigned flags, char *out_id);
+/*
+ * Queues len bytes of data (any bytes, up to 64 MiB) as a binary stream
+ * of type mime ("audio/wav": printable ASCII with a '/') to socket_id: a
+ * stream_start frame, the bytes in binary frames, a stream_end frame.  id
+ * and out_id as in aish_write().  The socket's provider must take media
+ * (exec does); others end the stream with an error "unsupported_media".
+ * The server does not store streams: after a reconnect libaish sends a
+ * stream that had no reply yet again, whole, and it runs again.
+ */
+aish_error_t	 aish_write_stream(aish_t *h, const char *socket_id,
+		    const char *mime, const void *data, size_t len,
+		    const char *id, char *out_id);
 /* Opens socket_id's WebSocket now (to receive its messages). */
 aish_error_t	 aish_open(aish_t *h, const char *socket_id);
 /* Sends a ping on socket_id's WebSocket; a PONG message follows. */

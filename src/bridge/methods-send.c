@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aish-protocol.h"
 #include "bridge.h"
 #include "names.h"
 #include "xalloc.h"
@@ -368,6 +369,8 @@ struct team_state {
 	cJSON		*answered;	/* socket ids with a final frame */
 	cJSON		*responses;
 	cJSON		*early;		/* finals that came before the ack */
+	cJSON		*synthesis;	/* rhetor's reply, when moderated */
+	int		 moderated;	/* "moderation": "synthesis" */
 	int		 acked;
 };
 
@@ -383,6 +386,7 @@ team_free(struct req *r)
 	cJSON_Delete(t->answered);
 	cJSON_Delete(t->responses);
 	cJSON_Delete(t->early);
+	cJSON_Delete(t->synthesis);
 	free(t);
 }
 
@@ -399,6 +403,15 @@ holds_str(const cJSON *a, const char *s)
 	return 0;
 }
 
+/* True when socket_id is the moderator of a moderated team chat. */
+static int
+is_moderator(struct req *r, const char *socket_id)
+{
+	struct team_state	*t = r->state;
+
+	return t->moderated && strcmp(socket_id, AISH_RHETOR_SOCKET) == 0;
+}
+
 /* Sends aish/progress about one team member (its socket id beside). */
 static void
 team_progress(struct req *r, const char *socket_id, const char *ai,
@@ -406,8 +419,9 @@ team_progress(struct req *r, const char *socket_id, const char *ai,
 {
 	if (ai == NULL)
 		ai = ainame_get(socket_id);
-	notify_progress(r, 0, ai ? ai : socket_id, socket_id, kind,
-	    content);
+	/* The moderator's synthesis is a second stage, after the team. */
+	notify_progress(r, is_moderator(r, socket_id) ? 1 : 0,
+	    ai ? ai : socket_id, socket_id, kind, content);
 }
 
 /* Answers with the replies so far; members still silent are timed_out. */
@@ -421,6 +435,10 @@ team_answer(struct req *r)
 	r->write_id[0] = '\0';
 	cJSON_AddItemToObject(res, "responses", t->responses);
 	t->responses = NULL;
+	if (t->synthesis != NULL) {
+		cJSON_AddItemToObject(res, "synthesis", t->synthesis);
+		t->synthesis = NULL;
+	}
 	late = cJSON_AddArrayToObject(res, "timed_out");
 	cJSON_ArrayForEach(v, t->members) {
 		if (!holds_str(t->answered, v->valuestring))
@@ -499,7 +517,10 @@ team_record(struct req *r, const char *who, const char *ai,
 	cJSON_AddNumberToObject(o, "ms", ms_since(r->started_us));
 	if (error != NULL)
 		cJSON_AddStringToObject(o, "error", error);
-	cJSON_AddItemToArray(t->responses, o);
+	if (is_moderator(r, who))
+		t->synthesis = o;
+	else
+		cJSON_AddItemToArray(t->responses, o);
 	team_progress(r, who, ai, "end", content);
 	if (cJSON_GetArraySize(t->answered) == cJSON_GetArraySize(t->members))
 		team_answer(r);
@@ -579,19 +600,25 @@ static const struct req_ops team_ops = {
 	.free_state = team_free,
 };
 
-/* aish/teamChat {"message","group"?,"timeout_ms"?} */
+/* aish/teamChat {"message","group"?,"timeout_ms"?,"moderation"?} */
 static void
 m_team_chat(struct req *r, const cJSON *p)
 {
 	struct team_state	*t;
-	const char		*msg, *group;
+	const char		*msg, *group, *moderation;
 	long			 timeout;
 	aish_error_t		 err;
 
 	if (!param_str(r, p, "message", 1, &msg) ||
 	    !param_str(r, p, "group", 0, &group) ||
+	    !param_str(r, p, "moderation", 0, &moderation) ||
 	    !param_timeout(r, p, BRIDGE_TIMEOUT_MS, &timeout))
 		return;
+	if (moderation != NULL && strcmp(moderation, "synthesis") != 0) {
+		req_error(r, RPC_INVALID_PARAMS, "moderation must be "
+		    "\"synthesis\"", NULL);
+		return;
+	}
 	if (group != NULL && (!aish_name_valid(group) ||
 	    strcmp(group, "all") == 0 ||
 	    strlen(group) + strlen("team-chat-") > AISH_NAME_MAX)) {
@@ -607,10 +634,11 @@ m_team_chat(struct req *r, const cJSON *p)
 	t->members = cJSON_CreateArray();
 	t->answered = cJSON_CreateArray();
 	t->responses = cJSON_CreateArray();
+	t->moderated = moderation != NULL;
 	r->state = t;
 	r->ops = &team_ops;
-	if ((err = aish_team_chat(br.aish, msg, group, r->write_id)) !=
-	    AISH_OK) {
+	if ((err = aish_team_chat_flags(br.aish, msg, group, t->moderated ?
+	    AISH_TEAM_SYNTHESIS : 0, r->write_id)) != AISH_OK) {
 		r->write_id[0] = '\0';
 		req_error_aish(r, err, NULL, NULL);
 		return;

@@ -55,7 +55,7 @@ read_all(FILE *f, struct buf *b)
 
 /* The whole input of a command, without one trailing newline. */
 char *
-io_read_input(const char *path, size_t *len)
+io_read_input(const char *path, size_t *len, int *binary)
 {
 	struct buf	 b = { NULL, 0, 0 };
 	FILE		*f = stdin;
@@ -70,9 +70,13 @@ io_read_input(const char *path, size_t *len)
 			cli_error("%s: %s", name, strerror(errno));
 		goto fail;
 	}
-	if (b.len > 0 && b.data[b.len - 1] == '\n')
+	if (binary != NULL)
+		*binary = !aish_utf8_valid(b.data, b.len);
+	if (binary != NULL && *binary) {
+		/* Sent as a binary stream, whole. */
+	} else if (b.len > 0 && b.data[b.len - 1] == '\n')
 		b.data[--b.len] = '\0';
-	if (!aish_utf8_valid(b.data, b.len)) {
+	if ((binary == NULL || !*binary) && !aish_utf8_valid(b.data, b.len)) {
 		cli_error("%s: not UTF-8 text (or holds a NUL byte)", name);
 		goto fail;
 	}
@@ -85,6 +89,39 @@ fail:
 		fclose(f);
 	buf_free(&b);
 	return NULL;
+}
+
+/* Magic numbers of the media types a binary input may be. */
+static const struct {
+	size_t		 at;
+	const char	*magic;
+	size_t		 len;
+	const char	*mime;
+} magics[] = {
+	{ 8, "WAVE", 4, "audio/wav" },
+	{ 0, "OggS", 4, "audio/ogg" },
+	{ 0, "fLaC", 4, "audio/flac" },
+	{ 0, "ID3", 3, "audio/mpeg" },
+	{ 0, "\x89PNG", 4, "image/png" },
+	{ 0, "\xff\xd8\xff", 3, "image/jpeg" },
+	{ 0, "GIF8", 4, "image/gif" },
+	{ 0, "%PDF", 4, "application/pdf" },
+	{ 4, "ftyp", 4, "video/mp4" },
+};
+
+/* The media type of binary data, from its first bytes. */
+const char *
+io_guess_mime(const char *data, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof magics / sizeof magics[0]; i++) {
+		if (len >= magics[i].at + magics[i].len &&
+		    memcmp(data + magics[i].at, magics[i].magic,
+		    magics[i].len) == 0)
+			return magics[i].mime;
+	}
+	return "application/octet-stream";
 }
 
 /* A parse error with the line and a caret under the culprit. */

@@ -500,11 +500,16 @@ parse_team_chat_options(struct parser *p, size_t *i, size_t end)
 			*i = at;	/* the message starts here */
 			return 0;
 		}
+		if (strcmp(arg->text, "--synthesize") == 0) {
+			p->cmd->synthesize = 1;
+			continue;
+		}
 		if (strncmp(arg->text, "-g", 2) != 0)
 			return set_error(p->err, arg->column,
 			    "unknown option '%.*s%s' to team-chat (use -g GROUP,"
-			    " or -- before a message that starts with '-')",
-			    QUOTE_MAX, arg->text, ellipsis(arg->text));
+			    " --synthesize, or -- before a message that starts "
+			    "with '-')", QUOTE_MAX, arg->text,
+			    ellipsis(arg->text));
 		if (p->cmd->group != NULL)
 			return set_error(p->err, arg->column,
 			    "team-chat takes one -g GROUP only");
@@ -527,7 +532,8 @@ parse_team_chat_options(struct parser *p, size_t *i, size_t end)
 	}
 }
 
-/* `team-chat [-g GROUP] [WORDS...]`: fed by echo, `<`, words or stdin. */
+/* `team-chat [-g GROUP] [--synthesize] [WORDS...]`: fed by echo, `<`,
+ * words or stdin. */
 static int
 parse_team_chat(struct parser *p, size_t index, size_t i, size_t end,
     struct token *name)

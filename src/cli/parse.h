@@ -4,6 +4,7 @@
  *	echo "Design a cache" | athena | apollo
  *	apollo < notes.txt | athena >> log.txt
  *	team-chat -g reviewers "Look at this"
+ *	team-chat --synthesize "Which cache?"
  *
  * Words are split and quoted as in sh (single quotes, double quotes,
  * backslashes, `#` comments); `|`, `<`, `>` and `>>` need no blanks around
@@ -25,7 +26,8 @@
 enum aish_cmd_kind {
 	AISH_CMD_EMPTY,		/* blank or comment-only line */
 	AISH_CMD_PIPELINE,	/* [echo ... |] ai [| ai ...] */
-	AISH_CMD_TEAM_CHAT	/* [echo ... |] team-chat [-g GROUP] [words] */
+	AISH_CMD_TEAM_CHAT	/* [echo ... |] team-chat [-g GROUP]
+				   [--synthesize] [words] */
 };
 
 struct aish_cmd {
@@ -40,6 +42,7 @@ struct aish_cmd {
 					   NULL when nstages is 0 */
 	size_t		 nstages;	/* 0 for EMPTY and TEAM_CHAT */
 	char		*group;		/* team-chat -g GROUP, or NULL */
+	int		 synthesize;	/* team-chat --synthesize */
 };
 
 struct aish_cmd_error {

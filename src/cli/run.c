@@ -376,7 +376,7 @@ run_clear(struct cli_run *r)
  * which lands in r->final.  last: the pipeline's last stage. */
 static int
 run_stage(struct cli *c, struct cli_run *r, const char *socket_id,
-    const char *input, size_t len, int last, FILE *file)
+    const char *input, size_t len, const char *mime, int last, FILE *file)
 {
 	aish_error_t	err;
 	int		rc;
@@ -386,8 +386,12 @@ run_stage(struct cli *c, struct cli_run *r, const char *socket_id,
 	if (!c->raw)
 		r->label = sockets_label(r->socks, socket_id, NULL);
 	r->stream = c->raw ? (last && file == NULL ? stdout : NULL) : stdout;
-	if ((err = aish_write_len(c->h, socket_id, input, len, NULL,
-	    r->id)) != AISH_OK) {
+	if (mime != NULL)
+		err = aish_write_stream(c->h, socket_id, mime, input, len,
+		    NULL, r->id);
+	else
+		err = aish_write_len(c->h, socket_id, input, len, NULL, r->id);
+	if (err != AISH_OK) {
 		cli_error("cannot write to %s: %s", socket_id,
 		    aish_strerror(err));
 		return CLI_FAIL;
@@ -409,10 +413,12 @@ run_stage(struct cli *c, struct cli_run *r, const char *socket_id,
 	return rc;
 }
 
-/* Runs the stages in turn; the last reply goes to file when given. */
+/* Runs the stages in turn; the last reply goes to file when given.  A
+ * binary input goes to the first stage as a stream of type mime. */
 static int
 run_pipeline(struct cli *c, const struct aish_cmd *cmd,
-    const struct sock_list *socks, char *input, size_t len, FILE *file)
+    const struct sock_list *socks, char *input, size_t len,
+    const char *mime, FILE *file)
 {
 	struct cli_run	r;
 	size_t		i;
@@ -422,7 +428,7 @@ run_pipeline(struct cli *c, const struct aish_cmd *cmd,
 		memset(&r, 0, sizeof r);
 		r.socks = socks;
 		rc = run_stage(c, &r, cmd->stages[i], input, len,
-		    i + 1 == cmd->nstages, file);
+		    i == 0 ? mime : NULL, i + 1 == cmd->nstages, file);
 		free(input);
 		input = NULL;
 		if (rc == CLI_OK) {
@@ -502,8 +508,8 @@ run_team_chat(struct cli *c, const struct aish_cmd *cmd,
 	r.team = 1;
 	r.socket_id = team;
 	r.raw = file != NULL ? file : (c->raw ? stdout : NULL);
-	if ((err = aish_team_chat(c->h, message, group, r.id)) !=
-	    AISH_OK) {
+	if ((err = aish_team_chat_flags(c->h, message, group,
+	    cmd->synthesize ? AISH_TEAM_SYNTHESIS : 0, r.id)) != AISH_OK) {
 		cli_error("cannot start the team chat: %s", aish_strerror(err));
 		return CLI_FAIL;
 	}
@@ -534,10 +540,14 @@ run_team_chat(struct cli *c, const struct aish_cmd *cmd,
 /* Commands                                                            */
 /* ------------------------------------------------------------------ */
 
-/* The command's input: its echo text, its < file, or stdin. */
+/* The command's input: its echo text, its < file, or stdin.  binary
+ * (may be NULL: text only) tells whether it is not text. */
 static char *
-command_input(const struct aish_cmd *cmd, int stdin_ok, size_t *len)
+command_input(const struct aish_cmd *cmd, int stdin_ok, size_t *len,
+    int *binary)
 {
+	if (binary != NULL)
+		*binary = 0;
 	if (cmd->input_text != NULL) {
 		*len = strlen(cmd->input_text);
 		return xstrdup(cmd->input_text);
@@ -548,7 +558,7 @@ command_input(const struct aish_cmd *cmd, int stdin_ok, size_t *len)
 		    cmd->nstages ? cmd->stages[0] : "team-chat");
 		return NULL;
 	}
-	return io_read_input(cmd->input_file, len);
+	return io_read_input(cmd->input_file, len, binary);
 }
 
 /* Opens the command's output file (truncated for >, as in sh). */
@@ -574,7 +584,7 @@ run_command(struct cli *c, const struct aish_cmd *cmd, int stdin_ok)
 	FILE			*file = NULL;
 	char			*input = NULL;
 	size_t			 len = 0;
-	int			 rc;
+	int			 rc, binary = 0;
 
 	if (cmd->kind == AISH_CMD_EMPTY)
 		return CLI_OK;
@@ -582,7 +592,8 @@ run_command(struct cli *c, const struct aish_cmd *cmd, int stdin_ok)
 		return rc;
 	if ((rc = check_stages(cmd, &socks)) != CLI_OK)
 		goto out;
-	if ((input = command_input(cmd, stdin_ok, &len)) == NULL) {
+	if ((input = command_input(cmd, stdin_ok, &len,
+	    cmd->kind == AISH_CMD_PIPELINE ? &binary : NULL)) == NULL) {
 		if (cli_interrupted) {
 			cli_interrupted = 0;
 			rc = CLI_INTERRUPTED;
@@ -597,7 +608,8 @@ run_command(struct cli *c, const struct aish_cmd *cmd, int stdin_ok)
 	if (cmd->kind == AISH_CMD_TEAM_CHAT)
 		rc = run_team_chat(c, cmd, &socks, input, file);
 	else {
-		rc = run_pipeline(c, cmd, &socks, input, len, file);
+		rc = run_pipeline(c, cmd, &socks, input, len, binary ?
+		    io_guess_mime(input, len) : NULL, file);
 		input = NULL;
 	}
 	if (file != NULL && fclose(file) != 0 && rc == CLI_OK) {

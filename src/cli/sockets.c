@@ -31,6 +31,24 @@ field(const cJSON *obj, const char *name)
 	return xstrdup("-");
 }
 
+/* The groups of a socket, comma-separated, or "-" when none. */
+static char *
+groups_field(const cJSON *obj)
+{
+	const cJSON	*g;
+	char		*out = NULL, *next;
+
+	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(obj, "groups")) {
+		if (!cJSON_IsString(g))
+			continue;
+		next = xasprintf("%s%s%s", out ? out : "", out ? "," : "",
+		    g->valuestring);
+		free(out);
+		out = next;
+	}
+	return out ? out : xstrdup("-");
+}
+
 /* Fills list from the JSON of GET /api/ai/sockets; -1 when it is not. */
 static int
 sockets_from_json(const char *body, struct sock_list *list)
@@ -59,6 +77,10 @@ sockets_from_json(const char *body, struct sock_list *list)
 		si->model = field(s, "model");
 		si->state = field(s, "state");
 		si->last_activity = field(s, "last_activity");
+		si->groups = groups_field(s);
+		q = cJSON_GetObjectItemCaseSensitive(s, "reason");
+		si->reason = cJSON_IsString(q) ? xstrdup(q->valuestring) :
+		    NULL;
 		q = cJSON_GetObjectItemCaseSensitive(s, "queue_size");
 		si->queue_size = cJSON_IsNumber(q) ? (long)q->valuedouble : 0;
 	}
@@ -105,6 +127,8 @@ sockets_free(struct sock_list *list)
 		free(list->v[i].model);
 		free(list->v[i].state);
 		free(list->v[i].last_activity);
+		free(list->v[i].reason);
+		free(list->v[i].groups);
 	}
 	free(list->v);
 	memset(list, 0, sizeof *list);
@@ -185,13 +209,16 @@ sockets_print(struct cli *c)
 
 	if ((rc = sockets_fetch(c, &list)) != CLI_OK)
 		return rc;
-	printf("%-20s %-14s %-10s %-16s %-12s %5s  %s\n", "SOCKET", "AI",
-	    "PROVIDER", "MODEL", "STATE", "QUEUE", "LAST ACTIVITY");
+	printf("%-20s %-14s %-10s %-16s %-12s %5s  %-20s  %s\n", "SOCKET",
+	    "AI", "PROVIDER", "MODEL", "STATE", "QUEUE", "LAST ACTIVITY",
+	    "GROUPS");
 	for (i = 0; i < list.n; i++) {
 		s = &list.v[i];
-		printf("%-20s %-14s %-10s %-16s %-12s %5ld  %s\n",
+		printf("%-20s %-14s %-10s %-16s %-12s %5ld  %-20s  %s\n",
 		    s->socket_id, s->ai_name, s->provider, s->model, s->state,
-		    s->queue_size, s->last_activity);
+		    s->queue_size, s->last_activity, s->groups);
+		if (s->reason != NULL)
+			printf("%-20s why unresponsive: %s\n", "", s->reason);
 	}
 	sockets_free(&list);
 	return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;

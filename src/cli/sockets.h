@@ -16,6 +16,8 @@ struct sock_info {
 	char	*model;
 	char	*state;
 	char	*last_activity;
+	char	*reason;	/* why unresponsive, or NULL */
+	char	*groups;	/* comma-separated group names, or "-" */
 	long	 queue_size;
 };
 

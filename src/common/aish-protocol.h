@@ -40,6 +40,8 @@
 #define AISH_FRAME_READ		"read"
 #define AISH_FRAME_ERROR	"error"
 #define AISH_FRAME_PONG		"pong"
+#define AISH_FRAME_STREAM_START	"stream_start"
+#define AISH_FRAME_STREAM_END	"stream_end"
 
 /* Socket states. */
 #define AISH_STATE_ACTIVE	"active"
@@ -58,6 +60,7 @@
 #define AISH_ERR_CONFLICT	"conflict"		/* 409 */
 #define AISH_ERR_NOT_ACTIVE	"socket_not_active"	/* 409 */
 #define AISH_ERR_TOO_LARGE	"too_large"		/* 413 */
+#define AISH_ERR_UNSUPPORTED_MEDIA "unsupported_media"	/* 415 */
 #define AISH_ERR_PROVIDER	"provider_error"	/* 502 */
 #define AISH_ERR_CANCELLED	"cancelled"		/* frame only */
 #define AISH_ERR_OVERLOADED	"overloaded"		/* 503 */

@@ -18,8 +18,12 @@ struct aishi_http;
 struct aishi_write {
 	struct aishi_write	*next;
 	char			 id[AISH_ID_SIZE];
-	char			*content;
+	char			*content;	/* text, or a stream's bytes */
 	size_t			 len;
+	int			 synthesis;	/* team chat with moderation */
+	char			*mime;		/* a binary stream, or NULL */
+	int			 stream_stage;	/* 0 start, 1 bytes, 2 end */
+	size_t			 stream_off;	/* bytes sent so far */
 	int			 sent;		/* on the current connection */
 	int			 ever_sent;	/* reached a connection once */
 	int			 acked;
@@ -63,7 +67,16 @@ struct aishi_seen {
 	char			 socket_id[AISH_NAME_MAX + 1];
 };
 
+/* How far a streamed reply was delivered: (socket, write id, next
+ * delta index). */
+struct aishi_streamed {
+	int64_t			 next;
+	char			 socket_id[AISH_NAME_MAX + 1];
+	char			 write_id[AISH_ID_SIZE];
+};
+
 #define AISHI_SEEN_SLOTS	1024
+#define AISHI_STREAMED_SLOTS	256
 #define AISHI_RETRY_STEPS	16
 
 struct aish {
@@ -94,6 +107,8 @@ struct aish {
 
 	struct aishi_seen	*seen;		/* ring of AISHI_SEEN_SLOTS */
 	size_t			 seen_next;
+	struct aishi_streamed	*streamed;	/* AISHI_STREAMED_SLOTS */
+	size_t			 streamed_next;
 
 	char			 id_prefix[20];
 	uint64_t		 id_counter;

@@ -353,6 +353,7 @@ aish_free(aish_t *h)
 	else if (h->vhost != NULL)
 		lws_vhost_destroy(h->vhost);
 	free(h->seen);
+	free(h->streamed);
 	free(h->url);
 	free(h->auth);
 	free(h->auth_header);

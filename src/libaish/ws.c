@@ -146,6 +146,7 @@ aishi_write_free(struct aishi_write *w)
 	free(w->members);
 	free(w->finished);
 	free(w->content);
+	free(w->mime);
 	free(w);
 }
 
@@ -215,6 +216,7 @@ aishi_local_error(struct aish *h, const char *socket_id,
 	m.socket_id = socket_id;
 	m.in_reply_to = write_id;
 	m.seq = -1;
+	m.index = -1;
 	m.code = code;
 	m.message = text;
 	m.local = 1;
@@ -241,6 +243,42 @@ seen_before(struct aish *h, const char *socket_id, int64_t seq)
 	h->seen_next = (h->seen_next + 1) % AISHI_SEEN_SLOTS;
 	s->seq = seq;
 	snprintf(s->socket_id, sizeof s->socket_id, "%s", socket_id);
+	return 0;
+}
+
+/* True when this delta (socket, write, index) was delivered before: a
+ * reply heard on two connections (its AI's socket and a team socket)
+ * comes twice, and each piece is passed on once, in order. */
+static int
+delta_seen_before(struct aish *h, const aish_msg_t *m)
+{
+	struct aishi_streamed	*s;
+	size_t			 i;
+
+	if (m->index < 0 || m->socket_id == NULL || m->in_reply_to == NULL)
+		return 0;
+	if (h->streamed == NULL && (h->streamed = calloc(AISHI_STREAMED_SLOTS,
+	    sizeof *h->streamed)) == NULL)
+		return 0;
+	for (i = 0; i < AISHI_STREAMED_SLOTS; i++) {
+		s = &h->streamed[i];
+		if (strcmp(s->socket_id, m->socket_id) == 0 &&
+		    strcmp(s->write_id, m->in_reply_to) == 0)
+			break;
+	}
+	if (i == AISHI_STREAMED_SLOTS) {
+		s = &h->streamed[h->streamed_next];
+		h->streamed_next = (h->streamed_next + 1) %
+		    AISHI_STREAMED_SLOTS;
+		snprintf(s->socket_id, sizeof s->socket_id, "%s",
+		    m->socket_id);
+		snprintf(s->write_id, sizeof s->write_id, "%s",
+		    m->in_reply_to);
+		s->next = 0;
+	}
+	if (m->index < s->next)
+		return 1;
+	s->next = m->index + 1;
 	return 0;
 }
 
@@ -427,6 +465,8 @@ msg_from_json(aish_msg_t *m, const cJSON *f, struct aishi_conn *c)
 	    "in_reply_to");
 	v = cJSON_GetObjectItemCaseSensitive(f, "seq");
 	m->seq = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : -1;
+	v = cJSON_GetObjectItemCaseSensitive(f, "index");
+	m->index = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : -1;
 	m->timestamp = str_field(f, "timestamp");
 	m->code = str_field(f, "code");
 	m->message = str_field(f, "message");
@@ -454,6 +494,8 @@ handle_frame(struct aishi_conn *c, const char *json, size_t len)
 	if ((m.type == AISH_MSG_READ || m.type == AISH_MSG_ERROR) &&
 	    m.seq >= 0 && seen_before(h, m.socket_id ? m.socket_id :
 	    c->socket_id, m.seq))
+		goto end;
+	if (m.type == AISH_MSG_DELTA && delta_seen_before(h, &m))
 		goto end;
 	m.n_headers = str_array(f, "headers", &headers);
 	m.headers = headers;
@@ -518,7 +560,9 @@ write_json(const struct aishi_write *w)
 		return NULL;
 	if (cJSON_AddStringToObject(o, "type", AISH_FRAME_WRITE) != NULL &&
 	    cJSON_AddStringToObject(o, "content", w->content) != NULL &&
-	    cJSON_AddStringToObject(o, "id", w->id) != NULL)
+	    cJSON_AddStringToObject(o, "id", w->id) != NULL &&
+	    (!w->synthesis || cJSON_AddStringToObject(o, "moderation",
+	    "synthesis") != NULL))
 		s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return s;
@@ -540,6 +584,49 @@ send_text(struct lws *wsi, const char *json, size_t len)
 	return n < (int)len ? -1 : 0;
 }
 
+/* Bytes of a stream sent per binary frame. */
+#define STREAM_FRAME	(256 * 1024)
+
+/* Sends the next frame of a stream write: stream_start, a piece of the
+ * bytes, or stream_end (after which the write counts as sent). */
+static int
+stream_step(struct lws *wsi, struct aishi_write *w)
+{
+	unsigned char	*buf;
+	char		 json[AISH_ID_SIZE + 256];
+	size_t		 n;
+	int		 rc;
+
+	if (w->stream_stage == 0) {
+		/* Ids and types hold no character JSON must escape. */
+		snprintf(json, sizeof json, "{\"type\":\"%s\",\"mime\":"
+		    "\"%s\",\"id\":\"%s\"}", AISH_FRAME_STREAM_START,
+		    w->mime, w->id);
+		w->stream_stage = 1;
+		w->stream_off = 0;
+		return send_text(wsi, json, strlen(json));
+	}
+	if (w->stream_stage == 1 && w->stream_off < w->len) {
+		n = w->len - w->stream_off;
+		if (n > STREAM_FRAME)
+			n = STREAM_FRAME;
+		if ((buf = malloc(LWS_PRE + n)) == NULL)
+			return -1;
+		memcpy(buf + LWS_PRE, w->content + w->stream_off, n);
+		rc = lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_BINARY);
+		free(buf);
+		if (rc < (int)n)
+			return -1;
+		w->stream_off += n;
+		return 0;
+	}
+	snprintf(json, sizeof json, "{\"type\":\"%s\",\"id\":\"%s\"}",
+	    AISH_FRAME_STREAM_END, w->id);
+	w->stream_stage = 0;
+	w->sent = w->ever_sent = 1;
+	return send_text(wsi, json, strlen(json));
+}
+
 /* One frame per writeable callback: the first unsent write, else the
  * first control frame. */
 static int
@@ -556,7 +643,10 @@ writeable(struct aishi_conn *c, struct lws *wsi)
 	}
 	for (w = c->writes; w != NULL && w->sent; w = w->next)
 		;
-	if (w != NULL) {
+	if (w != NULL && w->mime != NULL) {
+		if (stream_step(wsi, w) != 0)
+			return -1;
+	} else if (w != NULL) {
 		if ((json = write_json(w)) == NULL) {
 			lws_callback_on_writable(wsi);	/* try again */
 			return 0;
@@ -597,8 +687,10 @@ established(struct aishi_conn *c)
 {
 	struct aishi_write	*w;
 
-	for (w = c->writes; w != NULL; w = w->next)
+	for (w = c->writes; w != NULL; w = w->next) {
 		w->sent = 0;
+		w->stream_stage = 0;
+	}
 	c->failures = 0;
 	c->retry_count = 0;
 	c->down_since = 0;
@@ -711,27 +803,26 @@ check_socket(aish_t *h, const char *socket_id)
 	return AISH_OK;
 }
 
-/* Queues a write of len bytes. */
-aish_error_t
-aish_write_len(aish_t *h, const char *socket_id, const char *content,
-    size_t len, const char *id, char *out_id)
+/* Appends a write of len bytes (a stream when mime is set) to
+ * socket_id's list, arguments already checked. */
+static aish_error_t
+queue_write(aish_t *h, const char *socket_id, const char *content,
+    size_t len, const char *mime, unsigned flags, const char *id,
+    char *out_id)
 {
 	struct aishi_conn	*c;
 	struct aishi_write	*w, **pp;
 
-	if (check_socket(h, socket_id) != AISH_OK || content == NULL ||
-	    memchr(content, '\0', len) != NULL ||
-	    (id != NULL && !aishi_id_valid(id)))
-		return AISH_E_INVALID;
-	if (len > AISH_MAX_CONTENT)
-		return AISH_E_TOO_LARGE;
 	if ((c = aishi_conn_get(h, socket_id, 1)) == NULL ||
 	    (w = calloc(1, sizeof *w)) == NULL)
 		return AISH_E_NOMEM;
-	if ((w->content = malloc(len + 1)) == NULL) {
+	if ((w->content = malloc(len + 1)) == NULL ||
+	    (mime != NULL && (w->mime = strdup(mime)) == NULL)) {
+		free(w->content);
 		free(w);
 		return AISH_E_NOMEM;
 	}
+	w->synthesis = (flags & AISH_TEAM_SYNTHESIS) != 0;
 	memcpy(w->content, content, len);
 	w->content[len] = '\0';
 	w->len = len;
@@ -749,6 +840,50 @@ aish_write_len(aish_t *h, const char *socket_id, const char *content,
 	c->wanted = 1;
 	kick(c);
 	return AISH_OK;
+}
+
+/* Queues a write of len bytes. */
+aish_error_t
+aish_write_len(aish_t *h, const char *socket_id, const char *content,
+    size_t len, const char *id, char *out_id)
+{
+	if (check_socket(h, socket_id) != AISH_OK || content == NULL ||
+	    memchr(content, '\0', len) != NULL ||
+	    (id != NULL && !aishi_id_valid(id)))
+		return AISH_E_INVALID;
+	if (len > AISH_MAX_CONTENT)
+		return AISH_E_TOO_LARGE;
+	return queue_write(h, socket_id, content, len, NULL, 0, id, out_id);
+}
+
+/* True for a media type as the server takes it. */
+static int
+mime_valid(const char *m)
+{
+	size_t	n = strlen(m), i;
+
+	if (n < 3 || n > 127 || strchr(m, '/') == NULL)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (m[i] <= ' ' || m[i] > '~' || m[i] == '"' || m[i] == '\\')
+			return 0;
+	}
+	return 1;
+}
+
+/* Queues a binary stream. */
+aish_error_t
+aish_write_stream(aish_t *h, const char *socket_id, const char *mime,
+    const void *data, size_t len, const char *id, char *out_id)
+{
+	if (check_socket(h, socket_id) != AISH_OK || mime == NULL ||
+	    !mime_valid(mime) || (data == NULL && len > 0) ||
+	    (id != NULL && !aishi_id_valid(id)))
+		return AISH_E_INVALID;
+	if (len > AISH_MAX_STREAM)
+		return AISH_E_TOO_LARGE;
+	return queue_write(h, socket_id, len ? data : "", len, mime, 0, id,
+	    out_id);
 }
 
 /* Queues a write of a NUL-terminated string. */
@@ -816,15 +951,30 @@ aish_error_t
 aish_team_chat(aish_t *h, const char *message, const char *group,
     char *out_id)
 {
+	return aish_team_chat_flags(h, message, group, 0, out_id);
+}
+
+/* Writes to team-chat-all or team-chat-<group>, with flags. */
+aish_error_t
+aish_team_chat_flags(aish_t *h, const char *message, const char *group,
+    unsigned flags, char *out_id)
+{
 	char	socket_id[AISH_NAME_MAX + 1];
+	size_t	len;
 
 	if (group == NULL)
-		return aish_write(h, AISH_TEAM_CHAT_ALL, message, NULL, out_id);
-	if (!aish_valid_name(group) || strcmp(group, "all") == 0 ||
+		snprintf(socket_id, sizeof socket_id, "%s", AISH_TEAM_CHAT_ALL);
+	else if (!aish_valid_name(group) || strcmp(group, "all") == 0 ||
 	    snprintf(socket_id, sizeof socket_id, "%s%s",
 	    AISH_TEAM_CHAT_PREFIX, group) >= (int)sizeof socket_id)
 		return AISH_E_INVALID;
-	return aish_write(h, socket_id, message, NULL, out_id);
+	if (h == NULL || h->freeing || message == NULL ||
+	    (flags & ~(unsigned)AISH_TEAM_SYNTHESIS) != 0)
+		return AISH_E_INVALID;
+	if ((len = strlen(message)) > AISH_MAX_CONTENT)
+		return AISH_E_TOO_LARGE;
+	return queue_write(h, socket_id, message, len, NULL, flags, NULL,
+	    out_id);
 }
 
 /* Opens socket_id's connection now. */

@@ -7,7 +7,9 @@
 #include <sys/random.h>
 
 #include "delivery.h"
+#include "groups.h"
 #include "http.h"
+#include "metrics.h"
 #include "names.h"
 #include "provider.h"
 #include "registry.h"
@@ -59,11 +61,14 @@ content_check(const char *content, struct rh_err *err)
 	return 0;
 }
 
-/* The sockets whose AIs answer a write made on origin, as a JSON array. */
+/* The sockets whose AIs answer a write made on origin, as a JSON array:
+ * the socket itself, every active AI (team-chat-all), or the active
+ * members of a group (team-chat-<group>). */
 static cJSON *
 members_of(struct rh_server *srv, struct rh_socket *origin)
 {
 	cJSON			*ids = cJSON_CreateArray();
+	struct rh_group		*g = rh_group_of_socket(srv, origin);
 	struct rh_socket	*s;
 
 	if (origin->kind != RH_KIND_TEAM_CHAT) {
@@ -71,10 +76,22 @@ members_of(struct rh_server *srv, struct rh_socket *origin)
 		return ids;
 	}
 	for (s = srv->sockets; s != NULL; s = s->next) {
-		if (rh_registry_is_member(s))
+		if (rh_registry_is_member(s) &&
+		    (g == NULL || rh_group_has(g, s->id)))
 			cJSON_AddItemToArray(ids, cJSON_CreateString(s->id));
 	}
 	return ids;
+}
+
+/* True for the job that writes the synthesis of a moderated team-chat
+ * write: rhetor answering a write made on a team-chat socket (rhetor is
+ * never a team member otherwise). */
+static int
+job_is_synthesis(const struct rh_job *job)
+{
+	return strcmp(job->socket_id, AISH_RHETOR_SOCKET) == 0 &&
+	    strncmp(job->origin, AISH_TEAM_CHAT_PREFIX,
+	    strlen(AISH_TEAM_CHAT_PREFIX)) == 0;
 }
 
 /* A new in-memory job. */
@@ -114,6 +131,9 @@ job_free(struct rh_job *job)
 	free(job->write_id);
 	free(job->socket_id);
 	free(job->content);
+	free(job->media);
+	free(job->mime);
+	cJSON_Delete(job->collected);
 	free(job);
 }
 
@@ -129,6 +149,7 @@ job_start(struct rh_job *job)
 		rh_job_fail(job, AISH_ERR_UNKNOWN_SOCKET, "the socket is gone");
 		return;
 	}
+	job->started_ms = rh_mono_ms();
 	memset(&err, 0, sizeof err);
 	if (s->provider->start(job, s, &err) != 0)
 		rh_job_fail(job, err.code ? err.code : AISH_ERR_PROVIDER,
@@ -164,10 +185,167 @@ store_write(struct rh_server *srv, struct rh_socket *origin, const char *id,
 	return rh_store_commit(srv->store) == 0 ? rc : -1;
 }
 
+/* The synthesis job waiting for the replies to write_id on origin, or
+ * NULL. */
+static struct rh_job *
+synthesis_find(struct rh_server *srv, const char *origin,
+    const char *write_id)
+{
+	struct rh_job	*job;
+
+	for (job = srv->jobs; job != NULL; job = job->next) {
+		if (job->deferred && strcmp(job->origin, origin) == 0 &&
+		    strcmp(job->write_id, write_id) == 0)
+			return job;
+	}
+	return NULL;
+}
+
+/* True while a member still owes a reply to write_id on origin. */
+static int
+write_running(struct rh_server *srv, const char *origin,
+    const char *write_id)
+{
+	struct rh_job	*job;
+
+	for (job = srv->jobs; job != NULL; job = job->next) {
+		if (!job->deferred && !job_is_synthesis(job) &&
+		    strcmp(job->origin, origin) == 0 &&
+		    strcmp(job->write_id, write_id) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The moderator's prompt: the question and every reply (see delivery.h). */
+char *
+rh_synthesis_prompt(const char *question, const cJSON *replies)
+{
+	const cJSON	*r, *content, *e;
+	const char	*who;
+	char		*text, *next;
+
+	text = xasprintf("Question: %s\n\nReplies:", question);
+	cJSON_ArrayForEach(r, replies) {
+		who = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r,
+		    "socket_id"));
+		content = cJSON_GetObjectItemCaseSensitive(r, "content");
+		e = cJSON_GetObjectItemCaseSensitive(r, "error");
+		if (cJSON_IsString(content))
+			next = xasprintf("%s\n[%s] %s", text, who ? who : "?",
+			    content->valuestring);
+		else
+			next = xasprintf("%s\n[%s] (no reply: %s)", text,
+			    who ? who : "?", cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(e, "message")) ?
+			    cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(e, "message")) :
+			    "none in time");
+		free(text);
+		text = next;
+	}
+	if (cJSON_GetArraySize(replies) == 0) {
+		next = xasprintf("%s\n(none)", text);
+		free(text);
+		text = next;
+	}
+	next = xasprintf("%s\n\nWrite one synthesis of these replies.", text);
+	free(text);
+	return next;
+}
+
+/* Adds a member's reply (or error) to a synthesis's collection. */
+static void
+synthesis_collect(struct rh_job *synthesis, const char *socket_id,
+    const char *text, const char *code)
+{
+	cJSON	*r = cJSON_CreateObject(), *e;
+
+	cJSON_AddStringToObject(r, "socket_id", socket_id);
+	if (code == NULL)
+		cJSON_AddStringToObject(r, "content", text);
+	else {
+		e = cJSON_AddObjectToObject(r, "error");
+		cJSON_AddStringToObject(e, "code", code);
+		cJSON_AddStringToObject(e, "message", text);
+	}
+	cJSON_AddItemToArray(synthesis->collected, r);
+}
+
+/* Starts the synthesis of write_id on origin once no member owes a reply
+ * any more. */
+static void
+synthesis_maybe_start(struct rh_server *srv, const char *origin,
+    const char *write_id)
+{
+	struct rh_job	*job = synthesis_find(srv, origin, write_id);
+	char		*prompt;
+
+	if (job == NULL || write_running(srv, origin, write_id))
+		return;
+	prompt = rh_synthesis_prompt(job->content, job->collected);
+	free(job->content);
+	job->content = prompt;
+	job->deferred = 0;
+	job_start(job);
+}
+
+/* Checks that a moderated write can be: on a team-chat socket, with
+ * rhetor there and active.  0, or -1 with err filled. */
+static int
+synthesis_check(struct rh_server *srv, struct rh_socket *origin,
+    struct rh_team *team, struct rh_err *err)
+{
+	struct rh_socket	*rhetor = rh_registry_find(srv,
+	    AISH_RHETOR_SOCKET);
+
+	if (origin->kind != RH_KIND_TEAM_CHAT || team != NULL) {
+		rh_err_set(err, 400, AISH_ERR_BAD_REQUEST, "moderation is "
+		    "for writes to team-chat sockets");
+		return -1;
+	}
+	if (rhetor == NULL || rhetor->provider == NULL ||
+	    rhetor->unresponsive) {
+		rh_err_set(err, 409, AISH_ERR_NOT_ACTIVE, "the moderator "
+		    "'%s' is not active%s%s", AISH_RHETOR_SOCKET,
+		    rhetor && rhetor->reason ? ": " : "",
+		    rhetor && rhetor->reason ? rhetor->reason : "");
+		return -1;
+	}
+	return 0;
+}
+
+/* Starts the jobs of one write, except a synthesis, which waits for the
+ * others (at once when there are none).  The jobs are started only once
+ * all exist: a provider that fails at once finishes its job then. */
+static void
+start_all(struct rh_server *srv, struct rh_job **jobs, int n)
+{
+	struct rh_job	*synthesis = NULL;
+	char		*origin = NULL, *write_id = NULL;
+	int		 i;
+
+	for (i = 0; i < n; i++) {
+		if (jobs[i]->deferred) {
+			synthesis = jobs[i];
+			origin = xstrdup(synthesis->origin);
+			write_id = xstrdup(synthesis->write_id);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (!jobs[i]->deferred)
+			job_start(jobs[i]);
+	}
+	if (synthesis != NULL)
+		synthesis_maybe_start(srv, origin, write_id);
+	free(origin);
+	free(write_id);
+}
+
 /* Accepts a write and starts its replies (see delivery.h). */
 int
 rh_delivery_write(struct rh_server *srv, struct rh_socket *origin,
-    const char *id, const char *content, struct rh_team *team,
+    const char *id, const char *content, int flags, struct rh_team *team,
     rh_accepted_cb accepted, void *ud, struct rh_write_result *res,
     struct rh_err *err)
 {
@@ -195,8 +373,14 @@ rh_delivery_write(struct rh_server *srv, struct rh_socket *origin,
 		    "no provider", origin->id);
 		return -1;
 	}
+	if ((flags & RH_WRITE_SYNTHESIS) && synthesis_check(srv, origin,
+	    team, err) != 0)
+		return -1;
 	res->id = id ? xstrdup(id) : make_write_id();
 	res->members = members_of(srv, origin);
+	if (flags & RH_WRITE_SYNTHESIS)
+		cJSON_AddItemToArray(res->members,
+		    cJSON_CreateString(AISH_RHETOR_SOCKET));
 	n = cJSON_GetArraySize(res->members);
 	job_ids = xcalloc((size_t)n + 1, sizeof *job_ids);
 	jobs = xcalloc((size_t)n + 1, sizeof *jobs);
@@ -221,10 +405,13 @@ rh_delivery_write(struct rh_server *srv, struct rh_socket *origin,
 		cJSON_ArrayForEach(m, res->members) {
 			jobs[i] = job_new(srv, job_ids[i], origin->id, res->id,
 			    m->valuestring, content, team);
+			if (job_is_synthesis(jobs[i])) {
+				jobs[i]->deferred = 1;
+				jobs[i]->collected = cJSON_CreateArray();
+			}
 			i++;
 		}
-		for (i = 0; i < n; i++)
-			job_start(jobs[i]);
+		start_all(srv, jobs, n);
 	}
 	free(jobs);
 	free(job_ids);
@@ -240,6 +427,10 @@ rh_write_result_free(struct rh_write_result *res)
 	memset(res, 0, sizeof *res);
 }
 
+/* The most sockets one reply reaches: origin, the AI, team-chat-all and
+ * the AI's groups beyond which a reply is not fanned out. */
+#define RH_MAX_FANOUT	256
+
 /* Sends a frame to every connection on the sockets that hear from job's
  * AI.  Connections on queue_socket are told the frame's queue seq. */
 static void
@@ -247,15 +438,23 @@ fan_out(struct rh_job *job, const char *json, size_t len,
     struct rh_socket *queue_socket, int64_t seq)
 {
 	struct rh_server	*srv = job->srv;
-	struct rh_socket	*targets[3];
+	struct rh_socket	*targets[RH_MAX_FANOUT];
 	struct rh_socket	*ai = rh_registry_find(srv, job->socket_id);
+	struct rh_group		*g;
 	struct rh_conn		*c;
 	int			 n = 0, i, j;
 
 	if (ai != NULL)
 		targets[n++] = ai;
-	if (ai != NULL && rh_registry_is_member(ai))
+	if (ai != NULL && rh_registry_is_ai(ai)) {
 		targets[n++] = rh_registry_find(srv, AISH_TEAM_CHAT_ALL);
+		for (g = srv->groups; g != NULL && n < RH_MAX_FANOUT - 1;
+		    g = g->next) {
+			if (rh_group_has(g, ai->id))
+				targets[n++] = rh_registry_find(srv,
+				    g->socket_id);
+		}
+	}
 	targets[n++] = rh_registry_find(srv, job->origin);
 	for (i = 0; i < n; i++) {
 		if (targets[i] == NULL)
@@ -273,6 +472,9 @@ fan_out(struct rh_job *job, const char *json, size_t len,
 		}
 	}
 }
+
+static void	after_member(struct rh_server *, struct rh_job *,
+		    const char *, const char *);
 
 /* A frame as JSON text; consumes obj. */
 static char *
@@ -295,6 +497,8 @@ rh_job_delta(struct rh_job *job, const char *text, size_t len)
 	cJSON_AddStringToObject(obj, "content", piece);
 	cJSON_AddStringToObject(obj, "socket_id", job->socket_id);
 	cJSON_AddStringToObject(obj, "in_reply_to", job->write_id);
+	/* A client hearing the AI on two connections drops the copies. */
+	cJSON_AddNumberToObject(obj, "index", (double)job->deltas++);
 	free(piece);
 	json = frame_text(obj);
 	fan_out(job, json, strlen(json), NULL, 0);
@@ -383,6 +587,34 @@ fail:
 	return -1;
 }
 
+/* Counts a provider call for /metrics and keeps the tally of failures in
+ * a row: after RH_FAILURES_UNRESPONSIVE of them the socket becomes
+ * unresponsive, with the last error as its reason; a success clears it. */
+static void
+account_failure(struct rh_server *srv, struct rh_job *job,
+    struct rh_socket *ai, const char *text, const char *code)
+{
+	int	failed = code != NULL && strcmp(code, AISH_ERR_PROVIDER) == 0;
+
+	if (ai == NULL || ai->provider == NULL || job->deferred ||
+	    (code != NULL && !failed))
+		return;
+	rh_metrics_observe(srv, ai->provider_name, rh_mono_ms() -
+	    job->started_ms, failed);
+	if (!failed) {
+		ai->failures = 0;
+		return;
+	}
+	if (++ai->failures < RH_FAILURES_UNRESPONSIVE || ai->unresponsive)
+		return;
+	if (rh_registry_set_unresponsive(srv, ai, text) != 0)
+		rh_log("cannot mark %s unresponsive: %s", ai->id,
+		    rh_store_error(srv->store));
+	else
+		rh_log("%s is unresponsive after %d provider failures: %s",
+		    ai->id, ai->failures, text);
+}
+
 /* Ends a job with its final frame: stored, fanned out, job freed. */
 static void
 job_finish(struct rh_job *job, const char *text, const char *code)
@@ -395,6 +627,7 @@ job_finish(struct rh_job *job, const char *text, const char *code)
 	char			*json;
 	int64_t			 seq;
 
+	account_failure(srv, job, ai, text, code);
 	seq = store_final(job, ai, origin, text, code, &json);
 	if (seq < 0) {
 		/* Not stored: the job stays in the store and runs again at
@@ -413,7 +646,34 @@ job_finish(struct rh_job *job, const char *text, const char *code)
 		rh_team_result(job->team, job, code ? NULL : text,
 		    code ? &err : NULL);
 	}
+	after_member(srv, job, text, code);
+}
+
+/* A job of a write has ended: a synthesis waiting for it collects its
+ * reply and starts once no member is left.  Frees the job. */
+static void
+after_member(struct rh_server *srv, struct rh_job *job, const char *text,
+    const char *code)
+{
+	struct rh_job	*synthesis;
+	char		*origin, *write_id;
+
+	if (job->team != NULL || job_is_synthesis(job)) {
+		job_free(job);
+		return;
+	}
+	synthesis = synthesis_find(srv, job->origin, job->write_id);
+	if (synthesis == NULL) {
+		job_free(job);
+		return;
+	}
+	synthesis_collect(synthesis, job->socket_id, text, code);
+	origin = xstrdup(job->origin);
+	write_id = xstrdup(job->write_id);
 	job_free(job);
+	synthesis_maybe_start(srv, origin, write_id);
+	free(origin);
+	free(write_id);
 }
 
 /* The provider finished a reply. */
@@ -439,7 +699,8 @@ job_drop(struct rh_job *job)
 {
 	struct rh_socket	*s = rh_registry_find(job->srv, job->socket_id);
 
-	if (s != NULL && s->provider != NULL && job->provider_state != NULL)
+	if (s != NULL && s->provider != NULL && job->provider_state != NULL &&
+	    !job->deferred)
 		s->provider->stop(job);
 	job_free(job);
 }
@@ -453,13 +714,19 @@ rh_delivery_cancel(struct rh_server *srv, struct rh_socket *origin,
 	struct rh_socket	*s;
 	int			 n = 0;
 
+	/* A synthesis waiting for this write ends first, so that the
+	 * members' cancelled replies do not start it. */
+	if ((job = synthesis_find(srv, origin->id, write_id)) != NULL) {
+		n++;
+		rh_job_fail(job, AISH_ERR_CANCELLED, "cancelled by the client");
+	}
 	for (job = srv->jobs; job != NULL; job = next) {
 		next = job->next;
 		if (strcmp(job->origin, origin->id) != 0 ||
 		    strcmp(job->write_id, write_id) != 0)
 			continue;
 		s = rh_registry_find(srv, job->socket_id);
-		if (s != NULL && s->provider != NULL)
+		if (s != NULL && s->provider != NULL && !job->deferred)
 			s->provider->stop(job);
 		n++;
 		rh_job_fail(job, AISH_ERR_CANCELLED, "cancelled by the client");
@@ -513,8 +780,15 @@ rh_delivery_resume(struct rh_server *srv)
 	todo = xcalloc(n, sizeof *todo);
 	for (job = srv->jobs, i = 0; job != NULL; job = job->next)
 		todo[i++] = job;
-	for (i = 0; i < n; i++)
-		job_start(todo[i]);
+	for (i = 0; i < n; i++) {
+		/* The replies a synthesis was collecting were in memory. */
+		if (job_is_synthesis(todo[i]))
+			rh_job_fail(todo[i], AISH_ERR_INTERNAL, "the server "
+			    "restarted before the synthesis was written; ask "
+			    "again");
+		else
+			job_start(todo[i]);
+	}
 	free(todo);
 	return 0;
 }
@@ -524,8 +798,9 @@ rh_delivery_resume(struct rh_server *srv)
 void
 rh_delivery_socket_gone(struct rh_server *srv, struct rh_socket *s)
 {
-	struct rh_job	*job, *next;
+	struct rh_job	*job, *next, *synthesis;
 	struct rh_err	 err;
+	char		*origin, *write_id;
 
 	for (job = srv->jobs; job != NULL; job = next) {
 		next = job->next;
@@ -534,12 +809,23 @@ rh_delivery_socket_gone(struct rh_server *srv, struct rh_socket *s)
 			continue;
 		if (job->job_id > 0)
 			rh_store_job_delete(srv->store, job->job_id);
-		if (job->team != NULL) {
-			rh_err_set(&err, 404, AISH_ERR_UNKNOWN_SOCKET,
-			    "socket '%s' was deleted", s->id);
+		rh_err_set(&err, 404, AISH_ERR_UNKNOWN_SOCKET,
+		    "socket '%s' was deleted", s->id);
+		if (job->team != NULL)
 			rh_team_result(job->team, job, NULL, &err);
-		}
+		synthesis = strcmp(job->origin, s->id) != 0 ?
+		    synthesis_find(srv, job->origin, job->write_id) : NULL;
+		if (synthesis != NULL && synthesis != job)
+			synthesis_collect(synthesis, job->socket_id,
+			    err.message, err.code);
+		origin = xstrdup(job->origin);
+		write_id = xstrdup(job->write_id);
 		job_drop(job);
+		if (synthesis != NULL && synthesis != job)
+			synthesis_maybe_start(srv, origin, write_id);
+		free(origin);
+		free(write_id);
+		next = srv->jobs;	/* a synthesis may have started */
 	}
 }
 
@@ -549,4 +835,86 @@ rh_delivery_stop_all(struct rh_server *srv)
 {
 	while (srv->jobs != NULL)
 		job_drop(srv->jobs);
+}
+
+/* Asks one AI for one reply on behalf of an HTTP team chat (see
+ * delivery.h). */
+int
+rh_delivery_ask(struct rh_server *srv, struct rh_socket *ai,
+    const char *origin, const char *write_id, const char *content,
+    struct rh_team *team, struct rh_err *err)
+{
+	if (ai->provider == NULL || ai->unresponsive) {
+		rh_err_set(err, 409, AISH_ERR_NOT_ACTIVE, "socket '%s' is not "
+		    "active%s%s", ai->id, ai->reason ? ": " : "",
+		    ai->reason ? ai->reason : "");
+		return -1;
+	}
+	job_start(job_new(srv, 0, origin, write_id, ai->id, content, team));
+	return 0;
+}
+
+/* Accepts a binary stream written to an AI socket (see delivery.h). */
+int
+rh_delivery_stream(struct rh_server *srv, struct rh_socket *ai,
+    const char *id, const char *mime, const unsigned char *data, size_t len,
+    rh_accepted_cb accepted, void *ud, struct rh_write_result *res,
+    struct rh_err *err)
+{
+	struct rh_job	*job;
+	char		*about;
+
+	memset(res, 0, sizeof res[0]);
+	if (!rh_registry_is_ai(ai) && ai->kind != RH_KIND_RHETOR) {
+		rh_err_set(err, 400, AISH_ERR_BAD_REQUEST, "streams go to AI "
+		    "sockets, not to '%s'", ai->id);
+		return -1;
+	}
+	if (ai->unresponsive) {
+		rh_err_set(err, 409, AISH_ERR_NOT_ACTIVE, "socket '%s' is "
+		    "unresponsive (%s); reset it first", ai->id,
+		    ai->reason ? ai->reason : "provider failing");
+		return -1;
+	}
+	if (ai->provider == NULL || !ai->provider->type->media) {
+		rh_err_set(err, 415, AISH_ERR_UNSUPPORTED_MEDIA, "the provider "
+		    "of '%s' (%s) takes text only; media go to providers such "
+		    "as exec", ai->id, ai->provider ? ai->provider->type->name :
+		    "none");
+		return -1;
+	}
+	res->id = id ? xstrdup(id) : make_write_id();
+	res->members = cJSON_CreateArray();
+	cJSON_AddItemToArray(res->members, cJSON_CreateString(ai->id));
+	if (accepted != NULL)
+		accepted(ud, res);
+	srv->messages_in++;
+	srv->streams_in++;
+	about = xasprintf("[%s stream, %zu bytes]", mime, len);
+	job = job_new(srv, 0, ai->id, res->id, ai->id, about, NULL);
+	free(about);
+	job->media = xmalloc(len ? len : 1);
+	memcpy(job->media, data, len);
+	job->media_len = len;
+	job->mime = xstrdup(mime);
+	job_start(job);
+	return 0;
+}
+
+/* Reads the "moderation" field of a write (see delivery.h). */
+int
+rh_moderation_flags(const cJSON *obj, int *flags, struct rh_err *err)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(obj, "moderation");
+
+	*flags = 0;
+	if (v == NULL || cJSON_IsNull(v))
+		return 0;
+	if (cJSON_IsString(v) && strcmp(v->valuestring, "synthesis") == 0) {
+		*flags = RH_WRITE_SYNTHESIS;
+		return 0;
+	}
+	rh_err_set(err, 400, AISH_ERR_BAD_REQUEST, "\"moderation\" must be "
+	    "\"synthesis\" (or absent)");
+	return -1;
 }

@@ -25,14 +25,44 @@ struct rh_write_result {
  * writer's acknowledgement goes out before the first reply frame. */
 typedef void (*rh_accepted_cb)(void *ud, const struct rh_write_result *res);
 
+/* A socket whose provider fails this many times in a row becomes
+ * unresponsive (reset makes it active again). */
+#define RH_FAILURES_UNRESPONSIVE	3
+
+/* Flags of rh_delivery_write. */
+#define RH_WRITE_SYNTHESIS	0x1	/* moderated team chat: rhetor writes
+					 * a synthesis of the replies */
+
 /* Accepts a write to origin and starts the replies.  team is the HTTP
  * team-chat collecting the replies, or NULL; accepted (may be NULL) is
- * called as described above.  Returns 0, or -1 with err filled (nothing
- * was accepted then). */
+ * called as described above.  With RH_WRITE_SYNTHESIS (a write to a
+ * team-chat socket, team NULL), rhetor is one more member: once every
+ * other member has answered, it gets the question and the replies and its
+ * reply ends the write.  Returns 0, or -1 with err filled (nothing was
+ * accepted then). */
 int	 rh_delivery_write(struct rh_server *srv, struct rh_socket *origin,
-	    const char *id, const char *content, struct rh_team *team,
-	    rh_accepted_cb accepted, void *ud, struct rh_write_result *res,
-	    struct rh_err *err);
+	    const char *id, const char *content, int flags,
+	    struct rh_team *team, rh_accepted_cb accepted, void *ud,
+	    struct rh_write_result *res, struct rh_err *err);
+/* Accepts a binary stream (len bytes of type mime) for the AI socket ai,
+ * whose provider must take media; the reply comes as for a write.  A
+ * stream is not stored: a restart forgets it.  0, or -1 with err filled. */
+int	 rh_delivery_stream(struct rh_server *srv, struct rh_socket *ai,
+	    const char *id, const char *mime, const unsigned char *data,
+	    size_t len, rh_accepted_cb accepted, void *ud,
+	    struct rh_write_result *res, struct rh_err *err);
+/* Asks ai for one reply to content for an HTTP team chat (not stored);
+ * the result goes to rh_team_result.  0, or -1 with err filled. */
+int	 rh_delivery_ask(struct rh_server *srv, struct rh_socket *ai,
+	    const char *origin, const char *write_id, const char *content,
+	    struct rh_team *team, struct rh_err *err);
+/* The moderator's prompt for a question and the replies, an array of
+ * {"socket_id","content"} or {"socket_id","error":{"message"}}
+ * (allocated). */
+char	*rh_synthesis_prompt(const char *question, const cJSON *replies);
+/* Reads the optional "moderation" field of a request or frame into flags
+ * ("synthesis": RH_WRITE_SYNTHESIS).  0, or -1 with err filled. */
+int	 rh_moderation_flags(const cJSON *obj, int *flags, struct rh_err *err);
 void	 rh_write_result_free(struct rh_write_result *res);
 /* Cancels the running replies to write_id made on origin; each ends with
  * a "cancelled" error frame.  Returns how many were running. */

@@ -66,6 +66,24 @@ req_clear(struct rh_http_req *req)
 	memset(req, 0, sizeof *req);
 }
 
+/* Answers a request with a text body (see http.h). */
+void
+rh_http_reply_text(struct rh_http_req *req, int status,
+    const char *content_type, const char *text, size_t len)
+{
+	wait_end(req);
+	if (req->answered)
+		return;
+	req->answered = 1;
+	req->status = status;
+	req->content_type = content_type;
+	req->resp_len = len;
+	/* LWS_PRE bytes of headroom; later pieces use sent bytes as theirs. */
+	req->resp = xmalloc(LWS_PRE + req->resp_len);
+	memcpy(req->resp + LWS_PRE, text, req->resp_len);
+	lws_callback_on_writable(req->wsi);
+}
+
 /* Answers a request with a JSON body (see http.h). */
 void
 rh_http_reply(struct rh_http_req *req, int status, cJSON *body)
@@ -73,19 +91,8 @@ rh_http_reply(struct rh_http_req *req, int status, cJSON *body)
 	char	*text = cJSON_PrintUnformatted(body);
 
 	cJSON_Delete(body);
-	wait_end(req);
-	if (req->answered) {
-		cJSON_free(text);
-		return;
-	}
-	req->answered = 1;
-	req->status = status;
-	req->resp_len = strlen(text);
-	/* LWS_PRE bytes of headroom; later pieces use sent bytes as theirs. */
-	req->resp = xmalloc(LWS_PRE + req->resp_len);
-	memcpy(req->resp + LWS_PRE, text, req->resp_len);
+	rh_http_reply_text(req, status, NULL, text, strlen(text));
 	cJSON_free(text);
-	lws_callback_on_writable(req->wsi);
 }
 
 /* The JSON of an error answer. */
@@ -281,7 +288,8 @@ on_writeable(struct rh_http_req *req)
 		return 0;
 	if (!req->headers_sent) {
 		if (lws_add_http_common_headers(req->wsi,
-		    (unsigned int)req->status, "application/json",
+		    (unsigned int)req->status, req->content_type ?
+		    req->content_type : "application/json",
 		    req->resp_len, &p, end) ||
 		    (req->close_after && lws_add_http_header_by_token(req->wsi,
 		    WSI_TOKEN_CONNECTION, (unsigned char *)"close", 5, &p,

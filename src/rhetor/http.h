@@ -31,6 +31,7 @@ struct rh_http_req {
 	int			 headers_sent;
 	int			 close_after;
 	int			 status;
+	const char		*content_type;	/* NULL: application/json */
 	char			*resp;
 	size_t			 resp_len;
 	size_t			 resp_sent;
@@ -47,6 +48,9 @@ int	rh_http_event(struct lws *wsi, enum lws_callback_reasons reason,
 	    struct rh_http_req *req, void *in, size_t len);
 /* Answers a request with a JSON body; consumes body. */
 void	rh_http_reply(struct rh_http_req *req, int status, cJSON *body);
+/* Answers a request with a text body of the given content type. */
+void	rh_http_reply_text(struct rh_http_req *req, int status,
+	    const char *content_type, const char *text, size_t len);
 /* Answers a request with an error. */
 void	rh_http_reply_err(struct rh_http_req *req, const struct rh_err *err);
 void	rh_http_error(struct rh_http_req *req, int status, const char *code,

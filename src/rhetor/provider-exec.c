@@ -9,7 +9,8 @@
  * non-blocking and a loop timer services them every few milliseconds, so
  * no read, write or wait ever blocks the loop.  The child also finds the
  * socket in its environment: AISH_SOCKET_ID, AISH_AI_NAME, AISH_MODEL and
- * AISH_PROMPT.
+ * AISH_PROMPT.  A binary stream reaches stdin as its raw bytes, with its
+ * type in AISH_MIME.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE		/* pipe2 */
@@ -130,12 +131,15 @@ exec_free(struct exec_state *es)
 	free(es);
 }
 
-/* Feeds the message to stdin as far as the pipe takes it. */
+/* Feeds the message (or a stream's raw bytes) to stdin as far as the
+ * pipe takes it. */
 static void
 pump_stdin(struct exec_state *es)
 {
-	const char	*msg = es->job->content;
-	size_t		 len = strlen(msg);
+	const char	*msg = es->job->media ? (const char *)es->job->media :
+	    es->job->content;
+	size_t		 len = es->job->media ? es->job->media_len :
+	    strlen(msg);
 	ssize_t		 n;
 
 	while (es->in_fd >= 0 && es->in_off < len) {
@@ -322,18 +326,18 @@ exec_tick(lws_sorted_usec_list_t *sul)
 
 /* The environment of the command: ours, with the socket's variables. */
 static char **
-child_env(struct rh_socket *s)
+child_env(struct rh_socket *s, const char *mime)
 {
 	static const char *const ours[] = {
 		"AISH_SOCKET_ID=", "AISH_AI_NAME=", "AISH_MODEL=",
-		"AISH_PROMPT=", NULL
+		"AISH_PROMPT=", "AISH_MIME=", NULL
 	};
 	char	**env;
 	size_t	  n = 0, i, j, k = 0;
 
 	while (environ[n] != NULL)
 		n++;
-	env = xcalloc(n + 5, sizeof *env);
+	env = xcalloc(n + 6, sizeof *env);
 	for (i = 0; i < n; i++) {
 		for (j = 0; ours[j] != NULL; j++) {
 			if (strncmp(environ[i], ours[j], strlen(ours[j])) == 0)
@@ -348,6 +352,8 @@ child_env(struct rh_socket *s)
 		env[k++] = xasprintf("AISH_MODEL=%s", s->model);
 	if (s->prompt != NULL)
 		env[k++] = xasprintf("AISH_PROMPT=%s", s->prompt);
+	if (mime != NULL)
+		env[k++] = xasprintf("AISH_MIME=%s", mime);
 	return env;
 }
 
@@ -409,7 +415,7 @@ spawn(struct exec_state *es, struct rh_socket *s)
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
 	spawn_attr(&attr);
-	env = child_env(s);
+	env = child_env(s, es->job->mime);
 	rc = posix_spawnp(&es->pid, es->prov->command[0], &fa, &attr,
 	    es->prov->command, env);
 	strv_free(env);
@@ -476,4 +482,5 @@ const struct rh_provider_type rh_type_exec = {
 	.name = "exec",
 	.start = exec_start,
 	.stop = exec_stop,
+	.media = 1,
 };

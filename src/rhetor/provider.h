@@ -36,6 +36,8 @@ struct rh_provider_type {
 	rh_provider_stop_fn	 stop;
 	const char		*default_url;	/* NULL when it takes none */
 	const char		*default_model;	/* NULL when it takes none */
+	int			 media;		/* takes binary streams: the
+						 * job's media, mime */
 };
 
 /* A named instance: a type and its settings. */

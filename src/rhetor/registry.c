@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "delivery.h"
+#include "groups.h"
 #include "http.h"
 #include "names.h"
 #include "provider.h"
@@ -333,14 +334,40 @@ rh_registry_create(struct rh_server *srv, const struct rh_create_req *req,
 	return s;
 }
 
+/* Adds a broadcast socket (a group's team-chat-<name>) to the store and
+ * to memory; NULL on a storage error. */
+struct rh_socket *
+rh_registry_add_team(struct rh_server *srv, const char *id)
+{
+	struct rh_socket	*s;
+
+	s = socket_new(id, id, NULL, "none", NULL, NULL, RH_KIND_TEAM_CHAT);
+	if (socket_save(srv, s) != 0) {
+		socket_free(s);
+		return NULL;
+	}
+	socket_append(srv, s);
+	return s;
+}
+
 /* Removes a socket from the store and from memory. */
 int
 rh_registry_delete(struct rh_server *srv, struct rh_socket *s)
 {
-	struct rh_socket	**pp;
-
 	if (rh_store_socket_delete(srv->store, s->id) != 0)
 		return -1;
+	rh_registry_forget(srv, s);
+	return 0;
+}
+
+/* Removes a socket from memory only (the store no longer has it): its
+ * jobs stop, its readers are closed, it leaves its groups. */
+void
+rh_registry_forget(struct rh_server *srv, struct rh_socket *s)
+{
+	struct rh_socket	**pp;
+
+	rh_groups_socket_gone(srv, s->id);
 	rh_delivery_socket_gone(srv, s);
 	rh_ws_socket_gone(s);
 	rh_http_socket_gone(s);
@@ -352,7 +379,6 @@ rh_registry_delete(struct rh_server *srv, struct rh_socket *s)
 	}
 	srv->nsockets--;
 	socket_free(s);
-	return 0;
 }
 
 /* Clears history and queue and makes the socket active again. */
@@ -375,6 +401,7 @@ rh_registry_reset(struct rh_server *srv, struct rh_socket *s)
 	if (rh_store_commit(srv->store) != 0)
 		return -1;
 	s->unresponsive = 0;
+	s->failures = 0;
 	free(s->reason);
 	s->reason = NULL;
 	return 0;
@@ -392,8 +419,29 @@ rh_registry_touch(struct rh_server *srv, struct rh_socket *s)
 int
 rh_registry_is_member(const struct rh_socket *s)
 {
-	return (s->kind == RH_KIND_USER || s->kind == RH_KIND_ROSTER) &&
-	    !s->unresponsive;
+	return rh_registry_is_ai(s) && !s->unresponsive;
+}
+
+/* True for the AI sockets: made with create or on the roster. */
+int
+rh_registry_is_ai(const struct rh_socket *s)
+{
+	return s->kind == RH_KIND_USER || s->kind == RH_KIND_ROSTER;
+}
+
+/* Marks a socket unresponsive with a reason, in the store and in memory.
+ * 0 or -1. */
+int
+rh_registry_set_unresponsive(struct rh_server *srv, struct rh_socket *s,
+    const char *reason)
+{
+	if (rh_store_socket_set_state(srv->store, s->id,
+	    AISH_STATE_UNRESPONSIVE, reason) != 0)
+		return -1;
+	s->unresponsive = 1;
+	free(s->reason);
+	s->reason = reason ? xstrdup(reason) : NULL;
+	return 0;
 }
 
 /* Adds a string field, or null when the value is NULL. */
@@ -427,7 +475,7 @@ rh_registry_describe(struct rh_server *srv, struct rh_socket *s, int detail)
 	cJSON_AddStringToObject(obj, "last_activity", when);
 	cJSON_AddNumberToObject(obj, "queue_size",
 	    rh_store_queue_count(srv->store, s->id));
-	cJSON_AddItemToObject(obj, "groups", cJSON_CreateArray());
+	cJSON_AddItemToObject(obj, "groups", rh_groups_of(srv, s->id));
 	if (detail) {
 		add_string_or_null(obj, "prompt", s->prompt);
 		cJSON_AddItemToObject(obj, "context",

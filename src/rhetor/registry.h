@@ -32,12 +32,21 @@ struct rh_socket *rh_registry_create(struct rh_server *srv,
 	    const struct rh_create_req *req, struct rh_err *err);
 /* Removes a socket from memory and the store; its connections close. */
 int	 rh_registry_delete(struct rh_server *srv, struct rh_socket *s);
+/* Removes a socket from memory only, once the store has dropped it. */
+void	 rh_registry_forget(struct rh_server *srv, struct rh_socket *s);
+/* Adds a broadcast socket (team-chat-<group>); NULL on a storage error. */
+struct rh_socket *rh_registry_add_team(struct rh_server *srv, const char *id);
 /* Clears a socket's history and queue and makes it active again. */
 int	 rh_registry_reset(struct rh_server *srv, struct rh_socket *s);
 /* Records activity on a socket now. */
 void	 rh_registry_touch(struct rh_server *srv, struct rh_socket *s);
 /* True for the sockets a team-chat-all write reaches. */
 int	 rh_registry_is_member(const struct rh_socket *s);
+/* True for AI sockets (made with create, or roster), active or not. */
+int	 rh_registry_is_ai(const struct rh_socket *s);
+/* Marks a socket unresponsive, with the reason; 0, or -1 (storage). */
+int	 rh_registry_set_unresponsive(struct rh_server *srv,
+	    struct rh_socket *s, const char *reason);
 /* Describes a socket as JSON; DETAIL adds prompt, context and
  * history_size.  The caller owns the result. */
 cJSON	*rh_registry_describe(struct rh_server *srv, struct rh_socket *s,

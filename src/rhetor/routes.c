@@ -8,7 +8,9 @@
 
 #include "config.h"
 #include "delivery.h"
+#include "groups.h"
 #include "http.h"
+#include "metrics.h"
 #include "names.h"
 #include "registry.h"
 #include "teamchat.h"
@@ -17,11 +19,13 @@
 typedef void (*route_fn)(struct rh_http_req *req, struct rh_socket *s);
 
 /* A route: method, path pattern ('*' is one socket id) and handler.  With
- * a '*', the handler gets the socket, already checked to exist. */
+ * a '*', the handler gets the socket, already checked to exist, unless
+ * the route is a group route, whose handler reads the name itself. */
 struct route {
 	enum rh_method	 method;
 	const char	*pattern;
 	route_fn	 fn;
+	int		 group;		/* '*' is a group name */
 };
 
 /* GET /health */
@@ -145,6 +149,12 @@ route_delete(struct rh_http_req *req, struct rh_socket *s)
 {
 	cJSON	*obj;
 
+	if (rh_group_of_socket(req->srv, s) != NULL) {
+		rh_http_error(req, 403, AISH_ERR_FORBIDDEN, "'%s' belongs to "
+		    "a group: delete the group (DELETE /api/ai/groups/%s)",
+		    s->id, s->id + strlen(AISH_TEAM_CHAT_PREFIX));
+		return;
+	}
 	if (s->kind != RH_KIND_USER) {
 		rh_http_error(req, 403, AISH_ERR_FORBIDDEN, "'%s' is built in: "
 		    "it can be reset but not deleted", s->id);
@@ -186,6 +196,7 @@ route_write(struct rh_http_req *req, struct rh_socket *s)
 	const cJSON		*content;
 	const char		*id;
 	cJSON			*body, *obj;
+	int			 flags;
 
 	if ((body = rh_http_json_body(req)) == NULL)
 		return;
@@ -197,8 +208,9 @@ route_write(struct rh_http_req *req, struct rh_socket *s)
 		    "a write needs \"content\": a string");
 		goto out;
 	}
-	if (rh_delivery_write(req->srv, s, id, content->valuestring, NULL,
-	    NULL, NULL, &res, &err) != 0) {
+	if (rh_moderation_flags(body, &flags, &err) != 0 ||
+	    rh_delivery_write(req->srv, s, id, content->valuestring, flags,
+	    NULL, NULL, NULL, &res, &err) != 0) {
 		rh_http_reply_err(req, &err);
 		goto out;
 	}
@@ -298,16 +310,21 @@ route_read(struct rh_http_req *req, struct rh_socket *s)
 }
 
 static const struct route routes[] = {
-	{ RH_GET,	"/health",			route_health },
-	{ RH_POST,	"/api/ai/socket/create",	route_create },
-	{ RH_GET,	"/api/ai/sockets",		route_list },
-	{ RH_GET,	"/api/ai/socket/*",		route_get },
-	{ RH_DELETE,	"/api/ai/socket/*",		route_delete },
-	{ RH_POST,	"/api/ai/socket/*/reset",	route_reset },
-	{ RH_POST,	"/api/ai/socket/*/write",	route_write },
-	{ RH_GET,	"/api/ai/socket/*/read",	route_read },
-	{ RH_POST,	"/api/team-chat",		rh_route_team_chat },
-	{ RH_OTHER,	NULL,				NULL }
+	{ RH_GET,	"/health",			route_health, 0 },
+	{ RH_POST,	"/api/ai/socket/create",	route_create, 0 },
+	{ RH_GET,	"/api/ai/sockets",		route_list, 0 },
+	{ RH_GET,	"/api/ai/socket/*",		route_get, 0 },
+	{ RH_DELETE,	"/api/ai/socket/*",		route_delete, 0 },
+	{ RH_POST,	"/api/ai/socket/*/reset",	route_reset, 0 },
+	{ RH_POST,	"/api/ai/socket/*/write",	route_write, 0 },
+	{ RH_GET,	"/api/ai/socket/*/read",	route_read, 0 },
+	{ RH_POST,	"/api/team-chat",		rh_route_team_chat, 0 },
+	{ RH_GET,	"/api/ai/groups",		rh_route_groups_list, 0 },
+	{ RH_PUT,	"/api/ai/groups/*",	rh_route_group_put, 1 },
+	{ RH_GET,	"/api/ai/groups/*",	rh_route_group_get, 1 },
+	{ RH_DELETE,	"/api/ai/groups/*",	rh_route_group_delete, 1 },
+	{ RH_GET,	"/metrics",			rh_route_metrics, 0 },
+	{ RH_OTHER,	NULL,				NULL, 0 }
 };
 
 /* Matches a path against a pattern; the '*' segment is copied to arg. */
@@ -359,7 +376,7 @@ rh_route(struct rh_http_req *req)
 			    "no such resource: %s", req->path);
 		return;
 	}
-	if (strchr(r->pattern, '*') != NULL) {
+	if (strchr(r->pattern, '*') != NULL && !r->group) {
 		if (!aish_name_valid(arg)) {
 			rh_http_error(req, 400, AISH_ERR_BAD_NAME, "socket ids "
 			    "match [A-Za-z0-9._-]{1,64}");

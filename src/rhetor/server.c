@@ -12,7 +12,9 @@
 #include <time.h>
 
 #include "delivery.h"
+#include "groups.h"
 #include "http.h"
+#include "metrics.h"
 #include "provider.h"
 #include "registry.h"
 #include "server.h"
@@ -185,7 +187,7 @@ rh_server_init(struct rh_server *srv, const struct rh_options *opt)
 	rh_providers_setup(opt->config, note, sizeof note);
 	rh_roster_setup(opt->config);
 	rh_log("%s", note);
-	if (rh_registry_load(srv) != 0) {
+	if (rh_registry_load(srv) != 0 || rh_groups_load(srv) != 0) {
 		rh_log("cannot load the sockets: %s",
 		    rh_store_error(srv->store));
 		return -1;
@@ -218,7 +220,9 @@ rh_server_free(struct rh_server *srv)
 	if (srv->context != NULL)
 		lws_context_destroy(srv->context);
 	srv->context = NULL;
+	rh_groups_free(srv);
 	rh_registry_free(srv);
+	rh_metrics_free(srv);
 	rh_roster_free();
 	rh_store_close(srv->store);
 	srv->store = NULL;

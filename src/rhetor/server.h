@@ -23,12 +23,14 @@ struct rh_conn;
 struct rh_http_req;
 struct rh_team;
 struct rh_provider;
+struct rh_group;
+struct rh_stat;
 
 /* What a socket is: the server treats each kind a little differently. */
 enum rh_socket_kind {
 	RH_KIND_USER = 0,	/* made with create; can be deleted */
 	RH_KIND_ROSTER = 1,	/* a roster AI; reset but never deleted */
-	RH_KIND_TEAM_CHAT = 2,	/* team-chat-all: broadcasts */
+	RH_KIND_TEAM_CHAT = 2,	/* team-chat-all and team-chat-<group> */
 	RH_KIND_RHETOR = 3	/* the server's own AI */
 };
 
@@ -44,6 +46,7 @@ struct rh_socket {
 	cJSON			*context;	/* always an object */
 	int			 unresponsive;
 	char			*reason;	/* why unresponsive, or NULL */
+	int			 failures;	/* provider failures in a row */
 	int64_t			 created_at;
 	int64_t			 last_activity;
 	enum rh_socket_kind	 kind;
@@ -62,7 +65,17 @@ struct rh_job {
 	char			*content;
 	int64_t			 started_ms;
 	struct rh_team		*team;		/* HTTP team-chat waiting, or NULL */
+	int64_t			 deltas;	/* delta frames sent so far */
 	void			*provider_state;
+	/* A binary stream (SPEC section 2): the bytes and their type; for
+	 * such a job content is a short description.  NULL for text. */
+	unsigned char		*media;
+	size_t			 media_len;
+	char			*mime;
+	/* The synthesis of a moderated team-chat write: waits (deferred)
+	 * until every member has answered, collecting their replies. */
+	int			 deferred;
+	cJSON			*collected;	/* [{"socket_id","content"|"error"}] */
 };
 
 /* The whole server. */
@@ -73,12 +86,16 @@ struct rh_server {
 	struct rh_store		*store;
 	struct rh_socket	*sockets;
 	struct rh_job		*jobs;
+	struct rh_group		*groups;	/* groups.c, creation order */
+	struct rh_stat		*stats;		/* metrics.c, per provider */
 	int			 port;		/* the port actually bound */
 	int			 interrupted;
 	int			 nsockets;
 	uint64_t		 queue_drops;
 	uint64_t		 messages_in;
 	uint64_t		 messages_out;
+	uint64_t		 streams_in;
+	uint64_t		 streams_refused;
 };
 
 /* An error to report: HTTP status, error code and human text. */

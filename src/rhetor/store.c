@@ -67,6 +67,12 @@ enum stmt_id {
 	S_HISTORY_EACH,
 	S_HISTORY_COUNT,
 	S_HISTORY_CLEAR,
+	S_GROUP_ADD,
+	S_GROUP_DELETE,
+	S_GROUP_MEMBERS_CLEAR,
+	S_GROUP_MEMBER_ADD,
+	S_GROUP_MEMBER_DROP,
+	S_GROUP_EACH,
 	S_COUNT
 };
 
@@ -145,6 +151,21 @@ static const char *const statement_sql[S_COUNT] = {
 	[S_HISTORY_COUNT] =
 	    "SELECT count(*) FROM history WHERE socket_id = ?1",
 	[S_HISTORY_CLEAR] = "DELETE FROM history WHERE socket_id = ?1",
+	[S_GROUP_ADD] =
+	    "INSERT INTO groups(name, created_at) VALUES(?1, ?2)"
+	    " ON CONFLICT(name) DO NOTHING",
+	[S_GROUP_DELETE] = "DELETE FROM groups WHERE name = ?1",
+	[S_GROUP_MEMBERS_CLEAR] =
+	    "DELETE FROM group_members WHERE group_name = ?1",
+	[S_GROUP_MEMBER_ADD] =
+	    "INSERT INTO group_members(group_name, socket_id, pos)"
+	    " VALUES(?1, ?2, ?3) ON CONFLICT DO NOTHING",
+	[S_GROUP_MEMBER_DROP] =
+	    "DELETE FROM group_members WHERE socket_id = ?1",
+	[S_GROUP_EACH] =
+	    "SELECT g.name, m.socket_id FROM groups g"
+	    " LEFT JOIN group_members m ON m.group_name = g.name"
+	    " ORDER BY g.n, m.pos",
 };
 
 /* migrations[v] brings a database at version v to version v + 1. */
@@ -190,6 +211,17 @@ static const char *const migrations[] = {
 	"  content TEXT NOT NULL,"
 	"  bytes INTEGER NOT NULL);"
 	"CREATE INDEX history_by_socket ON history(socket_id, id);",
+	/* 1 -> 2: groups of sockets (team-chat-<group>). */
+	"CREATE TABLE groups("
+	"  n INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE group_members("
+	"  group_name TEXT NOT NULL,"
+	"  socket_id TEXT NOT NULL,"
+	"  pos INTEGER NOT NULL,"
+	"  PRIMARY KEY(group_name, socket_id)) WITHOUT ROWID;"
+	"CREATE INDEX group_members_by_socket ON group_members(socket_id);",
 };
 #define SCHEMA_VERSION	((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -718,7 +750,7 @@ rh_store_socket_delete(struct rh_store *st, const char *id)
 {
 	static const enum stmt_id steps[] = {
 		S_HISTORY_CLEAR, S_QUEUE_CLEAR, S_JOBS_DELETE_SOCKET,
-		S_WRITES_DELETE_ORIGIN, S_SOCKET_DELETE
+		S_WRITES_DELETE_ORIGIN, S_GROUP_MEMBER_DROP, S_SOCKET_DELETE
 	};
 	size_t	i;
 	int	rc = 0;
@@ -1090,4 +1122,77 @@ rh_store_history_clear(struct rh_store *st, const char *socket_id)
 	if (need(st, socket_id, "socket id") == -1)
 		return -1;
 	return run_text(st, S_HISTORY_CLEAR, socket_id);
+}
+
+/* ---------------------------------------------------------------- groups */
+
+/* Creates or replaces a group with its members, in order. */
+int
+rh_store_group_put(struct rh_store *st, const char *name,
+    const char *const *members, size_t n, int64_t now)
+{
+	sqlite3_stmt	*s;
+	size_t		 i;
+	int		 rc;
+
+	if (need(st, name, "group name") == -1 ||
+	    (n > 0 && need(st, members, "members") == -1) ||
+	    rh_store_begin(st) == -1)
+		return -1;
+	s = stmt_get(st, S_GROUP_ADD);
+	rc = bind_text(st, s, 1, name);
+	if (rc == 0)
+		rc = bind_int(st, s, 2, now);
+	if (rc == 0)
+		rc = run(st, s);
+	if (rc == 0)
+		rc = run_text(st, S_GROUP_MEMBERS_CLEAR, name);
+	for (i = 0; rc == 0 && i < n; i++) {
+		s = stmt_get(st, S_GROUP_MEMBER_ADD);
+		rc = need(st, members[i], "member");
+		if (rc == 0)
+			rc = bind_text(st, s, 1, name);
+		if (rc == 0)
+			rc = bind_text(st, s, 2, members[i]);
+		if (rc == 0)
+			rc = bind_int(st, s, 3, (int64_t)i);
+		if (rc == 0)
+			rc = run(st, s);
+	}
+	return tx_end(st, rc);
+}
+
+/* Deletes a group and its memberships; an unknown name changes nothing. */
+int
+rh_store_group_delete(struct rh_store *st, const char *name)
+{
+	int	rc;
+
+	if (need(st, name, "group name") == -1 || rh_store_begin(st) == -1)
+		return -1;
+	rc = run_text(st, S_GROUP_MEMBERS_CLEAR, name);
+	if (rc == 0)
+		rc = run_text(st, S_GROUP_DELETE, name);
+	return tx_end(st, rc);
+}
+
+/* Calls CB for every (group, member) pair, groups in creation order and
+ * members in their order; a group without members gives one row whose
+ * member is NULL. */
+int
+rh_store_group_each(struct rh_store *st, rh_group_cb cb, void *ud)
+{
+	struct rh_group_row	 row;
+	sqlite3_stmt		*s;
+	int			 rc;
+
+	if (need(st, cb, "callback") == -1 ||
+	    (s = each_start(st, S_GROUP_EACH)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row.name = col_text(s, 0);
+		row.member = col_text(s, 1);
+		cb(ud, &row);
+	}
+	return each_end(st, s, rc);
 }

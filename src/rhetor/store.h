@@ -58,10 +58,17 @@ struct rh_turn_row {
 	const char	*content;
 };
 
+/* One membership of a group. */
+struct rh_group_row {
+	const char	*name;
+	const char	*member;	/* NULL for a group without members */
+};
+
 typedef void (*rh_socket_cb)(void *ud, const struct rh_socket_row *row);
 typedef void (*rh_job_cb)(void *ud, const struct rh_job_row *row);
 typedef void (*rh_queued_cb)(void *ud, const struct rh_queued_row *row);
 typedef void (*rh_turn_cb)(void *ud, const struct rh_turn_row *row);
+typedef void (*rh_group_cb)(void *ud, const struct rh_group_row *row);
 
 /* Opens (creating if needed) DIR/aish.db; DIR is created mode 0700 and
  * every file mode 0600.  On failure *out is NULL and err holds the reason. */
@@ -131,5 +138,16 @@ int	rh_store_history_each(struct rh_store *st, const char *socket_id,
 /* Returns the number of turns, or -1. */
 int	rh_store_history_count(struct rh_store *st, const char *socket_id);
 int	rh_store_history_clear(struct rh_store *st, const char *socket_id);
+
+/* Groups.  put creates a group or replaces its members (N of them, in
+ * order; NOW is its creation time when it is new).  Deleting a socket
+ * (rh_store_socket_delete) removes it from every group. */
+int	rh_store_group_put(struct rh_store *st, const char *name,
+	    const char *const *members, size_t n, int64_t now);
+int	rh_store_group_delete(struct rh_store *st, const char *name);
+/* Calls cb for every (group, member) pair: groups in creation order,
+ * members in their order; a group without members gives one row whose
+ * member is NULL. */
+int	rh_store_group_each(struct rh_store *st, rh_group_cb cb, void *ud);
 
 #endif

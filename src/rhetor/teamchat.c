@@ -1,15 +1,20 @@
 /*
  * teamchat.c: the HTTP team chat.  The question is written to
- * team-chat-all like any write (replies still fan out to every reader), but
- * its replies are collected here instead of queued, and the request is
- * answered when every member has replied or the timeout has passed.  Those
- * who had not replied by then are listed in "timed_out" and their work is
- * stopped.
+ * team-chat-all, or to team-chat-<group>, like any write (replies still
+ * fan out to every reader), but its replies are collected here instead of
+ * queued, and the request is answered when every member has replied or
+ * the timeout has passed.  Those who had not replied by then are listed
+ * in "timed_out" and their work is stopped.
+ *
+ * A moderated chat ("moderation":"synthesis") then has a second round:
+ * the question and the replies go to rhetor, and its reply is added to
+ * the answer as "synthesis", with the same timeout for that round.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "delivery.h"
+#include "groups.h"
 #include "names.h"
 #include "registry.h"
 #include "teamchat.h"
@@ -23,7 +28,30 @@ struct rh_team {
 	cJSON			*responses;
 	cJSON			*pending;	/* socket ids not answered */
 	int64_t			 started_ms;
+	int			 timeout_ms;
+	/* Moderation. */
+	int			 moderated;
+	int			 synthesizing;	/* second round running */
+	int64_t			 synthesis_started_ms;
+	char			*question;
+	char			*origin;	/* the team-chat socket */
+	char			*write_id;
+	cJSON			*synthesis;	/* the moderator's result */
 };
+
+/* Frees a team's memory (its jobs must be gone). */
+static void
+team_free(struct rh_team *team)
+{
+	lws_sul_cancel(&team->sul);
+	cJSON_Delete(team->responses);
+	cJSON_Delete(team->pending);
+	cJSON_Delete(team->synthesis);
+	free(team->question);
+	free(team->origin);
+	free(team->write_id);
+	free(team);
+}
 
 /* Answers the request with what the team said, and frees the team. */
 static void
@@ -36,16 +64,79 @@ team_answer(struct rh_team *team)
 	rh_delivery_drop_team(req->srv, team);
 	cJSON_AddItemToObject(obj, "responses", team->responses);
 	cJSON_AddItemToObject(obj, "timed_out", team->pending);
+	if (team->synthesis != NULL)
+		cJSON_AddItemToObject(obj, "synthesis", team->synthesis);
+	team->responses = team->pending = team->synthesis = NULL;
 	req->team = NULL;
-	free(team);
+	team_free(team);
 	rh_http_reply(req, 200, obj);
 }
 
-/* Timer: the team had its time. */
+/* The synthesis result: content, or an error. */
+static void
+synthesis_set(struct rh_team *team, const char *content, const char *code,
+    const char *message)
+{
+	cJSON	*r = cJSON_CreateObject(), *e;
+
+	cJSON_AddStringToObject(r, "socket_id", AISH_RHETOR_SOCKET);
+	if (content != NULL)
+		cJSON_AddStringToObject(r, "content", content);
+	else {
+		e = cJSON_AddObjectToObject(r, "error");
+		cJSON_AddStringToObject(e, "code", code);
+		cJSON_AddStringToObject(e, "message", message);
+	}
+	cJSON_AddNumberToObject(r, "ms", (double)(rh_mono_ms() -
+	    team->synthesis_started_ms));
+	cJSON_Delete(team->synthesis);
+	team->synthesis = r;
+}
+
+static void	team_timeout(lws_sorted_usec_list_t *);
+
+/* The members' round is over: stop who is late and ask rhetor. */
+static void
+synthesis_start(struct rh_team *team)
+{
+	struct rh_server	*srv = team->req->srv;
+	struct rh_socket	*rhetor = rh_registry_find(srv,
+	    AISH_RHETOR_SOCKET);
+	struct rh_err		 err;
+	char			*prompt;
+
+	rh_delivery_drop_team(srv, team);
+	team->synthesizing = 1;
+	team->synthesis_started_ms = rh_mono_ms();
+	prompt = rh_synthesis_prompt(team->question, team->responses);
+	if (rhetor == NULL) {
+		synthesis_set(team, NULL, AISH_ERR_UNKNOWN_SOCKET,
+		    "there is no rhetor socket");
+		team_answer(team);
+	} else if (rh_delivery_ask(srv, rhetor, team->origin, team->write_id,
+	    prompt, team, &err) != 0) {
+		synthesis_set(team, NULL, err.code, err.message);
+		team_answer(team);
+	} else if (team->synthesis == NULL)
+		lws_sul_schedule(srv->context, 0, &team->sul, team_timeout,
+		    (lws_usec_t)team->timeout_ms * LWS_US_PER_MS);
+	free(prompt);
+}
+
+/* Timer: a round is over (everyone answered, or time ran out). */
 static void
 team_timeout(lws_sorted_usec_list_t *sul)
 {
-	team_answer(lws_container_of(sul, struct rh_team, sul));
+	struct rh_team	*team = lws_container_of(sul, struct rh_team, sul);
+
+	if (team->moderated && !team->synthesizing) {
+		synthesis_start(team);
+		return;
+	}
+	if (team->synthesizing && team->synthesis == NULL)
+		synthesis_set(team, NULL, "timeout", "the moderator did not "
+		    "answer in time");
+	team_answer(team);
 }
 
 /* Removes id from the pending list; returns 1 if it was there. */
@@ -73,6 +164,15 @@ rh_team_result(struct rh_team *team, struct rh_job *job, const char *content,
 	struct rh_socket	*s = rh_registry_find(job->srv, job->socket_id);
 	cJSON			*r, *e;
 
+	if (team->synthesizing) {
+		if (strcmp(job->socket_id, AISH_RHETOR_SOCKET) != 0)
+			return;
+		synthesis_set(team, content, err ? err->code : NULL,
+		    err ? err->message : NULL);
+		lws_sul_schedule(job->srv->context, 0, &team->sul,
+		    team_timeout, 0);
+		return;
+	}
 	if (!pending_remove(team, job->socket_id))
 		return;
 	r = cJSON_CreateObject();
@@ -99,9 +199,7 @@ rh_team_abandon(struct rh_team *team)
 {
 	lws_sul_cancel(&team->sul);
 	rh_delivery_drop_team(team->req->srv, team);
-	cJSON_Delete(team->responses);
-	cJSON_Delete(team->pending);
-	free(team);
+	team_free(team);
 }
 
 /* Reads timeout_ms; returns it, or -1 after answering 400. */
@@ -122,6 +220,35 @@ timeout_arg(struct rh_http_req *req, const cJSON *body)
 	return (int)v->valuedouble;
 }
 
+/* The team-chat socket the request names: team-chat-all, or the group's;
+ * NULL after answering 400 or 404. */
+static struct rh_socket *
+team_socket(struct rh_http_req *req, const cJSON *group)
+{
+	struct rh_group	*g;
+
+	if (group == NULL || cJSON_IsNull(group))
+		return rh_registry_find(req->srv, AISH_TEAM_CHAT_ALL);
+	if (!cJSON_IsString(group)) {
+		rh_http_error(req, 400, AISH_ERR_BAD_REQUEST,
+		    "\"group\" must be a string");
+		return NULL;
+	}
+	if (strcmp(group->valuestring, "all") == 0)
+		return rh_registry_find(req->srv, AISH_TEAM_CHAT_ALL);
+	if (!rh_group_name_valid(group->valuestring)) {
+		rh_http_error(req, 400, AISH_ERR_BAD_NAME, "group names match "
+		    "[A-Za-z0-9._-]{1,%d}", RH_GROUP_NAME_MAX);
+		return NULL;
+	}
+	if ((g = rh_group_find(req->srv, group->valuestring)) == NULL) {
+		rh_http_error(req, 404, AISH_ERR_UNKNOWN_GROUP,
+		    "no group '%s'", group->valuestring);
+		return NULL;
+	}
+	return rh_registry_find(req->srv, g->socket_id);
+}
+
 /* Stores the members as the pending list before any reply can arrive. */
 static void
 team_accepted(void *ud, const struct rh_write_result *res)
@@ -129,6 +256,24 @@ team_accepted(void *ud, const struct rh_write_result *res)
 	struct rh_team	*team = ud;
 
 	team->pending = cJSON_Duplicate(res->members, 1);
+	team->write_id = xstrdup(res->id);
+}
+
+/* A new team for the request. */
+static struct rh_team *
+team_new(struct rh_http_req *req, struct rh_socket *origin,
+    const char *question, int timeout_ms, int flags)
+{
+	struct rh_team	*team = xcalloc(1, sizeof *team);
+
+	team->req = req;
+	team->responses = cJSON_CreateArray();
+	team->started_ms = rh_mono_ms();
+	team->timeout_ms = timeout_ms;
+	team->moderated = (flags & RH_WRITE_SYNTHESIS) != 0;
+	team->question = xstrdup(question);
+	team->origin = xstrdup(origin->id);
+	return team;
 }
 
 /* POST /api/team-chat */
@@ -138,45 +283,34 @@ rh_route_team_chat(struct rh_http_req *req, struct rh_socket *unused)
 	struct rh_write_result	 res;
 	struct rh_err		 err;
 	struct rh_team		*team;
-	struct rh_socket	*all;
-	const cJSON		*message, *group;
+	struct rh_socket	*origin;
+	const cJSON		*message;
 	cJSON			*body;
-	int			 timeout_ms;
+	int			 timeout_ms, flags;
 
 	if ((body = rh_http_json_body(req)) == NULL)
 		return;
 	message = cJSON_GetObjectItemCaseSensitive(body, "message");
-	group = cJSON_GetObjectItemCaseSensitive(body, "group");
 	if (!cJSON_IsString(message)) {
 		rh_http_error(req, 400, AISH_ERR_BAD_REQUEST,
 		    "a team chat needs \"message\": a string");
 		goto out;
 	}
-	if (group != NULL && !cJSON_IsNull(group)) {
-		if (!cJSON_IsString(group))
-			rh_http_error(req, 400, AISH_ERR_BAD_REQUEST,
-			    "\"group\" must be a string");
-		else if (!aish_name_valid(group->valuestring) ||
-		    strcmp(group->valuestring, "all") == 0)
-			rh_http_error(req, 400, AISH_ERR_BAD_NAME, "group names "
-			    "match [A-Za-z0-9._-]{1,64} and are not 'all'");
-		else
-			rh_http_error(req, 404, AISH_ERR_UNKNOWN_GROUP,
-			    "no group '%s'", group->valuestring);
+	if ((origin = team_socket(req, cJSON_GetObjectItemCaseSensitive(body,
+	    "group"))) == NULL)
+		goto out;
+	if (rh_moderation_flags(body, &flags, &err) != 0) {
+		rh_http_reply_err(req, &err);
 		goto out;
 	}
 	if ((timeout_ms = timeout_arg(req, body)) < 0)
 		goto out;
-	all = rh_registry_find(req->srv, AISH_TEAM_CHAT_ALL);
-	team = xcalloc(1, sizeof *team);
-	team->req = req;
-	team->responses = cJSON_CreateArray();
-	team->started_ms = rh_mono_ms();
+	team = team_new(req, origin, message->valuestring, timeout_ms, flags);
 	req->team = team;
 	lws_sul_schedule(req->srv->context, 0, &team->sul, team_timeout,
 	    (lws_usec_t)timeout_ms * LWS_US_PER_MS);
-	if (rh_delivery_write(req->srv, all, NULL, message->valuestring, team,
-	    team_accepted, team, &res, &err) != 0) {
+	if (rh_delivery_write(req->srv, origin, NULL, message->valuestring, 0,
+	    team, team_accepted, team, &res, &err) != 0) {
 		req->team = NULL;
 		rh_team_abandon(team);
 		rh_http_reply_err(req, &err);

@@ -196,6 +196,7 @@ on_write(struct rh_conn *c, const cJSON *frame)
 	const cJSON		*content, *id;
 	struct rh_write_result	 res;
 	struct rh_err		 err;
+	int			 flags;
 
 	content = cJSON_GetObjectItemCaseSensitive(frame, "content");
 	id = cJSON_GetObjectItemCaseSensitive(frame, "id");
@@ -210,13 +211,143 @@ on_write(struct rh_conn *c, const cJSON *frame)
 		    id ? id->valuestring : NULL);
 		return;
 	}
-	if (rh_delivery_write(c->srv, c->sock, id ? id->valuestring : NULL,
-	    content->valuestring, NULL, send_ack, c, &res, &err) != 0) {
+	if (rh_moderation_flags(frame, &flags, &err) != 0 ||
+	    rh_delivery_write(c->srv, c->sock, id ? id->valuestring : NULL,
+	    content->valuestring, flags, NULL, send_ack, c, &res,
+	    &err) != 0) {
 		send_error(c, err.code, err.message,
 		    id ? id->valuestring : NULL);
 		return;
 	}
 	rh_write_result_free(&res);
+}
+
+/* Forgets the stream being received. */
+static void
+stream_clear(struct rh_conn *c)
+{
+	free(c->stream_id);
+	free(c->stream_mime);
+	free(c->stream_buf);
+	c->stream_id = c->stream_mime = NULL;
+	c->stream_buf = NULL;
+	c->stream_len = 0;
+	c->stream_open = c->stream_dropped = 0;
+}
+
+/* True for a MIME type as a client may name it: printable ASCII with a
+ * '/', without quotes or backslashes, at most 127 bytes. */
+static int
+mime_valid(const char *m)
+{
+	size_t	n = strlen(m), i;
+
+	if (n < 3 || n > 127 || strchr(m, '/') == NULL)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (m[i] <= ' ' || m[i] > '~' || m[i] == '"' || m[i] == '\\')
+			return 0;
+	}
+	return 1;
+}
+
+/* A stream_start frame: binary frames follow, then stream_end. */
+static void
+on_stream_start(struct rh_conn *c, const cJSON *frame)
+{
+	const cJSON	*mime, *id;
+	char		*made;
+
+	mime = cJSON_GetObjectItemCaseSensitive(frame, "mime");
+	id = cJSON_GetObjectItemCaseSensitive(frame, "id");
+	if (id != NULL && (!cJSON_IsString(id) || *id->valuestring == '\0' ||
+	    strlen(id->valuestring) > AISH_MAX_WRITE_ID)) {
+		send_error(c, AISH_ERR_BAD_REQUEST, "id must be a non-empty "
+		    "string of at most 128 bytes", NULL);
+		return;
+	}
+	if (!cJSON_IsString(mime) || !mime_valid(mime->valuestring)) {
+		send_error(c, AISH_ERR_BAD_REQUEST, "a stream_start needs "
+		    "\"mime\": a media type such as \"audio/wav\"",
+		    id ? id->valuestring : NULL);
+		return;
+	}
+	if (c->stream_open) {
+		send_error(c, AISH_ERR_CONFLICT, "a stream is already open on "
+		    "this connection: end it with stream_end first",
+		    id ? id->valuestring : NULL);
+		return;
+	}
+	c->stream_open = 1;
+	c->stream_mime = xstrdup(mime->valuestring);
+	if (id != NULL)
+		c->stream_id = xstrdup(id->valuestring);
+	else {
+		made = xasprintf("s-stream-%lld", (long long)rh_now_ms());
+		c->stream_id = made;
+	}
+}
+
+/* A binary frame, or a piece of one: more bytes of the open stream. */
+static void
+on_stream_bytes(struct rh_conn *c, const char *in, size_t len)
+{
+	char	msg[160];
+
+	if (!c->stream_open) {
+		if (lws_is_first_fragment(c->wsi))
+			send_error(c, AISH_ERR_BAD_REQUEST, "binary frames "
+			    "belong to a stream: send stream_start first",
+			    NULL);
+		return;
+	}
+	if (c->stream_dropped)
+		return;
+	if (c->stream_len + len > AISH_MAX_STREAM) {
+		snprintf(msg, sizeof msg, "binary streams are limited to %u "
+		    "bytes; the stream is dropped", AISH_MAX_STREAM);
+		send_error(c, AISH_ERR_TOO_LARGE, msg, c->stream_id);
+		c->srv->streams_refused++;
+		free(c->stream_buf);
+		c->stream_buf = NULL;
+		c->stream_len = 0;
+		c->stream_dropped = 1;
+		return;
+	}
+	c->stream_buf = xrealloc(c->stream_buf, c->stream_len + len + 1);
+	memcpy(c->stream_buf + c->stream_len, in, len);
+	c->stream_len += len;
+}
+
+/* A stream_end frame: the stream becomes a write of its bytes. */
+static void
+on_stream_end(struct rh_conn *c, const cJSON *frame)
+{
+	const cJSON		*id = cJSON_GetObjectItemCaseSensitive(frame,
+	    "id");
+	struct rh_write_result	 res;
+	struct rh_err		 err;
+
+	if (!c->stream_open) {
+		send_error(c, AISH_ERR_BAD_REQUEST, "no stream is open: "
+		    "stream_start comes first", cJSON_IsString(id) ?
+		    id->valuestring : NULL);
+		return;
+	}
+	if (id != NULL && (!cJSON_IsString(id) ||
+	    strcmp(id->valuestring, c->stream_id) != 0)) {
+		send_error(c, AISH_ERR_BAD_REQUEST, "stream_end names another "
+		    "stream than the open one", c->stream_id);
+		return;
+	}
+	if (!c->stream_dropped && rh_delivery_stream(c->srv, c->sock,
+	    c->stream_id, c->stream_mime, c->stream_buf, c->stream_len,
+	    send_ack, c, &res, &err) != 0) {
+		c->srv->streams_refused++;
+		send_error(c, err.code, err.message, c->stream_id);
+	} else if (!c->stream_dropped)
+		rh_write_result_free(&res);
+	stream_clear(c);
 }
 
 /* A cancel frame. */
@@ -259,6 +390,10 @@ on_message(struct rh_conn *c, const char *text, size_t len)
 		on_write(c, frame);
 	else if (strcmp(type->valuestring, AISH_FRAME_CANCEL) == 0)
 		on_cancel(c, frame);
+	else if (strcmp(type->valuestring, AISH_FRAME_STREAM_START) == 0)
+		on_stream_start(c, frame);
+	else if (strcmp(type->valuestring, AISH_FRAME_STREAM_END) == 0)
+		on_stream_end(c, frame);
 	else if (strcmp(type->valuestring, AISH_FRAME_PING) == 0)
 		rh_conn_send(c, "{\"type\":\"pong\"}", 15, NULL, 0);
 	else {
@@ -278,6 +413,10 @@ on_receive(struct rh_conn *c, const char *in, size_t len)
 
 	if (c->sock == NULL)
 		return;
+	if (lws_frame_is_binary(wsi)) {
+		on_stream_bytes(c, in, len);
+		return;
+	}
 	if (lws_is_first_fragment(wsi)) {
 		c->rx_len = 0;
 		c->rx_too_big = 0;
@@ -298,10 +437,7 @@ on_receive(struct rh_conn *c, const char *in, size_t len)
 		snprintf(msg, sizeof msg, "messages are limited to %u bytes",
 		    AISH_MAX_BODY);
 		send_error(c, AISH_ERR_TOO_LARGE, msg, NULL);
-	} else if (lws_frame_is_binary(wsi))
-		send_error(c, AISH_ERR_BAD_REQUEST, "binary frames are not "
-		    "accepted here: send JSON text frames", NULL);
-	else
+	} else
 		on_message(c, c->rx, c->rx_len);
 	free(c->rx);
 	c->rx = NULL;
@@ -363,6 +499,7 @@ on_closed(struct rh_conn *c)
 		free(o);
 	}
 	free(c->rx);
+	stream_clear(c);
 	memset(c, 0, sizeof *c);
 }
 

@@ -20,6 +20,13 @@ struct rh_conn {
 	char			*rx;		/* message being reassembled */
 	size_t			 rx_len;
 	int			 rx_too_big;
+	/* A binary stream being received (stream_start .. stream_end). */
+	int			 stream_open;
+	int			 stream_dropped;	/* refused: wait for the end */
+	char			*stream_id;
+	char			*stream_mime;
+	unsigned char		*stream_buf;
+	size_t			 stream_len;
 	int			 closing;
 	const char		*close_why;
 };

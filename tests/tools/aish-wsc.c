@@ -12,6 +12,9 @@
  *	waitack N	wait until N "ack" frames arrived
  *	big N [ID]	send {"type":"write","content":"xxx..."} with N bytes
  *	raw N		send a text frame of N bytes that is not JSON
+ *	bin N [SIZE]	send N bytes (byte i is i % 251) as binary frames of
+ *			SIZE bytes each (default: one frame)
+ *	binfile PATH	send the bytes of PATH as one binary frame
  *	close		close the connection cleanly and exit 0
  *	anything else	sent verbatim as one text frame (empty lines skipped)
  *
@@ -44,21 +47,26 @@ enum step_kind {
 	STEP_WAITACK,
 	STEP_BIG,
 	STEP_RAW,
+	STEP_BIN,
+	STEP_BINFILE,
 	STEP_CLOSE
 };
 
 /* One line of the script. */
 struct step {
 	enum step_kind	 kind;
-	const char	*text;		/* STEP_SEND: the frame; STEP_BIG: id */
+	const char	*text;		/* STEP_SEND: the frame; STEP_BIG: id;
+					 * STEP_BINFILE: the path */
 	size_t		 len;
 	long		 n;
+	long		 size;		/* STEP_BIN: bytes per frame */
 };
 
 /* One frame waiting to be written. */
 struct outmsg {
 	struct outmsg	*next;
 	size_t		 len;
+	int		 binary;
 	char		 data[];
 };
 
@@ -206,11 +214,43 @@ parse_big(char *line, struct step *st)
 	return 0;
 }
 
+/* Recognises "bin N" and "bin N SIZE"; fills STEP and returns 0 on a
+ * match. */
+static int
+parse_bin(char *line, struct step *st)
+{
+	char *space;
+	long n, size;
+
+	if (strncmp(line, "bin ", 4) != 0)
+		return -1;
+	space = strchr(line + 4, ' ');
+	if (space != NULL)
+		*space = '\0';
+	n = parse_count(line + 4);
+	size = space != NULL ? parse_count(space + 1) : n;
+	if (space != NULL)
+		*space = ' ';
+	if (n < 0 || size < 0 || (size == 0 && n > 0))
+		return -1;
+	st->kind = STEP_BIN;
+	st->n = n;
+	st->size = size;
+	return 0;
+}
+
 /* Turns one script line into a step. */
 static void
 parse_line(char *line, struct step *st)
 {
 	memset(st, 0, sizeof *st);
+	if (parse_bin(line, st) == 0)
+		return;
+	if (strncmp(line, "binfile ", 8) == 0 && line[8] != '\0') {
+		st->kind = STEP_BINFILE;
+		st->text = line + 8;
+		return;
+	}
 	if ((st->n = command_arg(line, "sleep")) >= 0)
 		st->kind = STEP_SLEEP;
 	else if ((st->n = command_arg(line, "wait")) >= 0)
@@ -276,6 +316,7 @@ queue_frame(struct client *c, size_t len)
 
 	m->next = NULL;
 	m->len = len;
+	m->binary = 0;
 	if (c->out_tail != NULL)
 		c->out_tail->next = m;
 	else
@@ -283,6 +324,54 @@ queue_frame(struct client *c, size_t len)
 	c->out_tail = m;
 	lws_callback_on_writable(c->wsi);
 	return m->data;
+}
+
+/* Queues N bytes of the test pattern as binary frames of SIZE bytes. */
+static void
+queue_bin(struct client *c, long n, long size)
+{
+	long done = 0, i, k;
+	char *p;
+
+	if (n == 0) {
+		queue_frame(c, 0);
+		c->out_tail->binary = 1;
+		return;
+	}
+	while (done < n) {
+		k = n - done < size ? n - done : size;
+		p = queue_frame(c, (size_t)k);
+		c->out_tail->binary = 1;
+		for (i = 0; i < k; i++)
+			p[i] = (char)((done + i) % 251);
+		done += k;
+	}
+}
+
+/* Queues the bytes of a file as one binary frame. */
+static int
+queue_binfile(struct client *c, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, size = 0, n;
+
+	if (f == NULL) {
+		fprintf(stderr, "aish-wsc: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (size - len < 65536)
+			buf = xrealloc(buf, size = size * 2 + 65536);
+		if ((n = fread(buf + len, 1, size - len, f)) == 0)
+			break;
+		len += n;
+	}
+	fclose(f);
+	memcpy(queue_frame(c, len), buf, len);
+	c->out_tail->binary = 1;
+	free(buf);
+	return 0;
 }
 
 /* Queues the frame a send, big or raw step stands for. */
@@ -300,6 +389,13 @@ queue_step(struct client *c, const struct step *st)
 		break;
 	case STEP_RAW:
 		memset(queue_frame(c, st->n), 'x', st->n);
+		break;
+	case STEP_BIN:
+		queue_bin(c, st->n, st->size);
+		break;
+	case STEP_BINFILE:
+		if (queue_binfile(c, st->text) != 0)
+			finish_with(c, WSC_EXIT_USAGE);
 		break;
 	case STEP_BIG:
 		if (st->text != NULL)
@@ -331,7 +427,8 @@ write_next(struct client *c)
 
 	buf = xrealloc(NULL, LWS_PRE + m->len);
 	memcpy(buf + LWS_PRE, m->data, m->len);
-	n = lws_write(c->wsi, buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
+	n = lws_write(c->wsi, buf + LWS_PRE, m->len, m->binary ?
+	    LWS_WRITE_BINARY : LWS_WRITE_TEXT);
 	free(buf);
 	c->out_head = m->next;
 	if (c->out_head == NULL)
