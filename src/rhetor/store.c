@@ -63,6 +63,9 @@ enum stmt_id {
 	S_QUEUE_COUNT,
 	S_QUEUE_CLEAR,
 	S_HISTORY_APPEND,
+	S_HISTORY_CUTOFF,
+	S_HISTORY_DROP_UPTO,
+	S_HISTORY_BYTES,
 	S_HISTORY_TRIM,
 	S_HISTORY_EACH,
 	S_HISTORY_COUNT,
@@ -132,6 +135,15 @@ static const char *const statement_sql[S_COUNT] = {
 	[S_HISTORY_APPEND] =
 	    "INSERT INTO history(socket_id, role, content, bytes)"
 	    " VALUES(?1, ?2, ?3, ?4)",
+	/* The newest turn past the turn limit (0 when none), and everything
+	 * up to it: a walk of the index, not of the table. */
+	[S_HISTORY_CUTOFF] =
+	    "SELECT coalesce((SELECT id FROM history WHERE socket_id = ?1"
+	    " ORDER BY id DESC LIMIT 1 OFFSET ?2), 0)",
+	[S_HISTORY_DROP_UPTO] =
+	    "DELETE FROM history WHERE socket_id = ?1 AND id <= ?2",
+	[S_HISTORY_BYTES] =
+	    "SELECT total(bytes) FROM history WHERE socket_id = ?1",
 	/*
 	 * A turn is kept when it and every newer turn together fit both
 	 * limits: the windowed count and sum run from the newest turn back.
@@ -222,6 +234,9 @@ static const char *const migrations[] = {
 	"  pos INTEGER NOT NULL,"
 	"  PRIMARY KEY(group_name, socket_id)) WITHOUT ROWID;"
 	"CREATE INDEX group_members_by_socket ON group_members(socket_id);",
+	/* 2 -> 3: the history index covers the sizes, for trimming. */
+	"DROP INDEX history_by_socket;"
+	"CREATE INDEX history_by_socket ON history(socket_id, id, bytes);",
 };
 #define SCHEMA_VERSION	((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1041,15 +1056,37 @@ rh_store_queue_clear(struct rh_store *st, const char *socket_id)
 
 /* --------------------------------------------------------------- history */
 
-/* Drops the oldest turns beyond the limits, sparing turn KEEP. */
+/* Drops the oldest turns beyond the limits, sparing turn KEEP.  Most
+ * appends only walk the index: the turn limit is one cut, and the costly
+ * windowed query runs only when the bytes are over their limit. */
 static int
 history_trim(struct rh_store *st, const char *socket_id, int max_turns,
     int64_t max_bytes, int64_t keep)
 {
-	sqlite3_stmt	*s = stmt_get(st, S_HISTORY_TRIM);
+	sqlite3_stmt	*s;
+	int64_t		 cut, total;
 
+	if (max_turns > 0) {
+		s = stmt_get(st, S_HISTORY_CUTOFF);
+		if (bind_text(st, s, 1, socket_id) == -1 ||
+		    bind_int(st, s, 2, max_turns) == -1 ||
+		    (cut = run_int(st, s)) < 0)
+			return -1;
+		s = stmt_get(st, S_HISTORY_DROP_UPTO);
+		if (cut > 0 && (bind_text(st, s, 1, socket_id) == -1 ||
+		    bind_int(st, s, 2, cut) == -1 || run(st, s) == -1))
+			return -1;
+	}
+	if (max_bytes <= 0)
+		return 0;
+	s = stmt_get(st, S_HISTORY_BYTES);
+	if (bind_text(st, s, 1, socket_id) == -1 || (total = run_int(st, s)) < 0)
+		return -1;
+	if (total <= max_bytes)
+		return 0;
+	s = stmt_get(st, S_HISTORY_TRIM);
 	if (bind_text(st, s, 1, socket_id) == -1 ||
-	    bind_int(st, s, 2, max_turns) == -1 ||
+	    bind_int(st, s, 2, 0) == -1 ||
 	    bind_int(st, s, 3, max_bytes) == -1 ||
 	    bind_int(st, s, 4, keep) == -1)
 		return -1;
