@@ -38,6 +38,10 @@ create_slow() {
 SLOW=$(create_slow slow 800)
 SLOWER=$(create_slow slower 4000)
 check "slow sockets made" "slow-1 slower-1" "$SLOW $SLOWER"
+http PUT /api/ai/groups/duo '{"members":["athena","apollo"]}'
+check "group duo made" "200 athena,apollo" "$STATUS $(jget "$BODY" '.members | join(",")')"
+http PUT /api/ai/groups/slowduo "{\"members\":[\"$SLOW\",\"apollo\"]}"
+check "group slowduo made" "200 $SLOW,apollo" "$STATUS $(jget "$BODY" '.members | join(",")')"
 
 rc=0
 LC_ALL=C.UTF-8 LANG=C.UTF-8 \

@@ -25,6 +25,7 @@
 ;;   `aish-pipe-region'     run the region through a pipeline into *aish*
 ;;   `aish-replace-region'  replace the region with a pipeline's output
 ;;   `aish-team-chat'       ask every AI (or a group) at once
+;;   `aish-team-chat-synthesize'  the same, and have rhetor sum it up
 ;;   `aish-send'            send one message to one AI
 ;;   `aish-list'            list the AI sockets of the server
 ;;   `aish-cancel'          cancel every request in flight
@@ -111,7 +112,7 @@ AI pipelines can take minutes; the bridge has its own time limits."
 (cl-defstruct (aish--req (:constructor aish--req-make))
   "A request in flight."
   id conn method title stages ai (status "") block sections
-  target on-result cancelling done)
+  tail target on-result cancelling done)
 
 ;;;; Messages and log
 
@@ -328,6 +329,11 @@ carry it."
                  (if to (format ", reply to %s" to) ""))
                content)))
 
+(defun aish--synthesis-p (req stage)
+  "Non-nil when STAGE of REQ is the synthesis of a team chat.
+The moderator's progress comes as stage 1 of the team chat."
+  (and (equal (aish--req-method req) "aish/teamChat") (eql stage 1)))
+
 (defun aish--key (req stage ai)
   "The key of the section of STAGE and AI in REQ.
 Pipeline stages are known by their index, team members by socket
@@ -345,14 +351,18 @@ id when the progress gives it, else by name."
             (kind (plist-get params :kind))
             (content (plist-get params :content)))
         (setf (aish--req-status req)
-              (if (equal (aish--req-method req) "aish/pipeline")
-                  (format "%s %d/%d" ai (1+ stage) (aish--req-stages req))
-                ai))
+              (cond ((equal (aish--req-method req) "aish/pipeline")
+                     (format "%s %d/%d" ai (1+ stage) (aish--req-stages req)))
+                    ((aish--synthesis-p req stage) (concat ai " (synthesis)"))
+                    (t ai)))
         (when (aish--req-block req)
-          (let ((section (aish--section
-                          req (aish--key req stage
-                                         (or (plist-get params :socket_id) ai))
-                          ai)))
+          (let ((section
+                 (if (aish--synthesis-p req stage)
+                     (aish--synthesis-section req ai)
+                   (aish--section
+                    req (aish--key req stage
+                                   (or (plist-get params :socket_id) ai))
+                    ai))))
             (cond ((and (equal kind "delta") (stringp content))
                    (aish--section-append section content))
                   ((and (equal kind "end") (stringp content))
@@ -405,19 +415,45 @@ pipeline stage or team member.")
   "The label of the section of AI."
   (propertize (format "[From %s]" (capitalize ai)) 'face 'aish-label))
 
-(defun aish--section (req key ai)
-  "The section KEY of REQ, labelled for AI; made when new.
-A section is (KEY START . END): markers around its text."
+(defun aish--section (req key ai &optional suffix)
+  "The section KEY of REQ, labelled for AI (then SUFFIX); made when new.
+A section is (KEY START . END): markers around its text.  A new
+section goes at the end of the block of REQ, but above the
+synthesis section, which stays last (the tail of REQ marks its
+label)."
   (or (cdr (assoc key (aish--req-sections req)))
-      (let ((block (aish--req-block req)))
+      (let* ((block (aish--req-block req))
+             (tail (aish--req-tail req))
+             (at (if tail (copy-marker tail) block)))
         (when (and block (buffer-live-p (marker-buffer block)))
-          (aish--insert-at block (concat (aish--label ai) "\n"))
-          (let ((start (copy-marker block))
-                (end (copy-marker block)))
-            (aish--insert-at block "\n")
+          (aish--insert-at at (concat (aish--label ai)
+                                      (if suffix (concat " " suffix) "")
+                                      "\n"))
+          (let ((start (copy-marker at))
+                (end (copy-marker at)))
+            (aish--insert-at at "\n")
+            (unless (eq at block)
+              (set-marker at nil))
             (let ((section (cons start end)))
               (push (cons key section) (aish--req-sections req))
               section))))))
+
+(defun aish--synthesis-section (req ai)
+  "The synthesis section of the team chat REQ, by the moderator AI.
+Labelled \"[From Rhetor] (synthesis)\"; made at the end of the
+block, where it stays: its label becomes the tail of REQ."
+  (or (cdr (assoc "synthesis" (aish--req-sections req)))
+      (let* ((block (aish--req-block req))
+             (label (and block (copy-marker block)))
+             (section (aish--section req "synthesis"
+                                     (if (member ai '(nil "")) "rhetor" ai)
+                                     "(synthesis)")))
+        (when label
+          (if section
+              (progn (set-marker-insertion-type label t)
+                     (setf (aish--req-tail req) label))
+            (set-marker label nil)))
+        section)))
 
 (defun aish--section-append (section text)
   "Add streamed TEXT at the end of SECTION."
@@ -583,24 +619,51 @@ is kept."
     (set-marker end nil)))
 
 ;;;###autoload
-(defun aish-team-chat (message &optional group)
+(defun aish-team-chat (message &optional group synthesize)
   "Send MESSAGE to every AI, or to the members of GROUP, into *aish*.
-Each member's reply streams into its own section.  Interactively, a
-prefix argument asks for GROUP."
+Each member's reply streams into its own section.  When SYNTHESIZE
+is non-nil, the server's moderator AI, rhetor, then reads the
+replies and writes one synthesis of them, which streams into a last
+section, \"[From Rhetor] (synthesis)\".  GROUP is a group made on
+the server (PUT /api/ai/groups/GROUP); nil or \"\" means the whole
+team.
+
+Interactively, a prefix argument (\\[universal-argument]) asks for
+GROUP, and two (\\[universal-argument] \\[universal-argument]) ask
+for GROUP and for the synthesis.  See also `aish-team-chat-synthesize'."
   (interactive
-   (let ((group (and current-prefix-arg (read-string "Group: "))))
-     (list (read-string "Message to the team: ") group)))
+   (let ((group (and current-prefix-arg (read-string "Group (empty for all): "))))
+     (list (read-string "Message to the team: ") group
+           (and (consp current-prefix-arg)
+                (>= (prefix-numeric-value current-prefix-arg) 16)))))
   (when (string-empty-p (string-trim (or message "")))
     (user-error "aish: give a message for the team"))
+  (when (and group (string-empty-p (string-trim group)))
+    (setq group nil))
   (let ((req (aish--req-make
               :method "aish/teamChat" :status "team chat"
-              :title (format "team chat%s: %s"
-                             (if group (concat " " group) "") message)
+              :title (format "team chat%s%s: %s"
+                             (if group (concat " " group) "")
+                             (if synthesize " with synthesis" "")
+                             message)
               :on-result #'aish--team-result)))
     (aish--ensure)
     (aish--block-start req)
     (aish--request req (append (list :message message)
-                               (and group (list :group group))))))
+                               (and group (list :group group))
+                               (and synthesize
+                                    (list :moderation "synthesis"))))))
+
+;;;###autoload
+(defun aish-team-chat-synthesize (message &optional group)
+  "Send MESSAGE to the team, or to GROUP, and have rhetor sum it up.
+Like `aish-team-chat' with a synthesis: the members' replies stream
+into *aish*, then rhetor's synthesis of them in a last section.
+Interactively, a prefix argument asks for GROUP."
+  (interactive
+   (let ((group (and current-prefix-arg (read-string "Group (empty for all): "))))
+     (list (read-string "Message to the team: ") group)))
+  (aish-team-chat message group t))
 
 (defun aish--team-result (req result)
   "Show every member's reply to the team chat REQ from RESULT."
@@ -615,6 +678,14 @@ prefix argument asks for GROUP."
                                (cdr by-socket)
                              (aish--section req (format "0:%s" ai) ai))
                            (or (plist-get r :content) ""))))
+    (let ((synthesis (plist-get result :synthesis)))
+      (when synthesis
+        (let ((error (plist-get synthesis :error)))
+          (aish--section-set
+           (aish--synthesis-section req (plist-get synthesis :ai))
+           (if error
+               (format "[error] %s" error)
+             (or (plist-get synthesis :content) ""))))))
     (when (> (length late) 0)
       (aish--block-note req (concat "[timed out] "
                                     (mapconcat #'identity late ", "))))

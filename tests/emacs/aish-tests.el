@@ -8,6 +8,8 @@
 ;;   AISH_TEST_URL     the test server
 ;;   AISH_TEST_SLOW    a socket that answers in 800 ms in 4 chunks
 ;;   AISH_TEST_SLOWER  a socket that answers in 4 s in 4 chunks
+;; and make the groups "duo" (athena, apollo) and "slowduo" (the slow
+;; socket, apollo).
 
 ;;; Code:
 
@@ -140,6 +142,148 @@
       (should (>= (cl-count-if (lambda (l) (string-prefix-p "[From " l))
                                (split-string out "\n"))
                   15)))))
+
+(defun aish-test--labels (out)
+  "The section labels of the *aish* text OUT, in order."
+  (seq-filter (lambda (l) (string-prefix-p "[From " l)) (split-string out "\n")))
+
+(defun aish-test--section-text (out label)
+  "The text of the section LABEL in the *aish* text OUT, or nil.
+The text ends at the next label or note, less its final newlines."
+  (let ((lines (member label (split-string out "\n"))))
+    (when lines
+      (string-trim-right
+       (mapconcat #'identity
+                  (seq-take-while
+                   (lambda (l)
+                     (not (string-match-p
+                           "\\`\\[\\(From \\|timed out\\]\\|error\\]\\)" l)))
+                   (cdr lines))
+                  "\n")
+       "\n+"))))
+
+(ert-deftest aish-team-chat-group ()
+  "A team chat with a group answers exactly that group's members."
+  (aish-test--with-text ""
+    (aish-team-chat "what is a cache?" "duo")
+    (aish-test--settle 15000)
+    (let ((out (aish-test--output)))
+      (should (string-prefix-p "== team chat duo: what is a cache?\n" out))
+      (should (equal (sort (aish-test--labels out) #'string<)
+                     '("[From Apollo]" "[From Athena]")))
+      (should (equal (aish-test--section-text out "[From Apollo]")
+                     "apollo: what is a cache?"))
+      (should (equal (aish-test--section-text out "[From Athena]")
+                     "athena: what is a cache?"))
+      (should-not aish-last-error)
+      (should (string-match-p "2 replies" aish-last-notice)))))
+
+(ert-deftest aish-team-chat-synthesis ()
+  "With SYNTHESIZE, rhetor's synthesis is the block's last section."
+  (aish-test--with-text ""
+    (aish-team-chat "one word for caching?" "duo" t)
+    (aish-test--settle 15000)
+    (let* ((out (aish-test--output))
+           (labels (aish-test--labels out))
+           (text (aish-test--section-text out "[From Rhetor] (synthesis)")))
+      (should (string-prefix-p
+               "== team chat duo with synthesis: one word for caching?\n" out))
+      (should (= (length labels) 3))
+      (should (equal (sort (seq-take labels 2) #'string<)
+                     '("[From Apollo]" "[From Athena]")))
+      (should (equal (nth 2 labels) "[From Rhetor] (synthesis)"))
+      (should (string-prefix-p "rhetor: " text))
+      (should (string-match-p "apollo: one word for caching\\?" text))
+      (should (string-match-p "athena: one word for caching\\?" text))
+      (should (equal (aish-test--section-text out "[From Athena]")
+                     "athena: one word for caching?"))
+      (should-not aish-last-error))))
+
+(ert-deftest aish-team-chat-synthesis-streams ()
+  "The synthesis section shows when rhetor begins (progress stage 1)
+and stays last while a slow member streams above it."
+  (aish-test--with-text ""
+    (aish-team-chat "stream me" "slowduo" t)
+    (let ((seen 0))
+      (while (and (> (aish-busy) 0) (< seen 1000))
+        (let* ((out (aish-test--output))
+               (partial (aish-test--section-text out "[From Slow]")))
+          (when (and (equal (car (last (aish-test--labels out)))
+                            "[From Rhetor] (synthesis)")
+                     partial (> (length partial) 0)
+                     (not (equal partial "slow: stream me")))
+            (setq seen (1+ seen))))
+        (accept-process-output nil 0.01))
+      (should (> seen 0)))
+    (aish-test--settle 1000)
+    (let* ((out (aish-test--output))
+           (labels (aish-test--labels out)))
+      (should (equal (append (sort (seq-take labels 2) #'string<) (nthcdr 2 labels))
+                     '("[From Apollo]" "[From Slow]" "[From Rhetor] (synthesis)")))
+      (should (equal (aish-test--section-text out "[From Slow]") "slow: stream me"))
+      (should (string-match-p "\\`rhetor: \\(.\\|\n\\)*\\[slow-1\\] slow: stream me"
+                              (aish-test--section-text
+                               out "[From Rhetor] (synthesis)"))))))
+
+(ert-deftest aish-team-chat-synthesis-stays-last ()
+  "A member section made after the synthesis section goes above it."
+  (aish-test--with-text ""
+    (let* ((req (aish--req-make :method "aish/teamChat" :title "t"))
+           (_ (aish--block-start req))
+           (synthesis (aish--synthesis-section req "rhetor")))
+      (aish--section-append synthesis "rhetor: x")
+      (let ((apollo (aish--section req "0:apollo" "apollo")))
+        (aish--section-append apollo "apollo: a\nb")
+        (aish--section-set (aish--section req "0:athena" "athena") "athena: 1")
+        (aish--section-append apollo "c"))
+      (aish--section-set synthesis "rhetor: final\nline")
+      (aish--block-note req "[timed out] z")
+      (should (equal (aish-test--output)
+                     (concat "== t\n[From Apollo]\napollo: a\nbc\n"
+                             "[From Athena]\nathena: 1\n"
+                             "[From Rhetor] (synthesis)\nrhetor: final\nline\n"
+                             "[timed out] z\n"))))))
+
+(ert-deftest aish-team-chat-interactive ()
+  "C-u asks for a group; C-u C-u asks for a group and the synthesis."
+  (let (sent)
+    (cl-letf (((symbol-function 'aish--request)
+               (lambda (req params)
+                 (setq sent (list (aish--req-title req) params))))
+              ((symbol-function 'aish--ensure) #'ignore))
+      (aish-test--with-text ""
+        (cl-letf (((symbol-function 'read-string)
+                   (let ((answers (list "duo" "hello")))
+                     (lambda (&rest _) (pop answers)))))
+          (let ((current-prefix-arg '(4)))
+            (call-interactively #'aish-team-chat))
+          (should (equal sent '("team chat duo: hello"
+                                (:message "hello" :group "duo")))))
+        (cl-letf (((symbol-function 'read-string)
+                   (let ((answers (list "duo" "hello")))
+                     (lambda (&rest _) (pop answers)))))
+          (let ((current-prefix-arg '(16)))
+            (call-interactively #'aish-team-chat))
+          (should (equal sent '("team chat duo with synthesis: hello"
+                                (:message "hello" :group "duo"
+                                          :moderation "synthesis")))))
+        (cl-letf (((symbol-function 'read-string)
+                   (lambda (&rest _) "hi")))
+          (let ((current-prefix-arg nil))
+            (call-interactively #'aish-team-chat-synthesize))
+          (should (equal sent '("team chat with synthesis: hi"
+                                (:message "hi" :moderation "synthesis"))))
+          (let ((current-prefix-arg nil))
+            (call-interactively #'aish-team-chat))
+          (should (equal sent '("team chat: hi" (:message "hi")))))))))
+
+(ert-deftest aish-team-chat-unknown-group ()
+  (aish-test--with-text ""
+    (should-error (aish-team-chat "  " "duo") :type 'user-error)
+    (aish-team-chat "hello" "nosuchgroup")
+    (aish-test--settle)
+    (should (string-match-p "nosuchgroup" (or aish-last-error "")))
+    (should (string-match-p "^\\[error\\] " (aish-test--output)))))
 
 (ert-deftest aish-send ()
   (aish-test--with-text ""

@@ -9,6 +9,8 @@
 "   AISH_TEST_SLOW    a socket that answers in 800 ms in 4 chunks
 "   AISH_TEST_SLOWER  a socket that answers in 4 s in 4 chunks
 "   AISH_TEST_RESULT  the file that receives one "ok"/"not ok" line a test
+" and make the groups "duo" (athena, apollo) and "slowduo" (the slow
+" socket, apollo).
 " The verdict is v:errors, written to AISH_TEST_RESULT: the exit status of
 " vim -es says little.
 
@@ -155,6 +157,113 @@ func Test_team_chat() abort
 	endfor
 	call assert_true(len(filter(copy(out), 'v:val =~# "^\\[From "')) >= 15,
 		\ 'fewer than 15 team members answered')
+endfunc
+
+" The labels of aish://output's sections, in order.
+func s:labels(out) abort
+	return filter(copy(a:out), 'v:val =~# "^\\[From "')
+endfunc
+
+" The text of the section labelled LABEL (up to the next label or note).
+func s:section_text(out, label) abort
+	let i = index(a:out, a:label)
+	if i < 0
+		return ''
+	endif
+	let lines = []
+	for line in a:out[i + 1 :]
+		if line =~# '^\[From \|^\[timed out\]\|^\[error\]'
+			break
+		endif
+		call add(lines, line)
+	endfor
+	return join(lines, "\n")
+endfunc
+
+" tests/editor-vim.sh made the group "duo" of athena and apollo.
+func Test_team_chat_group() abort
+	for cmd in ['AishTeamChat -g duo what is a cache?', 'AishTeamChat -gduo what is a cache?']
+		call s:fresh([])
+		execute cmd
+		call s:settle(15000)
+		let out = s:output()
+		call assert_equal('== team chat duo: what is a cache?', get(out, 0, ''), cmd)
+		call assert_equal(['[From Apollo]', '[From Athena]'], sort(s:labels(out)), cmd)
+		call assert_equal('apollo: what is a cache?', s:section_text(out, '[From Apollo]'), cmd)
+		call assert_equal('athena: what is a cache?', s:section_text(out, '[From Athena]'), cmd)
+		call assert_equal(5, len(out), cmd)
+		call assert_equal('', aish#last_error(), cmd)
+		call assert_match('2 replies', aish#last_notice(), cmd)
+	endfor
+endfunc
+
+" With --synthesize, the moderator's synthesis is the block's last section.
+func Test_team_chat_synthesis() abort
+	call s:fresh([])
+	AishTeamChat --synthesize -g duo one word for caching?
+	call s:settle(15000)
+	let out = s:output()
+	call assert_equal('== team chat duo with synthesis: one word for caching?', get(out, 0, ''))
+	let labels = s:labels(out)
+	call assert_equal(3, len(labels))
+	call assert_equal(['[From Apollo]', '[From Athena]'], sort(labels[0:1]))
+	call assert_equal('[From Rhetor] (synthesis)', get(labels, 2, ''))
+	let text = s:section_text(out, '[From Rhetor] (synthesis)')
+	call assert_match('^rhetor: ', text)
+	call assert_match('apollo: one word for caching?', text)
+	call assert_match('athena: one word for caching?', text)
+	call assert_equal('athena: one word for caching?', s:section_text(out, '[From Athena]'))
+	call assert_equal('', aish#last_error())
+endfunc
+
+" The synthesis section shows as soon as the moderator begins (progress
+" stage 1) and stays last while a slow member streams above it.
+func Test_team_chat_synthesis_streams() abort
+	call s:fresh([])
+	AishTeamChat --synthesize -g slowduo stream me
+	let seen = 0
+	let start = reltime()
+	while aish#busy() && reltimefloat(reltime(start)) < 15
+		let out = s:output()
+		let labels = s:labels(out)
+		let partial = s:section_text(out, '[From Slow]')
+		if get(labels, -1, '') ==# '[From Rhetor] (synthesis)'
+			\ && partial !=# '' && partial !=# 'slow: stream me'
+			let seen += 1
+		endif
+		sleep 10m
+	endwhile
+	call s:settle(1000)
+	call assert_true(seen > 0, 'no synthesis section below a streaming member')
+	let out = s:output()
+	call assert_equal(['[From Apollo]', '[From Slow]', '[From Rhetor] (synthesis)'],
+		\ sort(s:labels(out)[0:1]) + s:labels(out)[2:])
+	call assert_equal('slow: stream me', s:section_text(out, '[From Slow]'))
+	call assert_match('^rhetor: .*\[slow-1\] slow: stream me',
+		\ s:section_text(out, '[From Rhetor] (synthesis)'))
+endfunc
+
+func Test_team_chat_bad_arguments() abort
+	call s:fresh([])
+	AishTeamChat -g
+	call assert_match('-g needs a group', aish#last_error())
+	call aish#clear_messages()
+	AishTeamChat --synthesize
+	call assert_match('give a message', aish#last_error())
+	call aish#clear_messages()
+	AishTeamChat --bogus hello
+	call assert_match('unknown option "--bogus"', aish#last_error())
+	call assert_equal(0, aish#busy())
+	call aish#clear_messages()
+	AishTeamChat -- -1 is a number
+	call s:settle(15000)
+	call assert_equal('== team chat: -1 is a number', get(s:output(), 0, ''))
+	call assert_equal('', aish#last_error())
+	call s:fresh([])
+	AishTeamChat -g nosuchgroup hello
+	call s:settle(10000)
+	call assert_match('nosuchgroup', aish#last_error())
+	call assert_match('^\[error\]', s:output()[-1])
 endfunc
 
 func Test_send() abort

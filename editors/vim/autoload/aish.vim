@@ -309,18 +309,24 @@ func s:on_progress(p) abort
 	let ai = get(a:p, 'ai', '?')
 	let stage = get(a:p, 'stage', 0)
 	let kind = get(a:p, 'kind', '')
+	let synthesis = req.method ==# 'aish/teamChat' && stage == 1
 	if req.method ==# 'aish/pipeline'
 		let req.status = printf('%s (stage %d/%d)', ai, stage + 1, req.stages)
 	else
-		let req.status = ai
+		let req.status = ai . (synthesis ? ' (synthesis)' : '')
 	endif
 	if !req.stream
 		return
 	endif
-	" Stages are known by index; team members by socket when it is given.
-	let key = req.method ==# 'aish/pipeline' ? 'stage ' . stage
-		\ : stage . ':' . get(a:p, 'socket_id', ai)
-	let sec = s:section(req, key, ai)
+	" Stages are known by index; team members by socket when it is given;
+	" a team chat's synthesis is its stage 1.
+	if synthesis
+		let sec = s:synthesis_section(req, ai)
+	else
+		let key = req.method ==# 'aish/pipeline' ? 'stage ' . stage
+			\ : stage . ':' . get(a:p, 'socket_id', ai)
+		let sec = s:section(req, key, ai)
+	endif
 	if kind ==# 'delta'
 		call s:section_append(sec, get(a:p, 'content', ''))
 	elseif kind ==# 'end' && type(get(a:p, 'content', v:null)) == v:t_string
@@ -427,19 +433,31 @@ func s:find_section(req, key) abort
 	return {}
 endfunc
 
-" The section KEY of REQ's block, made (with a "[From Ai]" label) when new.
-func s:section(req, key, ai) abort
+" The section KEY of REQ's block, made (with a "[From Ai]" label, followed
+" by SUFFIX when given) when new.  A new section goes at the end of the
+" block, but before the synthesis section, which stays last.
+func s:section(req, key, ai, ...) abort
 	let sec = s:find_section(a:req, a:key)
 	if !empty(sec)
 		return sec
 	endif
 	let b = s:block(a:req)
-	let last = b.last
-	call s:insert(last, ['[From ' . toupper(a:ai[0]) . a:ai[1:] . ']'])
-	let b.last = last + 1
-	let sec = #{req: a:req, key: a:key, head: last + 1, last: last + 1, text: ''}
+	let tail = a:key ==# 'synthesis' ? {} : s:find_section(a:req, 'synthesis')
+	let after = empty(tail) ? b.last : tail.head - 1
+	call s:insert(after, ['[From ' . toupper(a:ai[0]) . a:ai[1:] . ']'
+		\ . (a:0 ? ' ' . a:1 : '')])
+	if empty(tail)
+		let b.last = after + 1
+	endif
+	let sec = #{req: a:req, key: a:key, head: after + 1, last: after + 1, text: ''}
 	call add(s:sections, sec)
 	return sec
+endfunc
+
+" The synthesis section of the team chat REQ, labelled
+" "[From Rhetor] (synthesis)" after the moderator AI.
+func s:synthesis_section(req, ai) abort
+	return s:section(a:req, 'synthesis', empty(a:ai) ? 'rhetor' : a:ai, '(synthesis)')
 endfunc
 
 " Adds streamed TEXT to a section: the first piece joins its last line.
@@ -649,23 +667,59 @@ func s:replace_result(req, result) abort
 	call s:notice(printf('%s: replaced lines %d-%d', a:req.title, t.l1, t.l2))
 endfunc
 
-" :AishTeamChat [-g {group}] {message}: asks the whole team (or a group).
-func aish#team_chat(args) abort
-	let params = {}
-	let msg = trim(a:args)
-	let m = matchlist(msg, '^-g\s\+\(\S\+\)\s\+\(.*\)$')
-	if !empty(m)
-		let params.group = m[1]
-		let msg = m[2]
-	endif
-	if empty(msg)
+" Splits the argument of :AishTeamChat into its options and message:
+" returns #{group, synthesize, message}, or {} after reporting an error.
+func s:team_chat_args(args) abort
+	let opts = #{group: '', synthesize: 0, message: ''}
+	let rest = trim(a:args)
+	while rest =~# '^-'
+		let m = matchlist(rest, '^\(\S\+\)\s*\(.*\)$')
+		let [word, rest] = [m[1], m[2]]
+		if word ==# '--'
+			break
+		elseif word ==# '--synthesize'
+			let opts.synthesize = 1
+		elseif word ==# '-g'
+			let m = matchlist(rest, '^\(\S\+\)\s*\(.*\)$')
+			if empty(m)
+				call s:error('-g needs a group, like :AishTeamChat -g duo hello')
+				return {}
+			endif
+			let [opts.group, rest] = [m[1], m[2]]
+		elseif word =~# '^-g'
+			let opts.group = word[2:]
+		else
+			call s:error('unknown option "' . word . '" (options: -g GROUP,'
+				\ . ' --synthesize; put -- before a message that starts with -)')
+			return {}
+		endif
+	endwhile
+	if empty(rest)
 		call s:error('give a message, like :AishTeamChat what is a cache?')
+		return {}
+	endif
+	let opts.message = rest
+	return opts
+endfunc
+
+" :AishTeamChat [-g {group}] [--synthesize] {message}: asks the whole team
+" (or a group); with --synthesize the moderator AI sums the replies up.
+func aish#team_chat(args) abort
+	let opts = s:team_chat_args(a:args)
+	if empty(opts)
 		return
 	endif
-	let params.message = msg
+	let params = #{message: opts.message}
+	if !empty(opts.group)
+		let params.group = opts.group
+	endif
+	if opts.synthesize
+		let params.moderation = 'synthesis'
+	endif
 	let req = #{method: 'aish/teamChat', params: params, stream: 1,
-		\ title: 'team chat' . (has_key(params, 'group') ? ' ' . params.group : '')
-		\ . ': ' . msg, status: 'team chat'}
+		\ title: 'team chat' . (empty(opts.group) ? '' : ' ' . opts.group)
+		\ . (opts.synthesize ? ' with synthesis' : '') . ': ' . opts.message,
+		\ status: 'team chat'}
 	let req.on_result = function('s:team_result')
 	call s:block_start(req)
 	call s:request(req)
@@ -682,6 +736,17 @@ func s:team_result(req, result) abort
 		endif
 		call s:section_set(sec, get(r, 'content', ''))
 	endfor
+	let synthesis = get(a:result, 'synthesis', {})
+	if type(synthesis) == v:t_dict && !empty(synthesis)
+		let sec = s:synthesis_section(a:req, get(synthesis, 'ai', 'rhetor'))
+		if has_key(synthesis, 'error')
+			let error = synthesis.error
+			call s:section_set(sec, '[error] '
+				\ . (type(error) == v:t_string ? error : string(error)))
+		else
+			call s:section_set(sec, get(synthesis, 'content', ''))
+		endif
+	endif
 	let late = get(a:result, 'timed_out', [])
 	if !empty(late)
 		call s:block_note(a:req, '[timed out] ' . join(late, ', '))

@@ -147,17 +147,28 @@ local function find_section(req, key)
 	end
 end
 
--- The section KEY of REQ, made with a "[From Ai]" label when new.
-local function section(req, key, ai)
+-- The section KEY of REQ, made with a "[From Ai]" label (followed by
+-- SUFFIX when given) when new.  A new section goes at the end of the
+-- block, but before the synthesis section, which stays last.
+local function section(req, key, ai, suffix)
 	local sec = find_section(req, key)
 	if sec then return sec end
 	local b = block(req)
-	local last = b.last
-	insert(last, { '[From ' .. ai:sub(1, 1):upper() .. ai:sub(2) .. ']' })
-	b.last = last + 1
-	sec = { req = req, key = key, head = last + 1, last = last + 1, text = '' }
+	local tail = key ~= 'synthesis' and find_section(req, 'synthesis') or nil
+	local after = tail and (tail.head - 1) or b.last
+	insert(after, { '[From ' .. ai:sub(1, 1):upper() .. ai:sub(2) .. ']'
+		.. (suffix and (' ' .. suffix) or '') })
+	if not tail then b.last = after + 1 end
+	sec = { req = req, key = key, head = after + 1, last = after + 1, text = '' }
 	table.insert(sections, sec)
 	return sec
+end
+
+-- The synthesis section of the team chat REQ, labelled
+-- "[From Rhetor] (synthesis)" after the moderator AI.
+local function synthesis_section(req, ai)
+	return section(req, 'synthesis', (type(ai) == 'string' and ai ~= '') and ai or 'rhetor',
+		'(synthesis)')
 end
 
 -- Adds streamed TEXT to SEC: the first piece joins its last line.
@@ -327,16 +338,23 @@ local function on_progress(p)
 	local req = requests[p.request_id]
 	if not req or req.done then return end
 	local ai, stage = p.ai or '?', p.stage or 0
+	local synthesis = req.method == 'aish/teamChat' and stage == 1
 	if req.method == 'aish/pipeline' then
 		req.status = string.format('%s (stage %d/%d)', ai, stage + 1, req.stages)
 	else
-		req.status = ai
+		req.status = ai .. (synthesis and ' (synthesis)' or '')
 	end
 	if not req.stream then return end
-	-- Stages are known by index; team members by socket when it is given.
-	local key = req.method == 'aish/pipeline' and ('stage ' .. stage)
-		or (stage .. ':' .. (p.socket_id or ai))
-	local sec = section(req, key, ai)
+	-- Stages are known by index; team members by socket when it is given;
+	-- a team chat's synthesis is its stage 1.
+	local sec
+	if synthesis then
+		sec = synthesis_section(req, ai)
+	else
+		local key = req.method == 'aish/pipeline' and ('stage ' .. stage)
+			or (stage .. ':' .. (p.socket_id or ai))
+		sec = section(req, key, ai)
+	end
 	if p.kind == 'delta' and type(p.content) == 'string' then
 		section_append(sec, p.content)
 	elseif p.kind == 'end' and type(p.content) == 'string' then
@@ -506,29 +524,75 @@ function M.replace(l1, l2, pipeline)
 	request(req)
 end
 
--- :AishTeamChat [-g {group}] {message}
-function M.team_chat(args)
-	local msg = vim.trim(args or '')
-	local params = {}
-	local group, rest = msg:match('^%-g%s+(%S+)%s+(.*)$')
-	if group then params.group, msg = group, rest end
-	if msg == '' then
-		error_msg('give a message, like :AishTeamChat what is a cache?')
-		return
-	end
-	params.message = msg
-	local req = { method = 'aish/teamChat', params = params, stream = true, status = 'team chat',
-		title = 'team chat' .. (group and (' ' .. group) or '') .. ': ' .. msg }
-	req.on_result = function(r, result)
-		for _, resp in ipairs(result.responses or {}) do
-			local ai = resp.ai or resp.socket_id or '?'
-			local sec = find_section(r, '0:' .. tostring(resp.socket_id)) or section(r, '0:' .. ai, ai)
-			section_set(sec, resp.content or '')
+-- Splits the argument of :AishTeamChat into its options and message:
+-- returns { group, synthesize, message }, or nil after reporting an error.
+local function team_chat_args(args)
+	local opts = { synthesize = false }
+	local rest = vim.trim(args or '')
+	while rest:sub(1, 1) == '-' do
+		local word, tail = rest:match('^(%S+)%s*(.*)$')
+		rest = tail
+		if word == '--' then
+			break
+		elseif word == '--synthesize' then
+			opts.synthesize = true
+		elseif word == '-g' then
+			local group, after = rest:match('^(%S+)%s*(.*)$')
+			if not group then
+				error_msg('-g needs a group, like :AishTeamChat -g duo hello')
+				return nil
+			end
+			opts.group, rest = group, after
+		elseif word:sub(1, 2) == '-g' then
+			opts.group = word:sub(3)
+		else
+			error_msg('unknown option "' .. word .. '" (options: -g GROUP,'
+				.. ' --synthesize; put -- before a message that starts with -)')
+			return nil
 		end
-		local late = result.timed_out or {}
-		if #late > 0 then block_note(r, '[timed out] ' .. table.concat(late, ', ')) end
-		notice(string.format('team chat: %d replies', #(result.responses or {})))
 	end
+	if rest == '' then
+		error_msg('give a message, like :AishTeamChat what is a cache?')
+		return nil
+	end
+	opts.message = rest
+	return opts
+end
+
+-- Shows every member's reply, the synthesis and who timed out, from the
+-- RESULT of the team chat R.
+local function team_result(r, result)
+	for _, resp in ipairs(result.responses or {}) do
+		local ai = resp.ai or resp.socket_id or '?'
+		local sec = find_section(r, '0:' .. tostring(resp.socket_id)) or section(r, '0:' .. ai, ai)
+		section_set(sec, resp.content or '')
+	end
+	local synthesis = result.synthesis
+	if type(synthesis) == 'table' and next(synthesis) then
+		local sec = synthesis_section(r, synthesis.ai)
+		if type(synthesis.error) == 'string' then
+			section_set(sec, '[error] ' .. synthesis.error)
+		else
+			section_set(sec, type(synthesis.content) == 'string' and synthesis.content or '')
+		end
+	end
+	local late = result.timed_out or {}
+	if #late > 0 then block_note(r, '[timed out] ' .. table.concat(late, ', ')) end
+	notice(string.format('team chat: %d replies', #(result.responses or {})))
+end
+
+-- :AishTeamChat [-g {group}] [--synthesize] {message}: asks the whole team
+-- (or a group); with --synthesize the moderator AI sums the replies up.
+function M.team_chat(args)
+	local opts = team_chat_args(args)
+	if not opts then return end
+	local params = { message = opts.message }
+	if opts.group then params.group = opts.group end
+	if opts.synthesize then params.moderation = 'synthesis' end
+	local req = { method = 'aish/teamChat', params = params, stream = true, status = 'team chat',
+		title = 'team chat' .. (opts.group and (' ' .. opts.group) or '')
+			.. (opts.synthesize and ' with synthesis' or '') .. ': ' .. opts.message,
+		on_result = team_result }
 	block_start(req)
 	request(req)
 end
