@@ -24,14 +24,28 @@
 /* Allocation failure injection                                        */
 /* ------------------------------------------------------------------ */
 
-extern void	*__libc_malloc(size_t);
-extern void	*__libc_calloc(size_t, size_t);
-extern void	*__libc_realloc(void *, size_t);
+/*
+ * AddressSanitizer has its own allocator, which these replacements would
+ * bypass: in such a build malloc stays as it is and the out-of-memory case
+ * says it is skipped.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define ASAN_BUILD	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASAN_BUILD	1
+#endif
+#endif
 
 /* Allocations left before the one that fails; -1 when none should fail. */
 static long	fail_countdown = -1;
 /* Set when the planned failure happened. */
 static int	fail_happened;
+
+#ifndef ASAN_BUILD
+extern void	*__libc_malloc(size_t);
+extern void	*__libc_calloc(size_t, size_t);
+extern void	*__libc_realloc(void *, size_t);
 
 /* True when this allocation is the one planned to fail. */
 static int
@@ -66,6 +80,7 @@ realloc(void *p, size_t size)
 {
 	return should_fail() ? NULL : __libc_realloc(p, size);
 }
+#endif
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */

@@ -255,6 +255,20 @@ check_error "GET write" 405 method_not_allowed
 http PUT /api/ai/socket/apollo '{}'
 check_error "PUT socket" 405 method_not_allowed
 
+# A request that answers later outlives libwebsockets' own few seconds:
+# a /read that waits 6 s answers then, and a team chat whose slowest
+# member takes 6 s has its reply.
+http POST /api/ai/socket/create '{"ai_name":"late","context":{"echo":{"delay_ms":6000}}}'
+late=$(jget "$BODY" .socket_id)
+HTTP_ARGS=(--max-time 15)
+http GET "/api/ai/socket/apollo/read?wait_ms=6000"
+check "a 6 s /read answers" 200 "$STATUS"
+http POST /api/team-chat '{"message":"slow","timeout_ms":9000}'
+check "a 6 s team chat answers" 200 "$STATUS"
+check "the 6 s member replied" "late: slow" \
+	"$(jget "$BODY" ".responses[] | select(.socket_id == \"$late\") | .content")"
+HTTP_ARGS=()
+
 http GET /health
 check "health at the end" 200 "$STATUS"
 

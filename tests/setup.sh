@@ -22,6 +22,34 @@ STATE_DIR=
 passed=0
 failed=0
 
+# Memory checkers.  In a build with --enable-asan or --enable-ubsan, every
+# program a script starts writes what the sanitizers find to a file in
+# REPORT_DIR; with VALGRIND=1 (make check VALGRIND=1), start_server runs
+# aish-rhetor under valgrind, which writes there too.  finish fails the
+# script when any such report exists.
+REPORT_DIR=$TEST_TMP/reports
+mkdir -p "$REPORT_DIR"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$REPORT_DIR/asan${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$REPORT_DIR/ubsan${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+RHETOR_WRAPPER=()
+if [ -n "${VALGRIND:-}" ]; then
+	RHETOR_WRAPPER=(valgrind --quiet --error-exitcode=99 --leak-check=full
+		--errors-for-leak-kinds=definite --log-file="$REPORT_DIR/valgrind.%p")
+fi
+
+# memory_reports: prints every sanitizer or valgrind report written so far
+# and fails when there is one.
+memory_reports() {
+	local f found=0
+	for f in "$REPORT_DIR"/*; do
+		[ -s "$f" ] || continue
+		found=1
+		echo "memory report $(basename "$f"):"
+		cat "$f"
+	done
+	[ "$found" -eq 0 ]
+}
+
 # Stops whatever is still running and removes the scratch directory.
 cleanup() {
 	if [ -n "$SERVER_PID" ]; then
@@ -48,11 +76,12 @@ start_server() {
 	[ $# -gt 0 ] && shift
 	[ -n "$STATE_DIR" ] || STATE_DIR=$(mktemp -d "$TEST_TMP/state.XXXXXX")
 	: > "$TEST_TMP/server.out"
-	"$RHETOR" --port 0 --state-dir "$STATE_DIR" "$@" \
+	${RHETOR_WRAPPER[@]+"${RHETOR_WRAPPER[@]}"} \
+		"$RHETOR" --port 0 --state-dir "$STATE_DIR" "$@" \
 		> "$TEST_TMP/server.out" 2>> "$TEST_TMP/server.err" &
 	SERVER_PID=$!
 	local i line
-	for i in $(seq 1 100); do
+	for i in $(seq 1 $(( ${#RHETOR_WRAPPER[@]} ? 600 : 100 ))); do
 		line=$(head -n 1 "$TEST_TMP/server.out" 2>/dev/null || true)
 		case "$line" in
 		"listening on http://"*)
@@ -127,6 +156,7 @@ check_match() {
 
 # finish: prints the tally and exits non-zero when a check failed.
 finish() {
+	memory_reports || fail "no sanitizer or valgrind report"
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
 }

@@ -2,11 +2,12 @@
  * aish.h: libaish, the client library of aish.
  *
  * libaish talks to aish-rhetor, the AI socket server: it creates, lists,
- * resets and deletes AI sockets over HTTP (libcurl, on a thread of its
- * own), and writes to them, reads from them and runs team chats over one
- * WebSocket per socket in use (libwebsockets).  Everything is
- * asynchronous: no function blocks the event loop, results and incoming
- * messages arrive through callbacks, always on the loop thread.
+ * resets and deletes AI sockets over HTTP, and writes to them, reads from
+ * them and runs team chats over one WebSocket per socket in use.  Both go
+ * through libwebsockets, on the handle's loop: libaish starts no thread
+ * and needs no other network library.  Everything is asynchronous: no
+ * function blocks the event loop, results and incoming messages arrive
+ * through callbacks, always on the loop thread.
  *
  * OWNERSHIP (the one rule): every pointer passed in is only borrowed; the
  * library copies what it keeps before the call returns.  Every pointer
@@ -284,7 +285,12 @@ aish_conn_state_t aish_socket_state(aish_t *h, const char *socket_id,
  * with socket_id NULL, for every socket. */
 size_t		 aish_pending(aish_t *h, const char *socket_id);
 
-/* ---- HTTP: the socket registry ---- */
+/* ---- HTTP: the socket registry ----
+ *
+ * Each request has a connection of its own.  Its result callback runs
+ * after the call returns, never inside it, and within http_timeout_ms
+ * (aish_read_queue: plus wait_ms), with AISH_E_TIMEOUT at the latest.  A
+ * JSON body over 8 MiB is refused at once with AISH_E_TOO_LARGE. */
 
 /* POST /api/ai/socket/create; res->socket_id is the new socket. */
 aish_error_t	 aish_create(aish_t *h, const aish_create_opts_t *opts,

@@ -8,6 +8,7 @@
  * of its own so that it outlives the client, never holds its terminal,
  * and leaves no zombie behind.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -15,57 +16,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "spawn-rhetor.h"
 
 #define RHETOR_PROGRAM	"aish-rhetor"
 #define POLL_MS		50
-
-/* Throws away a response body. */
-static size_t
-discard(char *data, size_t size, size_t n, void *ud)
-{
-	return size * n;
-}
-
-/* True when GET url/health answers 200 within timeout_ms. */
-int
-rhetor_healthy(const char *url, long timeout_ms)
-{
-	CURL	*curl;
-	char	*health;
-	long	 status = 0;
-	size_t	 len = strlen(url);
-
-	if ((health = malloc(len + sizeof "/health")) == NULL)
-		return 0;
-	while (len > 0 && url[len - 1] == '/')
-		len--;
-	memcpy(health, url, len);
-	strcpy(health + len, "/health");
-	if ((curl = curl_easy_init()) == NULL) {
-		free(health);
-		return 0;
-	}
-	curl_easy_setopt(curl, CURLOPT_URL, health);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
-	if (curl_easy_perform(curl) == CURLE_OK)
-		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(curl);
-	free(health);
-	return status == 200;
-}
 
 /* Splits http://HOST:PORT/... into host and port; -1 when it is not an
  * http URL with a numeric host the server can listen on. */
@@ -96,6 +58,127 @@ url_host_port(const char *url, char *host, size_t hostlen, char *port,
 	memcpy(port, colon + 1, n);
 	port[n] = '\0';
 	return 0;
+}
+
+/* Milliseconds on the monotonic clock. */
+static long long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until fd is ready for events or the deadline passes; 1 when it
+ * is ready (or has an error to report), 0 otherwise. */
+static int
+wait_fd(int fd, short events, long long deadline)
+{
+	struct pollfd	pfd;
+	long long	left;
+	int		n;
+
+	pfd.fd = fd;
+	pfd.events = events;
+	for (;;) {
+		pfd.revents = 0;
+		if ((left = deadline - now_ms()) <= 0)
+			return 0;
+		if ((n = poll(&pfd, 1, (int)left)) > 0)
+			return 1;
+		if (n == 0 || errno != EINTR)
+			return 0;
+	}
+}
+
+/* A TCP connection to host:port made before the deadline; -1 when none. */
+static int
+connect_before(const char *host, const char *port, long long deadline)
+{
+	struct addrinfo	 hints, *res, *ai;
+	socklen_t	 len;
+	int		 fd = -1, error;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (getaddrinfo(host, port, &hints, &res) != 0)
+		return -1;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd == -1)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		len = sizeof error;
+		if (errno == EINPROGRESS && wait_fd(fd, POLLOUT, deadline) &&
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == 0 &&
+		    error == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+/* Reads the start of the answer on fd until its status line is whole;
+ * the status, or 0 when none came before the deadline. */
+static int
+read_status(int fd, long long deadline)
+{
+	char	buf[256];
+	size_t	have = 0;
+	ssize_t	n;
+	int	status;
+
+	while (have < sizeof buf - 1 && wait_fd(fd, POLLIN, deadline)) {
+		n = recv(fd, buf + have, sizeof buf - 1 - have, 0);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		buf[have] = '\0';
+		if (strchr(buf, '\n') != NULL)
+			break;
+	}
+	buf[have] = '\0';
+	if (sscanf(buf, "HTTP/%*d.%*d %3d", &status) != 1)
+		return 0;
+	return status;
+}
+
+/* True when GET url/health answers 200 within timeout_ms: a plain
+ * HTTP/1.0 request on a TCP connection of its own, with every wait
+ * bounded by the timeout (it runs before any event loop starts). */
+int
+rhetor_healthy(const char *url, long timeout_ms)
+{
+	char		 host[256], port[16], request[640];
+	const char	*path;
+	long long	 deadline = now_ms() + timeout_ms;
+	size_t		 n;
+	int		 fd, len, status = 0;
+
+	if (url_host_port(url, host, sizeof host, port, sizeof port) == -1)
+		return 0;
+	path = url + 7 + strcspn(url + 7, "/?#");
+	n = *path == '/' ? strcspn(path, "?#") : 0;
+	while (n > 0 && path[n - 1] == '/')
+		n--;
+	len = snprintf(request, sizeof request, "GET %.*s/health HTTP/1.0\r\n"
+	    "Host: %s:%s\r\n\r\n", (int)n, path, host, port);
+	if (len < 0 || (size_t)len >= sizeof request)
+		return 0;
+	if ((fd = connect_before(host, port, deadline)) == -1)
+		return 0;
+	if (send(fd, request, (size_t)len, MSG_NOSIGNAL) == len)
+		status = read_status(fd, deadline);
+	close(fd);
+	return status == 200;
 }
 
 /* The server's default state directory, made if missing; NULL when there
@@ -219,16 +302,6 @@ sleep_ms(long ms)
 
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
-}
-
-/* Milliseconds on the monotonic clock. */
-static long long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Makes sure a server answers at url, starting one when none does. */

@@ -1,7 +1,7 @@
 /*
  * spawn-rhetor.h: makes sure an aish-rhetor answers, starting one when
- * needed.  Shared by the clients (aish, aish-bridge); it depends on libcurl
- * and libc only.
+ * needed.  Shared by the clients (aish, aish-bridge); it depends on libc
+ * only (its /health probe is a plain HTTP/1.0 request).
  *
  * The server started here is detached (a session of its own, no terminal,
  * output to STATE_DIR/aish-rhetor.log) and outlives its starter; its pid is
@@ -16,7 +16,8 @@
 /* How long spawn_rhetor() waits for a started server's /health. */
 #define SPAWN_RHETOR_WAIT_MS	3000
 
-/* True when GET url/health answers 200 within timeout_ms. */
+/* True when GET url/health answers 200 within timeout_ms; url must be
+ * an http:// URL (any other is never probed: 0). */
 int	rhetor_healthy(const char *url, long timeout_ms);
 /*
  * Returns 0 when a server answers url's /health, starting aish-rhetor

@@ -11,7 +11,6 @@
 
 #include "aish/aish.h"
 
-struct hw;
 struct aishi_http;
 
 /* A write kept until it is finished (see DELIVERY in aish.h). */
@@ -78,6 +77,14 @@ struct aishi_streamed {
 #define AISHI_SEEN_SLOTS	1024
 #define AISHI_STREAMED_SLOTS	256
 #define AISHI_RETRY_STEPS	16
+/* A Host header: the host, a colon and a port. */
+#define AISHI_HOST_SIZE		(256 + 8)
+
+/* Where each protocol sits in aishi_protocols. */
+enum {
+	AISHI_PROTOCOL_WS,		/* "aish": the sockets' WebSockets */
+	AISHI_PROTOCOL_HTTP		/* "aish-http": the HTTP requests */
+};
 
 struct aish {
 	struct lws_context	*ctx;
@@ -91,7 +98,6 @@ struct aish {
 	char			 path_prefix[256];	/* "" or "/x" */
 	int			 tls;
 	char			*auth;		/* "Bearer TOKEN" or NULL */
-	char			*auth_header;	/* "Authorization: ..." */
 
 	aish_msg_cb		 on_message;
 	aish_state_cb		 on_state;
@@ -102,7 +108,6 @@ struct aish {
 	lws_retry_bo_t		 retry;
 
 	struct aishi_conn	*conns;
-	struct hw		*hw;
 	struct aishi_http	*http;
 
 	struct aishi_seen	*seen;		/* ring of AISHI_SEEN_SLOTS */
@@ -128,8 +133,10 @@ void		 aishi_local_error(struct aish *h, const char *socket_id,
 		    const char *write_id, const char *code, const char *text);
 
 /* http.c */
+int		 aishi_http_callback(struct lws *wsi,
+		    enum lws_callback_reasons reason, void *user, void *in,
+		    size_t len);
 void		 aishi_http_free_all(struct aish *h);
-void		 aishi_http_dispatch(struct aish *h);
 
 /* handle.c */
 int		 aishi_id_valid(const char *id);

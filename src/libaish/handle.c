@@ -13,7 +13,6 @@
 #include <libwebsockets.h>
 
 #include "aish-private.h"
-#include "http-worker.h"
 
 static const char *const error_text[AISH_E_COUNT] = {
 	[AISH_OK] = "success",
@@ -290,9 +289,6 @@ handle_setup(struct aish *h, const aish_options_t *o)
 		if ((h->auth = malloc(strlen(o->token) + 8)) == NULL)
 			return AISH_E_NOMEM;
 		sprintf(h->auth, "Bearer %s", o->token);
-		if ((h->auth_header = malloc(strlen(h->auth) + 16)) == NULL)
-			return AISH_E_NOMEM;
-		sprintf(h->auth_header, "Authorization: %s", h->auth);
 	}
 	h->on_message = o->on_message;
 	h->on_state = o->on_state;
@@ -342,10 +338,6 @@ aish_free(aish_t *h)
 	h->freeing = 1;
 	if (h->ctx != NULL)
 		lws_sul_cancel(&h->tick_sul);
-	/* Stop the HTTP thread first: no event crosses after this. */
-	if (h->hw != NULL)
-		hw_free(h->hw);
-	h->hw = NULL;
 	aishi_http_free_all(h);
 	aishi_conn_free_all(h);
 	if (h->own_ctx && h->ctx != NULL)
@@ -356,7 +348,6 @@ aish_free(aish_t *h)
 	free(h->streamed);
 	free(h->url);
 	free(h->auth);
-	free(h->auth_header);
 	free(h);
 }
 

@@ -1,8 +1,16 @@
 /*
  * http.c: libaish's HTTP requests (create, list, get, delete, reset, read,
- * health, any other) run by the http-worker thread, so the loop never
- * waits for the server.  The worker starts on the first request: a handle
- * that only writes never pays for a thread or for libcurl.
+ * health, any other), made by libwebsockets' HTTP client on the handle's
+ * loop: no thread and no library beyond the one the WebSockets use.
+ *
+ * Life of a request: start() opens a connection of its own (the request
+ * says "connection: close") bound to libaish's "aish-http" protocol.  The
+ * callback adds the headers, sends the body a piece per writeable
+ * callback, gathers the answer and its status.  Whatever ends a request
+ * (the whole answer, a failed connection, the server hanging up, the time
+ * limit) goes through finish(): the request leaves its connection at
+ * once, and a zero-delay timer reports it to the caller on the next turn
+ * of the loop, never from inside the connection's own callbacks.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,37 +21,54 @@
 
 #include "aish-private.h"
 #include "aish-protocol.h"
-#include "http-worker.h"
+
+/* Bytes of a request body sent per writeable callback. */
+#define BODY_CHUNK	(16 * 1024)
+/* Bytes of an answer read per receive callback. */
+#define READ_CHUNK	(16 * 1024)
+/* The longest wait for the connection itself. */
+#define CONNECT_MS	5000
+/*
+ * How often a request still waiting for its answer pushes back the time
+ * limit libwebsockets keeps for it (the context's timeout_secs: 5 s in
+ * libwebsockets 4.1 unless the caller's context says otherwise), which
+ * would otherwise end a long /read wait early; the request's own limit is
+ * http_timeout_ms.
+ */
+#define WATCH_MS	1000
+#define LWS_LIMIT_S	10
+/* Room for a reason: a sentence, a host and port, libwebsockets' words. */
+#define WHY_SIZE	(AISHI_HOST_SIZE + 256)
 
 /* One request in flight. */
 struct aishi_http {
 	struct aishi_http	*next;
 	struct aish		*h;
-	struct hw_request	*r;
+	struct lws		*wsi;		/* NULL once finished */
 	aish_result_cb		 cb;
 	void			*user;
-	char			*body;
+	char			*method;
+	char			*path;		/* with the server's prefix */
+	char			*out;		/* LWS_PRE bytes, then the body */
+	size_t			 out_len;	/* body bytes */
+	size_t			 out_off;	/* body bytes sent */
+	int			 has_body;
+	char			*body;		/* the answer */
 	size_t			 len;
 	size_t			 cap;
-	int			 too_big;
+	long			 status;
+	int			 connected;	/* the request is being sent */
+	int			 answered;	/* its status line came */
+	int			 finished;
+	aish_error_t		 err;		/* once finished */
+	char			 why[WHY_SIZE];	/* what failed, or "" */
+	long			 timeout_ms;
+	long			 connect_ms;
+	lws_usec_t		 connect_by;
+	lws_usec_t		 deadline;
+	char			 host[AISHI_HOST_SIZE];	/* Host: */
+	lws_sorted_usec_list_t	 sul;		/* watch, then report */
 };
-
-/* Worker thread: makes the loop call hw_dispatch() soon. */
-static void
-wake_loop(void *ud)
-{
-	struct aish	*h = ud;
-
-	lws_cancel_service(h->ctx);
-}
-
-/* Runs the callbacks of finished requests (loop thread). */
-void
-aishi_http_dispatch(struct aish *h)
-{
-	if (h->hw != NULL)
-		hw_dispatch(h->hw);
-}
 
 /* Unlinks and frees a request record. */
 static void
@@ -57,46 +82,29 @@ http_free(struct aishi_http *q)
 			break;
 		}
 	}
+	lws_sul_cancel(&q->sul);
+	free(q->method);
+	free(q->path);
+	free(q->out);
 	free(q->body);
 	free(q);
 }
 
-/* Frees every request record (the worker is gone by then). */
+/* Frees every request without telling its caller (aish_free): each
+ * connection still open is left to close with the vhost or context. */
 void
 aishi_http_free_all(struct aish *h)
 {
-	while (h->http != NULL)
-		http_free(h->http);
-}
+	struct aishi_http	*q;
 
-/* A piece of the answer. */
-static void
-on_data(void *ud, long status, const char *data, size_t len)
-{
-	struct aishi_http	*q = ud;
-	size_t			 cap;
-	char			*p;
-
-	if (q->too_big)
-		return;
-	if (q->len + len + 1 > q->cap) {
-		if (q->len + len > AISH_MAX_BODY) {
-			q->too_big = 1;
-			return;
+	while ((q = h->http) != NULL) {
+		if (q->wsi != NULL) {
+			lws_set_opaque_user_data(q->wsi, NULL);
+			lws_set_timeout(q->wsi, PENDING_TIMEOUT_USER_OK,
+			    LWS_TO_KILL_ASYNC);
 		}
-		cap = q->cap ? q->cap : 1024;
-		while (cap < q->len + len + 1)
-			cap *= 2;
-		if ((p = realloc(q->body, cap)) == NULL) {
-			q->too_big = 1;
-			return;
-		}
-		q->body = p;
-		q->cap = cap;
+		http_free(q);
 	}
-	memcpy(q->body + q->len, data, len);
-	q->len += len;
-	q->body[q->len] = '\0';
 }
 
 /* Reads the server's {"error":{code,message}} into res. */
@@ -120,29 +128,26 @@ read_error(aish_result_t *res, const cJSON *root)
 		res->message = v->valuestring;
 }
 
-/* The end of a request: builds the result and calls the caller. */
+/* Timer: the end of a request: builds the result and calls the caller. */
 static void
-on_done(void *ud, long status, const char *error)
+report(lws_sorted_usec_list_t *sul)
 {
-	struct aishi_http	*q = ud;
+	struct aishi_http	*q = lws_container_of(sul, struct aishi_http,
+				    sul);
 	struct aish		*h = q->h;
 	aish_result_t		 res;
 	cJSON			*root = NULL;
 	const cJSON		*v;
 
 	memset(&res, 0, sizeof res);
-	res.status = status;
+	res.status = q->status;
 	res.body = q->body;
 	res.body_len = q->len;
-	if (error != NULL) {
-		res.err = strstr(error, "timed out") != NULL ? AISH_E_TIMEOUT :
-		    AISH_E_UNREACHABLE;
-		res.message = error;
-	} else if (q->too_big) {
-		res.err = q->len > 0 ? AISH_E_TOO_LARGE : AISH_E_NOMEM;
-		res.message = "the answer could not be kept";
+	if (q->err != AISH_OK) {
+		res.err = q->err;
+		res.message = q->why[0] != '\0' ? q->why : NULL;
 	} else {
-		res.err = aishi_error_from_status(status);
+		res.err = aishi_error_from_status(q->status);
 		if (q->body != NULL)
 			root = cJSON_ParseWithLength(q->body, q->len);
 		if (res.err != AISH_OK)
@@ -161,6 +166,284 @@ on_done(void *ud, long status, const char *error)
 		q->cb(h, &res, q->user);
 	cJSON_Delete(root);
 	http_free(q);
+	/* Timers run before the loop waits: end this wait, so that a caller
+	 * of aish_service() sees what the callback did at once. */
+	lws_cancel_service(h->ctx);
+}
+
+/* Ends a request (once): err is AISH_OK when the answer came whole; drop
+ * closes a connection that is still open.  The caller hears of it from
+ * report(), on the next turn of the loop. */
+static void
+finish(struct aishi_http *q, aish_error_t err, const char *why, int drop)
+{
+	if (q->finished)
+		return;
+	q->finished = 1;
+	q->err = err;
+	if (why != NULL)
+		snprintf(q->why, sizeof q->why, "%s", why);
+	if (q->wsi != NULL) {
+		lws_set_opaque_user_data(q->wsi, NULL);
+		if (drop)
+			lws_set_timeout(q->wsi, PENDING_TIMEOUT_USER_OK,
+			    LWS_TO_KILL_ASYNC);
+		q->wsi = NULL;
+	}
+	lws_sul_cancel(&q->sul);
+	lws_sul_schedule(q->h->ctx, 0, &q->sul, report, 1);
+}
+
+static void	watch(lws_sorted_usec_list_t *);
+
+/* Schedules the next watch: at the deadline, the connect limit or
+ * WATCH_MS from now, whichever comes first. */
+static void
+schedule_watch(struct aishi_http *q)
+{
+	lws_usec_t	now = lws_now_usecs();
+	lws_usec_t	at = now + (lws_usec_t)WATCH_MS * LWS_US_PER_MS;
+
+	if (q->deadline < at)
+		at = q->deadline;
+	if (!q->connected && q->connect_by < at)
+		at = q->connect_by;
+	lws_sul_schedule(q->h->ctx, 0, &q->sul, watch,
+	    at > now ? at - now : 1);
+}
+
+/* Timer: ends a request that ran out of time, else keeps libwebsockets
+ * from ending it first. */
+static void
+watch(lws_sorted_usec_list_t *sul)
+{
+	struct aishi_http	*q = lws_container_of(sul, struct aishi_http,
+				    sul);
+	lws_usec_t		 now = lws_now_usecs();
+	char			 why[WHY_SIZE];
+
+	if (q->finished)
+		return;
+	if (now >= q->deadline) {
+		snprintf(why, sizeof why, "no answer from the server within "
+		    "%ld ms", q->timeout_ms);
+		finish(q, AISH_E_TIMEOUT, why, 1);
+		return;
+	}
+	if (!q->connected && now >= q->connect_by) {
+		snprintf(why, sizeof why, "cannot connect to %s within %ld ms",
+		    q->host, q->connect_ms);
+		finish(q, AISH_E_TIMEOUT, why, 1);
+		return;
+	}
+	if (q->wsi != NULL && !q->answered)
+		lws_set_timeout(q->wsi, PENDING_TIMEOUT_AWAITING_SERVER_RESPONSE,
+		    LWS_LIMIT_S);
+	schedule_watch(q);
+}
+
+/* ---- the connection's callbacks ---- */
+
+/* Adds the token and, with a body, its type and length to the request. */
+static int
+add_headers(struct aishi_http *q, struct lws *wsi, void *in, size_t len)
+{
+	unsigned char	**p = in, *end = *p + len;
+	const char	*auth = q->h->auth;
+	char		 n[24];
+
+	q->connected = 1;
+	if (auth != NULL && lws_add_http_header_by_token(wsi,
+	    WSI_TOKEN_HTTP_AUTHORIZATION, (const unsigned char *)auth,
+	    (int)strlen(auth), p, end) != 0)
+		return -1;
+	if (!q->has_body)
+		return 0;
+	snprintf(n, sizeof n, "%zu", q->out_len);
+	if ((q->out_len > 0 && lws_add_http_header_by_token(wsi,
+	    WSI_TOKEN_HTTP_CONTENT_TYPE,
+	    (const unsigned char *)"application/json", 16, p, end) != 0) ||
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH,
+	    (const unsigned char *)n, (int)strlen(n), p, end) != 0)
+		return -1;
+	if (q->out_len > 0) {
+		lws_client_http_body_pending(wsi, 1);
+		lws_callback_on_writable(wsi);
+	}
+	return 0;
+}
+
+/* Sends the next piece of the body; the last one ends the request. */
+static int
+send_body(struct aishi_http *q, struct lws *wsi)
+{
+	size_t			 n = q->out_len - q->out_off;
+	enum lws_write_protocol	 kind = LWS_WRITE_HTTP;
+	unsigned char		*at;
+
+	if (n == 0)
+		return 0;
+	if (n > BODY_CHUNK)
+		n = BODY_CHUNK;
+	else
+		kind = LWS_WRITE_HTTP_FINAL;
+	/* lws may use the LWS_PRE bytes before at: only sent bytes (or the
+	 * headroom) lie there. */
+	at = (unsigned char *)q->out + LWS_PRE + q->out_off;
+	if (lws_write(wsi, at, n, kind) != (int)n)
+		return -1;
+	q->out_off += n;
+	if (kind == LWS_WRITE_HTTP_FINAL)
+		lws_client_http_body_pending(wsi, 0);
+	else
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+/* Keeps a piece of the answer; -1 when the answer is over the limit. */
+static int
+keep(struct aishi_http *q, const void *data, size_t len)
+{
+	size_t	 cap;
+	char	*p;
+
+	if (q->len + len + 1 > q->cap) {
+		if (q->len + len > AISH_MAX_BODY) {
+			finish(q, AISH_E_TOO_LARGE, "the answer is over the "
+			    "size limit", 1);
+			return -1;
+		}
+		cap = q->cap ? q->cap : 1024;
+		while (cap < q->len + len + 1)
+			cap *= 2;
+		if ((p = realloc(q->body, cap)) == NULL) {
+			finish(q, AISH_E_NOMEM, "the answer could not be kept",
+			    1);
+			return -1;
+		}
+		q->body = p;
+		q->cap = cap;
+	}
+	memcpy(q->body + q->len, data, len);
+	q->len += len;
+	q->body[q->len] = '\0';
+	return 0;
+}
+
+/* Drains what arrived; the pieces come to RECEIVE_CLIENT_HTTP_READ. */
+static int
+drain(struct lws *wsi)
+{
+	char	 buf[LWS_PRE + READ_CHUNK], *p = buf + LWS_PRE;
+	int	 n = READ_CHUNK;
+
+	return lws_http_client_read(wsi, &p, &n) < 0 ? -1 : 0;
+}
+
+/* A connection that failed or closed before its answer was whole. */
+static void
+lost(struct aishi_http *q, const char *reason)
+{
+	char	why[WHY_SIZE];
+
+	if (q->answered)
+		snprintf(why, sizeof why, "the server closed the connection "
+		    "before the whole answer came");
+	else if (q->connected)
+		snprintf(why, sizeof why, "the server closed the connection "
+		    "before answering (%zu of %zu body bytes sent)",
+		    q->out_off, q->out_len);
+	else
+		snprintf(why, sizeof why, "cannot reach %s: %s", q->host,
+		    reason ? reason : "the connection failed");
+	finish(q, AISH_E_UNREACHABLE, why, 0);
+}
+
+/* libwebsockets calls this for everything about libaish's HTTP
+ * connections. */
+int
+aishi_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
+    void *user, void *in, size_t len)
+{
+	struct aishi_http	*q = lws_get_opaque_user_data(wsi);
+	char			 reason_text[128];
+
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+		return q != NULL ? add_headers(q, wsi, in, len) : -1;
+	case LWS_CALLBACK_CLIENT_HTTP_WRITEABLE:
+		return q != NULL ? send_body(q, wsi) : -1;
+	case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
+		if (q == NULL)
+			return -1;
+		q->answered = 1;
+		q->status = (long)lws_http_client_http_response(wsi);
+		return 0;
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP:
+		return q != NULL ? drain(wsi) : -1;
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
+		return q != NULL ? keep(q, in, len) : -1;
+	case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
+		if (q != NULL)
+			finish(q, AISH_OK, NULL, 0);
+		return 0;
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		if (q != NULL) {
+			snprintf(reason_text, sizeof reason_text, "%.*s",
+			    in != NULL ? (int)len : 0,
+			    in != NULL ? (const char *)in : "");
+			lost(q, reason_text[0] != '\0' ? reason_text : NULL);
+		}
+		return 0;
+	case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+		if (q != NULL)
+			lost(q, "the connection closed");
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* ---- starting requests ---- */
+
+/* Opens the request's connection; it ends through finish() either way. */
+static void
+connect_request(struct aishi_http *q)
+{
+	struct aish			*h = q->h;
+	struct lws_client_connect_info	 i;
+	struct lws			*wsi;
+
+	memset(&i, 0, sizeof i);
+	i.context = h->ctx;
+	i.vhost = h->vhost;
+	i.address = h->host;
+	i.port = h->port;
+	i.path = q->path;
+	i.host = q->host;
+	i.method = q->method;
+	i.protocol = aishi_protocols[AISHI_PROTOCOL_HTTP].name;
+	i.local_protocol_name = i.protocol;
+	i.ssl_connection = LCCSCF_HTTP_NO_FOLLOW_REDIRECT |
+	    (h->tls ? LCCSCF_USE_SSL : 0);
+	i.alpn = "http/1.1";
+	i.opaque_user_data = q;
+	wsi = lws_client_connect_via_info(&i);
+	if (q->finished)
+		return;
+	if (wsi == NULL) {
+		lost(q, NULL);
+		return;
+	}
+	q->wsi = wsi;
+}
+
+/* True for the methods whose request always says how long its body is. */
+static int
+method_has_body(const char *method)
+{
+	return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+	    strcmp(method, "PATCH") == 0;
 }
 
 /* Starts a request: method, path (with the server's prefix added), an
@@ -169,47 +452,46 @@ static aish_error_t
 start(struct aish *h, const char *method, const char *path,
     const char *body, long extra_ms, aish_result_cb cb, void *user)
 {
-	static const struct hw_callbacks	 callbacks = { on_data, on_done };
-	struct hw_opts				 o;
-	struct aishi_http			*q;
-	const char				*headers[3];
-	char					*url;
-	size_t					 n = 0;
+	struct aishi_http	*q;
+	size_t			 n = body != NULL ? strlen(body) : 0;
+	lws_usec_t		 now;
 
-	if (h->hw == NULL && (h->hw = hw_new(wake_loop, h)) == NULL)
+	if (n > AISH_MAX_BODY)
+		return AISH_E_TOO_LARGE;
+	if ((q = calloc(1, sizeof *q)) == NULL)
 		return AISH_E_NOMEM;
-	if ((url = malloc(strlen(h->url) + strlen(path) + 1)) == NULL)
-		return AISH_E_NOMEM;
-	sprintf(url, "%s%s", h->url, path);
-	if ((q = calloc(1, sizeof *q)) == NULL) {
-		free(url);
-		return AISH_E_NOMEM;
-	}
 	q->h = h;
 	q->cb = cb;
 	q->user = user;
-	if (h->auth_header != NULL)
-		headers[n++] = h->auth_header;
-	if (body != NULL)
-		headers[n++] = "Content-Type: application/json";
-	headers[n] = NULL;
-	memset(&o, 0, sizeof o);
-	o.method = method;
-	o.url = url;
-	o.headers = headers;
-	o.body = body;
-	o.body_len = body ? strlen(body) : 0;
-	o.timeout_ms = h->http_timeout_ms + extra_ms;
-	o.connect_timeout_ms = h->http_timeout_ms < 5000 ?
-	    h->http_timeout_ms : 5000;
-	q->r = hw_start(h->hw, &o, &callbacks, q);
-	free(url);
-	if (q->r == NULL) {
+	q->method = strdup(method);
+	q->path = malloc(strlen(h->path_prefix) + strlen(path) + 1);
+	q->out = malloc(LWS_PRE + n + 1);
+	if (q->method == NULL || q->path == NULL || q->out == NULL) {
+		free(q->method);
+		free(q->path);
+		free(q->out);
 		free(q);
 		return AISH_E_NOMEM;
 	}
+	sprintf(q->path, "%s%s", h->path_prefix, path);
+	if (n > 0)
+		memcpy(q->out + LWS_PRE, body, n);
+	q->out_len = n;
+	q->has_body = body != NULL || method_has_body(method);
+	if ((h->port == 80 && !h->tls) || (h->port == 443 && h->tls))
+		snprintf(q->host, sizeof q->host, "%s", h->host);
+	else
+		snprintf(q->host, sizeof q->host, "%s:%d", h->host, h->port);
+	q->timeout_ms = h->http_timeout_ms + extra_ms;
+	q->connect_ms = h->http_timeout_ms < CONNECT_MS ? h->http_timeout_ms :
+	    CONNECT_MS;
+	now = lws_now_usecs();
+	q->connect_by = now + (lws_usec_t)q->connect_ms * LWS_US_PER_MS;
+	q->deadline = now + (lws_usec_t)q->timeout_ms * LWS_US_PER_MS;
 	q->next = h->http;
 	h->http = q;
+	schedule_watch(q);
+	connect_request(q);
 	return AISH_OK;
 }
 

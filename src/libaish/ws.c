@@ -21,13 +21,14 @@
 
 #include "aish-private.h"
 #include "aish-protocol.h"
-#include "http-worker.h"
 
 static int	ws_callback(struct lws *, enum lws_callback_reasons, void *,
 		    void *, size_t);
 
 const struct lws_protocols aishi_protocols[] = {
-	{ "aish", ws_callback, 0, 64 * 1024, 0, NULL, 0 },
+	[AISHI_PROTOCOL_WS] = { "aish", ws_callback, 0, 64 * 1024, 0, NULL, 0 },
+	[AISHI_PROTOCOL_HTTP] = { "aish-http", aishi_http_callback, 0, 0, 0,
+	    NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -118,7 +119,7 @@ aishi_conn_connect(struct aishi_conn *c)
 	i.path = path;
 	i.host = h->host;
 	i.protocol = NULL;	/* the server names no subprotocol */
-	i.local_protocol_name = aishi_protocols[0].name;
+	i.local_protocol_name = aishi_protocols[AISHI_PROTOCOL_WS].name;
 	i.ssl_connection = h->tls ? LCCSCF_USE_SSL : 0;
 	i.opaque_user_data = c;
 	i.pwsi = &c->wsi;
@@ -730,15 +731,6 @@ lost(struct aishi_conn *c, struct lws *wsi, int failed)
 	schedule_retry(c);
 }
 
-/* The vhost's handle, or NULL once it is being freed. */
-static struct aish *
-vhost_handle(struct lws *wsi)
-{
-	struct lws_vhost	*vh = lws_get_vhost(wsi);
-
-	return vh ? lws_vhost_user(vh) : NULL;
-}
-
 /* Adds the bearer token to the WebSocket upgrade. */
 static int
 add_token(struct aish *h, struct lws *wsi, void *in, size_t len)
@@ -752,19 +744,14 @@ add_token(struct aish *h, struct lws *wsi, void *in, size_t len)
 	    (const unsigned char *)h->auth, (int)strlen(h->auth), p, end);
 }
 
-/* libwebsockets calls this for everything about libaish's vhost. */
+/* libwebsockets calls this for everything about libaish's WebSockets. */
 static int
 ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
 	struct aishi_conn	*c = lws_get_opaque_user_data(wsi);
-	struct aish		*h;
 
 	switch (reason) {
-	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-		if ((h = vhost_handle(wsi)) != NULL && !h->freeing)
-			aishi_http_dispatch(h);
-		return 0;
 	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
 		if (c != NULL && add_token(c->h, wsi, in, len) != 0)
 			return -1;

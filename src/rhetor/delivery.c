@@ -629,9 +629,18 @@ job_finish(struct rh_job *job, const char *text, const char *code)
 
 	account_failure(srv, job, ai, text, code);
 	seq = store_final(job, ai, origin, text, code, &json);
+	if (seq < 0 && (code == NULL || strcmp(code, AISH_ERR_STORAGE) != 0)) {
+		/* The reply could not be stored (a full disk, say): the
+		 * smaller error frame, without history, may still fit, and
+		 * tells the writer why. */
+		text = "the reply could not be stored (is the disk full?); "
+		    "write again once there is room";
+		code = AISH_ERR_STORAGE;
+		seq = store_final(job, ai, origin, text, code, &json);
+	}
 	if (seq < 0) {
-		/* Not stored: the job stays in the store and runs again at
-		 * the next start rather than being lost. */
+		/* Not stored at all: the job stays in the store and runs
+		 * again at the next start rather than being lost. */
 		job_free(job);
 		return;
 	}
@@ -899,22 +908,4 @@ rh_delivery_stream(struct rh_server *srv, struct rh_socket *ai,
 	job->mime = xstrdup(mime);
 	job_start(job);
 	return 0;
-}
-
-/* Reads the "moderation" field of a write (see delivery.h). */
-int
-rh_moderation_flags(const cJSON *obj, int *flags, struct rh_err *err)
-{
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(obj, "moderation");
-
-	*flags = 0;
-	if (v == NULL || cJSON_IsNull(v))
-		return 0;
-	if (cJSON_IsString(v) && strcmp(v->valuestring, "synthesis") == 0) {
-		*flags = RH_WRITE_SYNTHESIS;
-		return 0;
-	}
-	rh_err_set(err, 400, AISH_ERR_BAD_REQUEST, "\"moderation\" must be "
-	    "\"synthesis\" (or absent)");
-	return -1;
 }

@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "body.h"
 #include "guard.h"
-#include "json-parse.h"
 #include "http.h"
+#include "names.h"
 #include "teamchat.h"
 #include "xalloc.h"
 
@@ -114,6 +115,20 @@ rh_http_reply_err(struct rh_http_req *req, const struct rh_err *err)
 	rh_http_reply(req, err->status, error_body(err->code, err->message));
 }
 
+/* Replaces each byte that is not part of a valid UTF-8 character with
+ * '?', so that a message quoting a hostile path stays valid JSON text. */
+static void
+utf8_scrub(char *s)
+{
+	size_t	n = strlen(s), i, len;
+
+	for (i = 0; i < n; i += len) {
+		len = aish_utf8_char_len(s + i, n - i);
+		if (len == 1 && (unsigned char)s[i] >= 0x80)
+			s[i] = '?';
+	}
+}
+
 /* Answers a request with an error built from a format. */
 void
 rh_http_error(struct rh_http_req *req, int status, const char *code,
@@ -127,6 +142,7 @@ rh_http_error(struct rh_http_req *req, int status, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(err.message, sizeof err.message, fmt, ap);
 	va_end(ap);
+	utf8_scrub(err.message);
 	rh_http_reply_err(req, &err);
 }
 
@@ -179,25 +195,11 @@ rh_http_send_now(struct lws *wsi, int status, const char *code,
 cJSON *
 rh_http_json_body(struct rh_http_req *req)
 {
-	cJSON	*obj;
+	struct rh_err	 err;
+	cJSON		*obj;
 
-	if (req->body_len == 0) {
-		rh_http_error(req, 400, AISH_ERR_BAD_JSON,
-		    "the request needs a JSON body");
-		return NULL;
-	}
-	obj = aish_json_parse(req->body, req->body_len);
-	if (obj == NULL) {
-		rh_http_error(req, 400, AISH_ERR_BAD_JSON,
-		    "the body is not valid JSON");
-		return NULL;
-	}
-	if (!cJSON_IsObject(obj)) {
-		cJSON_Delete(obj);
-		rh_http_error(req, 400, AISH_ERR_BAD_REQUEST,
-		    "the body must be a JSON object");
-		return NULL;
-	}
+	if ((obj = rh_body_parse(req->body, req->body_len, &err)) == NULL)
+		rh_http_reply_err(req, &err);
 	return obj;
 }
 
@@ -362,10 +364,21 @@ wait_timeout(lws_sorted_usec_list_t *sul)
 	rh_route_read_answer(req, s);
 }
 
+/* Keeps the connection of a request that answers later open for ms (and
+ * a margin): libwebsockets otherwise closes an HTTP request that has not
+ * answered within a few seconds. */
+void
+rh_http_hold(struct rh_http_req *req, int64_t ms)
+{
+	lws_set_timeout(req->wsi, PENDING_TIMEOUT_USER_OK,
+	    (int)(ms / 1000) + 10);
+}
+
 /* Keeps a /read waiting on s for up to wait_ms. */
 void
 rh_http_wait(struct rh_http_req *req, struct rh_socket *s, int wait_ms)
 {
+	rh_http_hold(req, wait_ms);
 	req->wait_sock = s;
 	req->wait_next = s->waiters;
 	s->waiters = req;

@@ -62,6 +62,8 @@ void	rh_http_send_now(struct lws *wsi, int status, const char *code,
  * when it is not one. */
 cJSON	*rh_http_json_body(struct rh_http_req *req);
 
+/* Keeps a request that answers later from being closed for ms. */
+void	rh_http_hold(struct rh_http_req *req, int64_t ms);
 /* /read requests: wait on a socket, and wake when its queue grows. */
 void	rh_http_wait(struct rh_http_req *req, struct rh_socket *s,
 	    int wait_ms);

@@ -103,7 +103,7 @@ rh_options_parse(struct rh_options *opt, int argc, char **argv)
 			if ((opt->port = parse_port(optarg)) < 0) {
 				fprintf(stderr, "aish-rhetor: bad port '%s': "
 				    "expected 0 to 65535\n", optarg);
-				return 2;
+				goto bad;
 			}
 			break;
 		case 's':
@@ -120,29 +120,29 @@ rh_options_parse(struct rh_options *opt, int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return 1;
+			rc = 1;
+			goto fail;
 		case 'V':
 			printf("aish-rhetor %s\n", PACKAGE_VERSION);
-			return 1;
+			rc = 1;
+			goto fail;
 		default:
 			fprintf(stderr, "aish-rhetor: unknown or incomplete "
 			    "option '%s'\n%s", argv[optind - 1], usage_text);
-			return 2;
+			goto bad;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "aish-rhetor: unexpected argument '%s'\n%s",
 		    argv[optind], usage_text);
-		return 2;
+		goto bad;
 	}
 	if (config != NULL) {
 		rc = load_config(opt, config, port_given);
 		free(config);
 		config = NULL;
-		if (rc != 0) {
-			rh_options_free(opt);
-			return 2;
-		}
+		if (rc != 0)
+			goto bad;
 	}
 	if (opt->host == NULL)
 		opt->host = xstrdup(AISH_DEFAULT_HOST);
@@ -152,9 +152,16 @@ rh_options_parse(struct rh_options *opt, int argc, char **argv)
 		opt->token = xstrdup(env_token);
 	if (opt->token != NULL && *opt->token == '\0') {
 		fprintf(stderr, "aish-rhetor: the token may not be empty\n");
-		return 2;
+		goto bad;
 	}
 	return 0;
+bad:
+	rc = 2;
+fail:
+	/* Nothing half-parsed outlives a refusal. */
+	free(config);
+	rh_options_free(opt);
+	return rc;
 }
 
 /* Frees what rh_options_parse allocated. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "body.h"
 #include "config.h"
 #include "delivery.h"
 #include "groups.h"
@@ -40,26 +41,6 @@ route_health(struct rh_http_req *req, struct rh_socket *unused)
 	rh_http_reply(req, 200, obj);
 }
 
-/* Reads an optional string field; 0 when absent or a string, else -1
- * after answering 400. */
-static int
-optional_string(struct rh_http_req *req, const cJSON *body, const char *key,
-    const char **out)
-{
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(body, key);
-
-	*out = NULL;
-	if (v == NULL || cJSON_IsNull(v))
-		return 0;
-	if (!cJSON_IsString(v)) {
-		rh_http_error(req, 400, AISH_ERR_BAD_REQUEST,
-		    "\"%s\" must be a string", key);
-		return -1;
-	}
-	*out = v->valuestring;
-	return 0;
-}
-
 /* The WebSocket URL of a socket on this server. */
 static char *
 websocket_url(struct rh_server *srv, const char *id)
@@ -78,32 +59,12 @@ route_create(struct rh_http_req *req, struct rh_socket *unused)
 	struct rh_socket	*s;
 	struct rh_err		 err;
 	cJSON			*body, *obj;
-	const cJSON		*context;
 	char			*url;
 
 	if ((body = rh_http_json_body(req)) == NULL)
 		return;
-	memset(&cr, 0, sizeof cr);
-	if (optional_string(req, body, "ai_name", &cr.ai_name) != 0 ||
-	    optional_string(req, body, "socket_id", &cr.socket_id) != 0 ||
-	    optional_string(req, body, "model", &cr.model) != 0 ||
-	    optional_string(req, body, "prompt", &cr.prompt) != 0 ||
-	    optional_string(req, body, "provider", &cr.provider) != 0)
-		goto out;
-	if (cr.ai_name == NULL) {
-		rh_http_error(req, 400, AISH_ERR_BAD_REQUEST,
-		    "\"ai_name\" is required");
-		goto out;
-	}
-	context = cJSON_GetObjectItemCaseSensitive(body, "context");
-	if (context != NULL && !cJSON_IsNull(context) &&
-	    !cJSON_IsObject(context)) {
-		rh_http_error(req, 400, AISH_ERR_BAD_REQUEST,
-		    "\"context\" must be an object");
-		goto out;
-	}
-	cr.context = cJSON_IsObject(context) ? context : NULL;
-	if ((s = rh_registry_create(req->srv, &cr, &err)) == NULL) {
+	if (rh_body_create(body, &cr, &err) != 0 ||
+	    (s = rh_registry_create(req->srv, &cr, &err)) == NULL) {
 		rh_http_reply_err(req, &err);
 		goto out;
 	}
@@ -192,24 +153,14 @@ static void
 route_write(struct rh_http_req *req, struct rh_socket *s)
 {
 	struct rh_write_result	 res;
+	struct rh_write_fields	 w;
 	struct rh_err		 err;
-	const cJSON		*content;
-	const char		*id;
 	cJSON			*body, *obj;
-	int			 flags;
 
 	if ((body = rh_http_json_body(req)) == NULL)
 		return;
-	if (optional_string(req, body, "id", &id) != 0)
-		goto out;
-	content = cJSON_GetObjectItemCaseSensitive(body, "content");
-	if (!cJSON_IsString(content)) {
-		rh_http_error(req, 400, AISH_ERR_BAD_REQUEST,
-		    "a write needs \"content\": a string");
-		goto out;
-	}
-	if (rh_moderation_flags(body, &flags, &err) != 0 ||
-	    rh_delivery_write(req->srv, s, id, content->valuestring, flags,
+	if (rh_body_write(body, &w, &err) != 0 ||
+	    rh_delivery_write(req->srv, s, w.id, w.content, w.flags,
 	    NULL, NULL, NULL, &res, &err) != 0) {
 		rh_http_reply_err(req, &err);
 		goto out;

@@ -66,20 +66,6 @@ static const struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
-/* Fills an rh_err. */
-void
-rh_err_set(struct rh_err *err, int status, const char *code,
-    const char *fmt, ...)
-{
-	va_list	ap;
-
-	err->status = status;
-	err->code = code;
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof err->message, fmt, ap);
-	va_end(ap);
-}
-
 /* Milliseconds since the epoch. */
 int64_t
 rh_now_ms(void)

@@ -235,8 +235,8 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY(group_name, socket_id)) WITHOUT ROWID;"
 	"CREATE INDEX group_members_by_socket ON group_members(socket_id);",
 	/* 2 -> 3: the history index covers the sizes, for trimming. */
-	"DROP INDEX history_by_socket;"
-	"CREATE INDEX history_by_socket ON history(socket_id, id, bytes);",
+	("DROP INDEX history_by_socket;"
+	"CREATE INDEX history_by_socket ON history(socket_id, id, bytes);"),
 };
 #define SCHEMA_VERSION	((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "body.h"
 #include "delivery.h"
 #include "groups.h"
 #include "names.h"
@@ -202,48 +203,23 @@ rh_team_abandon(struct rh_team *team)
 	team_free(team);
 }
 
-/* Reads timeout_ms; returns it, or -1 after answering 400. */
-static int
-timeout_arg(struct rh_http_req *req, const cJSON *body)
-{
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(body,
-	    "timeout_ms");
-
-	if (v == NULL || cJSON_IsNull(v))
-		return TEAM_DEFAULT_TIMEOUT_MS;
-	if (!cJSON_IsNumber(v) || v->valuedouble < 0 ||
-	    v->valuedouble > AISH_MAX_WAIT_MS) {
-		rh_http_error(req, 400, AISH_ERR_BAD_REQUEST, "timeout_ms "
-		    "must be a number from 0 to %d", AISH_MAX_WAIT_MS);
-		return -1;
-	}
-	return (int)v->valuedouble;
-}
-
 /* The team-chat socket the request names: team-chat-all, or the group's;
  * NULL after answering 400 or 404. */
 static struct rh_socket *
-team_socket(struct rh_http_req *req, const cJSON *group)
+team_socket(struct rh_http_req *req, const char *group)
 {
 	struct rh_group	*g;
 
-	if (group == NULL || cJSON_IsNull(group))
+	if (group == NULL || strcmp(group, "all") == 0)
 		return rh_registry_find(req->srv, AISH_TEAM_CHAT_ALL);
-	if (!cJSON_IsString(group)) {
-		rh_http_error(req, 400, AISH_ERR_BAD_REQUEST,
-		    "\"group\" must be a string");
-		return NULL;
-	}
-	if (strcmp(group->valuestring, "all") == 0)
-		return rh_registry_find(req->srv, AISH_TEAM_CHAT_ALL);
-	if (!rh_group_name_valid(group->valuestring)) {
+	if (!rh_group_name_valid(group)) {
 		rh_http_error(req, 400, AISH_ERR_BAD_NAME, "group names match "
 		    "[A-Za-z0-9._-]{1,%d}", RH_GROUP_NAME_MAX);
 		return NULL;
 	}
-	if ((g = rh_group_find(req->srv, group->valuestring)) == NULL) {
+	if ((g = rh_group_find(req->srv, group)) == NULL) {
 		rh_http_error(req, 404, AISH_ERR_UNKNOWN_GROUP,
-		    "no group '%s'", group->valuestring);
+		    "no group '%s'", group);
 		return NULL;
 	}
 	return rh_registry_find(req->srv, g->socket_id);
@@ -281,35 +257,27 @@ void
 rh_route_team_chat(struct rh_http_req *req, struct rh_socket *unused)
 {
 	struct rh_write_result	 res;
+	struct rh_team_fields	 t;
 	struct rh_err		 err;
 	struct rh_team		*team;
 	struct rh_socket	*origin;
-	const cJSON		*message;
 	cJSON			*body;
-	int			 timeout_ms, flags;
 
 	if ((body = rh_http_json_body(req)) == NULL)
 		return;
-	message = cJSON_GetObjectItemCaseSensitive(body, "message");
-	if (!cJSON_IsString(message)) {
-		rh_http_error(req, 400, AISH_ERR_BAD_REQUEST,
-		    "a team chat needs \"message\": a string");
-		goto out;
-	}
-	if ((origin = team_socket(req, cJSON_GetObjectItemCaseSensitive(body,
-	    "group"))) == NULL)
-		goto out;
-	if (rh_moderation_flags(body, &flags, &err) != 0) {
+	if (rh_body_team_chat(body, TEAM_DEFAULT_TIMEOUT_MS, &t, &err) != 0) {
 		rh_http_reply_err(req, &err);
 		goto out;
 	}
-	if ((timeout_ms = timeout_arg(req, body)) < 0)
+	if ((origin = team_socket(req, t.group)) == NULL)
 		goto out;
-	team = team_new(req, origin, message->valuestring, timeout_ms, flags);
+	team = team_new(req, origin, t.message, t.timeout_ms, t.flags);
 	req->team = team;
+	/* The members' round, and a moderator's round as long. */
+	rh_http_hold(req, 2 * (int64_t)t.timeout_ms);
 	lws_sul_schedule(req->srv->context, 0, &team->sul, team_timeout,
-	    (lws_usec_t)timeout_ms * LWS_US_PER_MS);
-	if (rh_delivery_write(req->srv, origin, NULL, message->valuestring, 0,
+	    (lws_usec_t)t.timeout_ms * LWS_US_PER_MS);
+	if (rh_delivery_write(req->srv, origin, NULL, t.message, 0,
 	    team, team_accepted, team, &res, &err) != 0) {
 		req->team = NULL;
 		rh_team_abandon(team);

@@ -9,16 +9,22 @@
 #include <string.h>
 
 #include "delivery.h"
+#include "frame.h"
 #include "guard.h"
-#include "json-parse.h"
 #include "http.h"
 #include "names.h"
 #include "registry.h"
 #include "ws.h"
 #include "xalloc.h"
 
-/* A reader that lets this much pile up unwritten is dropped. */
+/* A reader that lets this much pile up unwritten is dropped; so is one
+ * with frames still unwritten when all readers together hold more than
+ * SERVER_MAX_PENDING, so that many readers that never read cannot make
+ * the server grow without bound (doc/guarantees.md). */
 #define CONN_MAX_PENDING	(64u * 1024 * 1024)
+#define SERVER_MAX_PENDING	(128u * 1024 * 1024)
+/* Seconds a dropped reader gets to take its close frame. */
+#define CONN_DROP_SECS		2
 
 /* A frame waiting to be written. */
 struct rh_out {
@@ -31,6 +37,40 @@ struct rh_out {
 
 static const char ws_prefix[] = "/ws/socket/";
 
+/* Bytes waiting to be written on all connections. */
+static size_t pending_total;
+
+/* Frees the frames a connection has not written; those from a queue stay
+ * in the store for the next reader. */
+static void
+out_free_all(struct rh_conn *c)
+{
+	struct rh_out	*o, *next;
+
+	for (o = c->out_head; o != NULL; o = next) {
+		next = o->next;
+		free(o->queued_on);
+		free(o);
+	}
+	c->out_head = c->out_tail = NULL;
+	pending_total -= c->out_bytes;
+	c->out_bytes = 0;
+}
+
+/* Drops a reader that does not read: its frames are freed now, and the
+ * connection is closed, cleanly if it takes the close frame in time. */
+static void
+drop_slow_reader(struct rh_conn *c)
+{
+	rh_log("dropping a reader of %s that does not read (%zu bytes "
+	    "unwritten)", c->sock ? c->sock->id : "?", c->out_bytes);
+	out_free_all(c);
+	c->closing = 1;
+	c->close_why = "reader too slow";
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, CONN_DROP_SECS);
+	lws_callback_on_writable(c->wsi);
+}
+
 /* Queues a text frame on a connection (see ws.h). */
 void
 rh_conn_send(struct rh_conn *c, const char *json, size_t len,
@@ -40,12 +80,9 @@ rh_conn_send(struct rh_conn *c, const char *json, size_t len,
 
 	if (c->closing)
 		return;
-	if (c->out_bytes + len > CONN_MAX_PENDING) {
-		rh_log("dropping a reader of %s that does not read",
-		    c->sock ? c->sock->id : "?");
-		c->closing = 1;
-		c->close_why = "reader too slow";
-		lws_callback_on_writable(c->wsi);
+	if (c->out_bytes + len > CONN_MAX_PENDING || (c->out_bytes > 0 &&
+	    pending_total + len > SERVER_MAX_PENDING)) {
+		drop_slow_reader(c);
 		return;
 	}
 	o = xmalloc(sizeof *o + LWS_PRE + len);
@@ -60,6 +97,7 @@ rh_conn_send(struct rh_conn *c, const char *json, size_t len,
 		c->out_head = o;
 	c->out_tail = o;
 	c->out_bytes += len;
+	pending_total += len;
 	lws_callback_on_writable(c->wsi);
 }
 
@@ -189,34 +227,16 @@ send_ack(void *ud, const struct rh_write_result *res)
 	send_json(c, obj);
 }
 
-/* A write frame. */
+/* A write frame, already checked. */
 static void
-on_write(struct rh_conn *c, const cJSON *frame)
+on_write(struct rh_conn *c, const struct rh_frame *f)
 {
-	const cJSON		*content, *id;
 	struct rh_write_result	 res;
 	struct rh_err		 err;
-	int			 flags;
 
-	content = cJSON_GetObjectItemCaseSensitive(frame, "content");
-	id = cJSON_GetObjectItemCaseSensitive(frame, "id");
-	if (id != NULL && !cJSON_IsString(id)) {
-		send_error(c, AISH_ERR_BAD_REQUEST, "id must be a string",
-		    NULL);
-		return;
-	}
-	if (!cJSON_IsString(content)) {
-		send_error(c, AISH_ERR_BAD_REQUEST,
-		    "a write needs \"content\": a string",
-		    id ? id->valuestring : NULL);
-		return;
-	}
-	if (rh_moderation_flags(frame, &flags, &err) != 0 ||
-	    rh_delivery_write(c->srv, c->sock, id ? id->valuestring : NULL,
-	    content->valuestring, flags, NULL, send_ack, c, &res,
-	    &err) != 0) {
-		send_error(c, err.code, err.message,
-		    id ? id->valuestring : NULL);
+	if (rh_delivery_write(c->srv, c->sock, f->id, f->content, f->flags,
+	    NULL, send_ack, c, &res, &err) != 0) {
+		send_error(c, err.code, err.message, f->id);
 		return;
 	}
 	rh_write_result_free(&res);
@@ -231,61 +251,27 @@ stream_clear(struct rh_conn *c)
 	free(c->stream_buf);
 	c->stream_id = c->stream_mime = NULL;
 	c->stream_buf = NULL;
-	c->stream_len = 0;
+	c->stream_len = c->stream_cap = 0;
 	c->stream_open = c->stream_dropped = 0;
 }
 
-/* True for a MIME type as a client may name it: printable ASCII with a
- * '/', without quotes or backslashes, at most 127 bytes. */
-static int
-mime_valid(const char *m)
-{
-	size_t	n = strlen(m), i;
-
-	if (n < 3 || n > 127 || strchr(m, '/') == NULL)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (m[i] <= ' ' || m[i] > '~' || m[i] == '"' || m[i] == '\\')
-			return 0;
-	}
-	return 1;
-}
-
-/* A stream_start frame: binary frames follow, then stream_end. */
+/* A stream_start frame, already checked: binary frames follow, then
+ * stream_end. */
 static void
-on_stream_start(struct rh_conn *c, const cJSON *frame)
+on_stream_start(struct rh_conn *c, const struct rh_frame *f)
 {
-	const cJSON	*mime, *id;
-	char		*made;
-
-	mime = cJSON_GetObjectItemCaseSensitive(frame, "mime");
-	id = cJSON_GetObjectItemCaseSensitive(frame, "id");
-	if (id != NULL && (!cJSON_IsString(id) || *id->valuestring == '\0' ||
-	    strlen(id->valuestring) > AISH_MAX_WRITE_ID)) {
-		send_error(c, AISH_ERR_BAD_REQUEST, "id must be a non-empty "
-		    "string of at most 128 bytes", NULL);
-		return;
-	}
-	if (!cJSON_IsString(mime) || !mime_valid(mime->valuestring)) {
-		send_error(c, AISH_ERR_BAD_REQUEST, "a stream_start needs "
-		    "\"mime\": a media type such as \"audio/wav\"",
-		    id ? id->valuestring : NULL);
-		return;
-	}
 	if (c->stream_open) {
 		send_error(c, AISH_ERR_CONFLICT, "a stream is already open on "
-		    "this connection: end it with stream_end first",
-		    id ? id->valuestring : NULL);
+		    "this connection: end it with stream_end first", f->id);
 		return;
 	}
 	c->stream_open = 1;
-	c->stream_mime = xstrdup(mime->valuestring);
-	if (id != NULL)
-		c->stream_id = xstrdup(id->valuestring);
-	else {
-		made = xasprintf("s-stream-%lld", (long long)rh_now_ms());
-		c->stream_id = made;
-	}
+	c->stream_mime = xstrdup(f->mime);
+	if (f->id != NULL)
+		c->stream_id = xstrdup(f->id);
+	else
+		c->stream_id = xasprintf("s-stream-%lld",
+		    (long long)rh_now_ms());
 }
 
 /* A binary frame, or a piece of one: more bytes of the open stream. */
@@ -310,32 +296,36 @@ on_stream_bytes(struct rh_conn *c, const char *in, size_t len)
 		c->srv->streams_refused++;
 		free(c->stream_buf);
 		c->stream_buf = NULL;
-		c->stream_len = 0;
+		c->stream_len = c->stream_cap = 0;
 		c->stream_dropped = 1;
 		return;
 	}
-	c->stream_buf = xrealloc(c->stream_buf, c->stream_len + len + 1);
+	/* Grow by doubling: a stream comes in thousands of pieces, and
+	 * growing by each piece would copy it over and over. */
+	if (c->stream_len + len + 1 > c->stream_cap) {
+		c->stream_cap = c->stream_cap ? c->stream_cap : 64 * 1024;
+		while (c->stream_cap < c->stream_len + len + 1)
+			c->stream_cap *= 2;
+		c->stream_buf = xrealloc(c->stream_buf, c->stream_cap);
+	}
 	memcpy(c->stream_buf + c->stream_len, in, len);
 	c->stream_len += len;
 }
 
 /* A stream_end frame: the stream becomes a write of its bytes. */
 static void
-on_stream_end(struct rh_conn *c, const cJSON *frame)
+on_stream_end(struct rh_conn *c, const struct rh_frame *f)
 {
-	const cJSON		*id = cJSON_GetObjectItemCaseSensitive(frame,
-	    "id");
 	struct rh_write_result	 res;
 	struct rh_err		 err;
 
 	if (!c->stream_open) {
 		send_error(c, AISH_ERR_BAD_REQUEST, "no stream is open: "
-		    "stream_start comes first", cJSON_IsString(id) ?
-		    id->valuestring : NULL);
+		    "stream_start comes first", f->id);
 		return;
 	}
-	if (id != NULL && (!cJSON_IsString(id) ||
-	    strcmp(id->valuestring, c->stream_id) != 0)) {
+	if (f->has_id && (f->id == NULL ||
+	    strcmp(f->id, c->stream_id) != 0)) {
 		send_error(c, AISH_ERR_BAD_REQUEST, "stream_end names another "
 		    "stream than the open one", c->stream_id);
 		return;
@@ -350,22 +340,16 @@ on_stream_end(struct rh_conn *c, const cJSON *frame)
 	stream_clear(c);
 }
 
-/* A cancel frame. */
+/* A cancel frame, already checked. */
 static void
-on_cancel(struct rh_conn *c, const cJSON *frame)
+on_cancel(struct rh_conn *c, const struct rh_frame *f)
 {
-	const cJSON	*id = cJSON_GetObjectItemCaseSensitive(frame, "id");
-	char		 msg[256];
+	char	msg[256];
 
-	if (!cJSON_IsString(id)) {
-		send_error(c, AISH_ERR_BAD_REQUEST,
-		    "a cancel needs \"id\": the write's id", NULL);
-		return;
-	}
-	if (rh_delivery_cancel(c->srv, c->sock, id->valuestring) == 0) {
+	if (rh_delivery_cancel(c->srv, c->sock, f->id) == 0) {
 		snprintf(msg, sizeof msg, "no write with id '%.128s' is "
-		    "running on %s", id->valuestring, c->sock->id);
-		send_error(c, AISH_ERR_NOT_FOUND, msg, id->valuestring);
+		    "running on %s", f->id, c->sock->id);
+		send_error(c, AISH_ERR_NOT_FOUND, msg, f->id);
 	}
 }
 
@@ -373,35 +357,22 @@ on_cancel(struct rh_conn *c, const cJSON *frame)
 static void
 on_message(struct rh_conn *c, const char *text, size_t len)
 {
-	cJSON		*frame = aish_json_parse(text, len);
-	const cJSON	*type;
-	char		 msg[128];
+	struct rh_frame	f;
+	struct rh_err	err;
 
-	if (frame == NULL) {
-		send_error(c, AISH_ERR_BAD_JSON, "the frame is not valid JSON",
-		    NULL);
-		return;
-	}
-	type = cJSON_GetObjectItemCaseSensitive(frame, "type");
-	if (!cJSON_IsObject(frame) || !cJSON_IsString(type))
-		send_error(c, AISH_ERR_BAD_REQUEST, "a frame is a JSON object "
-		    "with a string \"type\"", NULL);
-	else if (strcmp(type->valuestring, AISH_FRAME_WRITE) == 0)
-		on_write(c, frame);
-	else if (strcmp(type->valuestring, AISH_FRAME_CANCEL) == 0)
-		on_cancel(c, frame);
-	else if (strcmp(type->valuestring, AISH_FRAME_STREAM_START) == 0)
-		on_stream_start(c, frame);
-	else if (strcmp(type->valuestring, AISH_FRAME_STREAM_END) == 0)
-		on_stream_end(c, frame);
-	else if (strcmp(type->valuestring, AISH_FRAME_PING) == 0)
+	if (rh_frame_parse(text, len, &f, &err) != 0)
+		send_error(c, err.code, err.message, f.in_reply_to);
+	else if (f.type == RH_FRAME_WRITE)
+		on_write(c, &f);
+	else if (f.type == RH_FRAME_CANCEL)
+		on_cancel(c, &f);
+	else if (f.type == RH_FRAME_STREAM_START)
+		on_stream_start(c, &f);
+	else if (f.type == RH_FRAME_STREAM_END)
+		on_stream_end(c, &f);
+	else
 		rh_conn_send(c, "{\"type\":\"pong\"}", 15, NULL, 0);
-	else {
-		snprintf(msg, sizeof msg, "unknown frame type '%.64s'",
-		    type->valuestring);
-		send_error(c, AISH_ERR_BAD_REQUEST, msg, NULL);
-	}
-	cJSON_Delete(frame);
+	rh_frame_free(&f);
 }
 
 /* A piece of a message: reassembled up to the size limit. */
@@ -422,9 +393,14 @@ on_receive(struct rh_conn *c, const char *in, size_t len)
 		c->rx_too_big = 0;
 	}
 	if (!c->rx_too_big && c->rx_len + len > AISH_MAX_BODY) {
+		/* Said at once: the rest (maybe 2^63 bytes) is dropped as
+		 * it comes. */
 		c->rx_too_big = 1;
 		free(c->rx);
 		c->rx = NULL;
+		snprintf(msg, sizeof msg, "messages are limited to %u bytes",
+		    AISH_MAX_BODY);
+		send_error(c, AISH_ERR_TOO_LARGE, msg, NULL);
 	}
 	if (!c->rx_too_big) {
 		c->rx = xrealloc(c->rx, c->rx_len + len + 1);
@@ -433,11 +409,7 @@ on_receive(struct rh_conn *c, const char *in, size_t len)
 	}
 	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
 		return;
-	if (c->rx_too_big) {
-		snprintf(msg, sizeof msg, "messages are limited to %u bytes",
-		    AISH_MAX_BODY);
-		send_error(c, AISH_ERR_TOO_LARGE, msg, NULL);
-	} else
+	if (!c->rx_too_big)
 		on_message(c, c->rx, c->rx_len);
 	free(c->rx);
 	c->rx = NULL;
@@ -471,6 +443,7 @@ on_writeable(struct rh_conn *c)
 	if (c->out_head == NULL)
 		c->out_tail = NULL;
 	c->out_bytes -= o->len;
+	pending_total -= o->len;
 	free(o->queued_on);
 	free(o);
 	if (c->out_head != NULL)
@@ -483,7 +456,6 @@ static void
 on_closed(struct rh_conn *c)
 {
 	struct rh_conn	**pp;
-	struct rh_out	 *o, *next;
 
 	if (c->sock != NULL) {
 		for (pp = &c->sock->conns; *pp != NULL; pp = &(*pp)->next) {
@@ -493,11 +465,7 @@ on_closed(struct rh_conn *c)
 			}
 		}
 	}
-	for (o = c->out_head; o != NULL; o = next) {
-		next = o->next;
-		free(o->queued_on);
-		free(o);
-	}
+	out_free_all(c);
 	free(c->rx);
 	stream_clear(c);
 	memset(c, 0, sizeof *c);

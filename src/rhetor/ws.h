@@ -27,6 +27,7 @@ struct rh_conn {
 	char			*stream_mime;
 	unsigned char		*stream_buf;
 	size_t			 stream_len;
+	size_t			 stream_cap;	/* bytes allocated */
 	int			 closing;
 	const char		*close_why;
 };

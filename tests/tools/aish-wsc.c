@@ -90,6 +90,9 @@ struct header {
 struct client {
 	struct lws_context	*context;
 	struct lws		*wsi;
+	char			*url_copy;	/* what lws_parse_uri cut up */
+	char			*path;		/* the request path */
+	char			*script;	/* stdin, which the steps cut */
 	enum phase		 phase;
 	int			 exit_code;
 
@@ -289,6 +292,7 @@ read_script(struct client *c)
 		return -1;
 	}
 	buf[len] = '\0';
+	c->script = buf;
 	for (line = buf; line < buf + len; line = nl + 1) {
 		nl = strchr(line, '\n');
 		if (nl == NULL)
@@ -860,6 +864,7 @@ connect_to(struct client *c, const char *url, const char *origin)
 	char *copy = strdup(url), *fullpath;
 	int port;
 
+	c->url_copy = copy;
 	if (copy == NULL || lws_parse_uri(copy, &prot, &address, &port, &path) ||
 	    strcmp(prot, "ws") != 0 || *address == '\0') {
 		fprintf(stderr, "aish-wsc: not a ws:// URL: %s\n", url);
@@ -868,6 +873,7 @@ connect_to(struct client *c, const char *url, const char *origin)
 	fullpath = xrealloc(NULL, strlen(path) + 2);
 	fullpath[0] = '/';
 	strcpy(fullpath + 1, path);
+	c->path = fullpath;
 
 	memset(&i, 0, sizeof i);
 	i.context = c->context;
@@ -914,6 +920,7 @@ main(int argc, char **argv)
 	    c->timeout_ms * LWS_US_PER_MS);
 	if (connect_to(c, argv[url], origin) != 0) {
 		lws_context_destroy(c->context);
+		free(c->url_copy);
 		return WSC_EXIT_USAGE;
 	}
 	if (c->wsi == NULL && c->phase != PH_DONE) {
@@ -924,5 +931,8 @@ main(int argc, char **argv)
 		if (lws_service(c->context, 0) < 0)
 			finish_with(c, WSC_EXIT_CONNECT);
 	lws_context_destroy(c->context);
+	free(c->url_copy);
+	free(c->path);
+	free(c->script);
 	return c->exit_code;
 }
