@@ -82,7 +82,10 @@ check("team-chat-all: no reply twice", len({f["seq"] for f in fin}) == len(fin),
 check("team-chat-all: every reply is a read", all(f["type"] == "read" and f["content"] == f["ai_name"] + ": roll call"
                                                   for f in fin), [f for f in fin if f["type"] != "read"][:2])
 s.close()
-check("1000 sockets: server RSS < 60 MB", 0 < rss_mb() < 60, rss_mb())
+if os.environ.get("SANITIZED") == "1":
+    print("# AddressSanitizer build: memory bound not checked")
+else:
+    check("1000 sockets: server RSS < 60 MB", 0 < rss_mb() < 60, rss_mb())
 
 # --- 200 WebSocket clients at once ---------------------------------------------
 clients = []
@@ -159,7 +162,10 @@ print("# %d writes sent, RSS %d MB before, %d MB at the peak, %d of 8 dropped, %
       % (sent, rss0, peak, len(dropped), time.time() - t0))
 # 8 x 12 x 3 MiB asked for: without a bound for the whole server each
 # reader could hold 64 MiB (512 MB in all).
-check("hoarders: server memory stays bounded (< 300 MB)", peak < 300, peak)
+if os.environ.get("SANITIZED") == "1":
+    print("# AddressSanitizer build: memory bound not checked")
+else:
+    check("hoarders: server memory stays bounded (< 300 MB)", peak < 300, peak)
 check("hoarders: readers that never read are disconnected", len(dropped) >= 2, dropped)
 st, doc = call("GET", "/health")
 check("hoarders: server alive", st == 200, st)

@@ -12,7 +12,16 @@ RHETOR=${RHETOR:-$top_builddir/aish-rhetor}
 WSC=${WSC:-$top_builddir/tests/tools/aish-wsc}
 TEST_NAME=$(basename "$0" .sh)
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/aish-$TEST_NAME.XXXXXX")
-TEST_TIMEOUT=${TEST_TIMEOUT:-120}
+# Under AddressSanitizer everything is slower and resident memory counts
+# its shadow memory: time limits stretch, and memory bounds are not
+# checked (the normal build checks them).
+if ldd "$RHETOR" 2>/dev/null | grep -q libasan; then
+	SANITIZED=1 SLOWDOWN=3
+else
+	SANITIZED=0 SLOWDOWN=1
+fi
+export SANITIZED SLOWDOWN
+TEST_TIMEOUT=$(( ${TEST_TIMEOUT:-120} * SLOWDOWN ))
 # Never probe a real Ollama: every test server stays on its own providers.
 export AISH_OLLAMA_URL=
 SERVER_PID=
@@ -291,6 +300,6 @@ py_checks() {
 		*) echo "$line" ;;
 		esac
 	done < <(PYTHONPATH="$top_srcdir/tests/tools${PYTHONPATH:+:$PYTHONPATH}" \
-		URL="$URL" timeout "${PY_TIMEOUT:-60}" python3 "$@" 2>&1 || echo "PYEXIT $?")
+		URL="$URL" timeout "$(( ${PY_TIMEOUT:-60} * SLOWDOWN ))" python3 "$@" 2>&1 || echo "PYEXIT $?")
 	return 0
 }
