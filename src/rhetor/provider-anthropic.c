@@ -88,42 +88,22 @@ static int
 anthropic_start(struct rh_job *job, struct rh_socket *s, struct rh_err *err)
 {
 	const struct rh_provider	*p = s->provider;
-	const char			*key = rh_provider_key(p);
 	struct ph_request		 rq;
-	cJSON				*body;
-	char				*auth = NULL;
-	int				 rc;
 
-	if (p->api_key_env != NULL && key == NULL) {
-		rh_provider_err(err, p, "the environment variable %s that "
-		    "should hold the API key is not set", p->api_key_env);
-		return -1;
-	}
-	body = cJSON_CreateObject();
-	cJSON_AddStringToObject(body, "model", rh_provider_model(p, s));
-	cJSON_AddNumberToObject(body, "max_tokens", p->max_tokens > 0 ?
+	memset(&rq, 0, sizeof rq);
+	rq.path = "/v1/messages";
+	rq.headers[0] = "Accept: text/event-stream";
+	rq.headers[1] = "anthropic-version: " ANTHROPIC_VERSION;
+	rq.key_header = "x-api-key";
+	rq.body = cJSON_CreateObject();
+	cJSON_AddStringToObject(rq.body, "model", rh_provider_model(p, s));
+	cJSON_AddNumberToObject(rq.body, "max_tokens", p->max_tokens > 0 ?
 	    p->max_tokens : DEFAULT_MAX_TOKENS);
 	if (s->prompt != NULL && *s->prompt != '\0')
-		cJSON_AddStringToObject(body, "system", s->prompt);
-	cJSON_AddItemToObject(body, "messages", anthropic_messages(job, s));
-	cJSON_AddTrueToObject(body, "stream");
-	memset(&rq, 0, sizeof rq);
-	rq.url = ph_url(p->url, "/v1/messages");
-	rq.headers[0] = "Content-Type: application/json";
-	rq.headers[1] = "Accept: text/event-stream";
-	rq.headers[2] = "anthropic-version: " ANTHROPIC_VERSION;
-	if (key != NULL) {
-		auth = xasprintf("x-api-key: %s", key);
-		rq.headers[3] = auth;
-	}
-	rq.body = cJSON_PrintUnformatted(body);
-	cJSON_Delete(body);
-	rc = ph_start(job, s, &anthropic_wire, &rq, err);
-	if (auth != NULL) {
-		explicit_bzero(auth, strlen(auth));
-		free(auth);
-	}
-	return rc;
+		cJSON_AddStringToObject(rq.body, "system", s->prompt);
+	cJSON_AddItemToObject(rq.body, "messages", anthropic_messages(job, s));
+	cJSON_AddTrueToObject(rq.body, "stream");
+	return ph_start(job, s, &anthropic_wire, &rq, err);
 }
 
 const struct rh_provider_type rh_type_anthropic = {

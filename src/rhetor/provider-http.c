@@ -287,13 +287,24 @@ on_idle(lws_sorted_usec_list_t *sul)
 	settle(pc);
 }
 
-/* Frees what a request holds. */
+/* The headers of a request in hw_opts form, with the key's header (in
+ * *auth, allocated, to be wiped) when there is a key. */
 static void
-request_clear(struct ph_request *rq)
+request_headers(const struct ph_request *rq, const char *key,
+    const char **headers, size_t n, char **auth)
 {
-	free(rq->url);
-	free(rq->body);
-	rq->url = rq->body = NULL;
+	size_t	i = 0, j;
+
+	headers[i++] = "Content-Type: application/json";
+	for (j = 0; rq->headers[j] != NULL && i < n - 2; j++)
+		headers[i++] = rq->headers[j];
+	*auth = NULL;
+	if (key != NULL && rq->key_header != NULL) {
+		*auth = xasprintf("%s: %s%s", rq->key_header,
+		    rq->key_scheme ? rq->key_scheme : "", key);
+		headers[i++] = *auth;
+	}
+	headers[i] = NULL;
 }
 
 /* Starts the call (see provider-http.h). */
@@ -301,41 +312,61 @@ int
 ph_start(struct rh_job *job, struct rh_socket *s, const struct ph_wire *wire,
     struct ph_request *rq, struct rh_err *err)
 {
-	struct ph_call			*pc;
+	const struct rh_provider	*p = s->provider;
+	const char			*key = rh_provider_key(p);
+	const char			*headers[8];
+	struct ph_call			*pc = NULL;
 	struct hw			*w = rh_providers_worker(job->srv);
 	struct hw_opts			 o;
 	static const struct hw_callbacks cb = { on_data, on_done };
+	char				*url = NULL, *body, *auth = NULL;
+	int				 rc = -1;
 
-	if (w == NULL) {
-		rh_provider_err(err, s->provider, "cannot start the HTTP "
-		    "worker thread");
-		request_clear(rq);
-		return -1;
+	body = cJSON_PrintUnformatted(rq->body);
+	cJSON_Delete(rq->body);
+	rq->body = NULL;
+	if (p->api_key_env != NULL && key == NULL) {
+		rh_provider_err(err, p, "the environment variable %s that "
+		    "should hold the API key is not set", p->api_key_env);
+		goto out;
 	}
+	if (w == NULL) {
+		rh_provider_err(err, p, "cannot start the HTTP worker thread");
+		goto out;
+	}
+	url = ph_url(p->url, rq->path);
+	request_headers(rq, key, headers, sizeof headers / sizeof *headers,
+	    &auth);
 	pc = xcalloc(1, sizeof *pc);
 	pc->job = job;
-	pc->prov = s->provider;
+	pc->prov = p;
 	pc->wire = wire;
 	pc->w = w;
 	memset(&o, 0, sizeof o);
 	o.method = "POST";
-	o.url = rq->url;
-	o.headers = rq->headers;
-	o.body = rq->body;
-	o.body_len = strlen(rq->body);
-	o.connect_timeout_ms = pc->prov->timeout_ms < CONNECT_TIMEOUT_MS ?
-	    pc->prov->timeout_ms : CONNECT_TIMEOUT_MS;
-	pc->req = hw_start(w, &o, &cb, pc);
-	request_clear(rq);
-	if (pc->req == NULL) {
-		rh_provider_err(err, s->provider, "cannot make the request "
-		    "(bad URL?)");
+	o.url = url;
+	o.headers = headers;
+	o.body = body;
+	o.body_len = strlen(body);
+	o.connect_timeout_ms = p->timeout_ms < CONNECT_TIMEOUT_MS ?
+	    p->timeout_ms : CONNECT_TIMEOUT_MS;
+	/* The worker copies what it sends. */
+	if ((pc->req = hw_start(w, &o, &cb, pc)) == NULL) {
+		rh_provider_err(err, p, "cannot make the request (bad URL?)");
 		free(pc);
-		return -1;
+		goto out;
 	}
 	job->provider_state = pc;
 	arm_idle(pc);
-	return 0;
+	rc = 0;
+out:
+	if (auth != NULL) {
+		explicit_bzero(auth, strlen(auth));
+		free(auth);
+	}
+	free(url);
+	cJSON_free(body);
+	return rc;
 }
 
 /* Stops a call. */

@@ -31,14 +31,18 @@ struct ph_wire {
 	int	(*whole_at_eof)(struct ph_call *pc);
 };
 
-/* What to send. */
+/* What to send: a POST of a JSON body to the provider's URL + path. */
 struct ph_request {
-	char		*url;		/* allocated */
-	const char	*headers[8];	/* NULL-ended; copied by ph_start */
-	char		*body;		/* allocated JSON text */
+	const char	*path;		/* e.g. "/api/chat" */
+	const char	*headers[4];	/* beside Content-Type; NULL-ended */
+	const char	*key_header;	/* the header that carries the key */
+	const char	*key_scheme;	/* what comes before it ("Bearer ") */
+	cJSON		*body;		/* consumed by ph_start */
 };
 
-/* Starts the call; frees what rq holds.  Returns 0, or -1 with err. */
+/* Starts the call: checks the API key when the provider names one, adds
+ * it in rq's header, and wipes it after use.  Consumes rq->body.  Returns
+ * 0, or -1 with err. */
 int	 ph_start(struct rh_job *job, struct rh_socket *s,
 	    const struct ph_wire *wire, struct ph_request *rq,
 	    struct rh_err *err);

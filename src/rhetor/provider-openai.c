@@ -75,39 +75,20 @@ static int
 openai_start(struct rh_job *job, struct rh_socket *s, struct rh_err *err)
 {
 	const struct rh_provider	*p = s->provider;
-	const char			*key = rh_provider_key(p);
 	struct ph_request		 rq;
-	cJSON				*body;
-	char				*auth = NULL;
-	int				 rc;
 
-	if (p->api_key_env != NULL && key == NULL) {
-		rh_provider_err(err, p, "the environment variable %s that "
-		    "should hold the API key is not set", p->api_key_env);
-		return -1;
-	}
-	body = cJSON_CreateObject();
-	cJSON_AddStringToObject(body, "model", rh_provider_model(p, s));
-	cJSON_AddItemToObject(body, "messages", ph_messages(job, s, 1));
-	cJSON_AddTrueToObject(body, "stream");
-	if (p->max_tokens > 0)
-		cJSON_AddNumberToObject(body, "max_tokens", p->max_tokens);
 	memset(&rq, 0, sizeof rq);
-	rq.url = ph_url(p->url, "/v1/chat/completions");
-	rq.headers[0] = "Content-Type: application/json";
-	rq.headers[1] = "Accept: text/event-stream";
-	if (key != NULL) {
-		auth = xasprintf("Authorization: Bearer %s", key);
-		rq.headers[2] = auth;
-	}
-	rq.body = cJSON_PrintUnformatted(body);
-	cJSON_Delete(body);
-	rc = ph_start(job, s, &openai_wire, &rq, err);
-	if (auth != NULL) {
-		explicit_bzero(auth, strlen(auth));
-		free(auth);
-	}
-	return rc;
+	rq.path = "/v1/chat/completions";
+	rq.headers[0] = "Accept: text/event-stream";
+	rq.key_header = "Authorization";
+	rq.key_scheme = "Bearer ";
+	rq.body = cJSON_CreateObject();
+	cJSON_AddStringToObject(rq.body, "model", rh_provider_model(p, s));
+	cJSON_AddItemToObject(rq.body, "messages", ph_messages(job, s, 1));
+	cJSON_AddTrueToObject(rq.body, "stream");
+	if (p->max_tokens > 0)
+		cJSON_AddNumberToObject(rq.body, "max_tokens", p->max_tokens);
+	return ph_start(job, s, &openai_wire, &rq, err);
 }
 
 const struct rh_provider_type rh_type_openai = {
