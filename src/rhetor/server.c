@@ -203,8 +203,10 @@ rh_server_free(struct rh_server *srv)
 	rh_delivery_stop_all(srv);
 	/* The worker thread wakes the loop: it goes before the loop. */
 	rh_providers_free();
-	if (srv->context != NULL)
+	if (srv->context != NULL) {
+		lws_sul_cancel(&srv->unqueue_sul);
 		lws_context_destroy(srv->context);
+	}
 	srv->context = NULL;
 	rh_groups_free(srv);
 	rh_registry_free(srv);

@@ -88,6 +88,9 @@ struct rh_server {
 	struct rh_job		*jobs;
 	struct rh_group		*groups;	/* groups.c, creation order */
 	struct rh_stat		*stats;		/* metrics.c, per provider */
+	/* ws.c: stores the removals of queued replies written out */
+	lws_sorted_usec_list_t	 unqueue_sul;
+	int			 unqueue_due;	/* unqueue_sul is scheduled */
 	int			 port;		/* the port actually bound */
 	int			 interrupted;
 	int			 nsockets;

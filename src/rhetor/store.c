@@ -2,7 +2,11 @@
  * store.c: aish-rhetor's durable state in one SQLite database, DIR/aish.db.
  *
  * The database runs in WAL mode with synchronous=NORMAL, so a commit costs
- * no fsync yet survives a killed process.  Every statement is prepared once
+ * no fsync yet survives a killed process, and with locking_mode=EXCLUSIVE:
+ * the server is its only user, so a transaction takes no file lock and
+ * WAL needs no shared-memory index.  The removals of queued replies that
+ * were written out are batched (rh_store_queue_remove_later) and ride
+ * along the next transaction.  Every statement is prepared once
  * in rh_store_open and reused; rh_store_close finalizes them.  Foreign keys
  * are not declared: a queue or a job may outlive the socket row it names
  * for a moment while the server rebuilds its state, and deleting a socket
@@ -240,10 +244,19 @@ static const char *const migrations[] = {
 };
 #define SCHEMA_VERSION	((int)(sizeof migrations / sizeof migrations[0]))
 
+/* A queued reply written out, whose removal is not yet stored. */
+struct unqueued {
+	char		*socket_id;
+	int64_t		 seq;
+};
+
 struct rh_store {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[S_COUNT];
 	int		 depth;		/* open transaction levels */
+	struct unqueued	*later;		/* removals not yet stored */
+	size_t		 nlater, later_cap;
+	size_t		 applied;	/* of later[], done in the open tx */
 	char		 err[STORE_ERRLEN];
 };
 
@@ -404,7 +417,39 @@ col_text(sqlite3_stmt *s, int i)
 
 /* ---------------------------------------------------------- transactions */
 
-/* Begins a transaction, or a savepoint inside one already open. */
+/* Runs the removals of later[] not yet done in the open transaction. */
+static int
+apply_later(struct rh_store *st)
+{
+	sqlite3_stmt	*s;
+
+	for (; st->applied < st->nlater; st->applied++) {
+		s = stmt_get(st, S_QUEUE_REMOVE);
+		if (bind_text(st, s, 1, st->later[st->applied].socket_id) ==
+		    -1 || bind_int(st, s, 2, st->later[st->applied].seq) == -1 ||
+		    run(st, s) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Forgets the first N removals of later[]: they are committed. */
+static void
+drop_later(struct rh_store *st, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(st->later[i].socket_id);
+	memmove(st->later, st->later + n, (st->nlater - n) *
+	    sizeof *st->later);
+	st->nlater -= n;
+	st->applied = 0;
+}
+
+/* Begins a transaction, or a savepoint inside one already open.  An
+ * outermost transaction carries the queue removals still waiting; when
+ * they fail (a full disk), it begins again without them. */
 int
 rh_store_begin(struct rh_store *st)
 {
@@ -413,6 +458,16 @@ rh_store_begin(struct rh_store *st)
 		st->depth = 0;
 	if (run(st, stmt_get(st, st->depth == 0 ? S_BEGIN : S_SAVEPOINT)) == -1)
 		return -1;
+	if (st->depth == 0) {
+		st->applied = 0;
+		if (apply_later(st) == -1) {
+			st->applied = 0;
+			if (!sqlite3_get_autocommit(st->db))
+				run(st, stmt_get(st, S_ROLLBACK));
+			if (run(st, stmt_get(st, S_BEGIN)) == -1)
+				return -1;
+		}
+	}
 	st->depth++;
 	return 0;
 }
@@ -435,11 +490,14 @@ rh_store_commit(struct rh_store *st)
 	}
 	if (run(st, stmt_get(st, S_COMMIT)) == -1) {
 		/* A busy commit leaves the transaction open for a rollback. */
-		if (sqlite3_get_autocommit(st->db))
+		if (sqlite3_get_autocommit(st->db)) {
 			st->depth = 0;
+			st->applied = 0;
+		}
 		return -1;
 	}
 	st->depth = 0;
+	drop_later(st, st->applied);
 	return 0;
 }
 
@@ -451,6 +509,7 @@ rh_store_rollback(struct rh_store *st)
 		return fail(st, "rollback without a transaction");
 	if (sqlite3_get_autocommit(st->db)) {
 		st->depth = 0;
+		st->applied = 0;
 		return 0;
 	}
 	if (st->depth > 1) {
@@ -463,7 +522,41 @@ rh_store_rollback(struct rh_store *st)
 	if (run(st, stmt_get(st, S_ROLLBACK)) == -1)
 		return -1;
 	st->depth = 0;
+	st->applied = 0;
 	return 0;
+}
+
+/* Stores the queue removals still waiting: inside an open transaction as
+ * part of it, else in a transaction of their own. */
+static int
+settle_later(struct rh_store *st)
+{
+	if (st->applied == st->nlater)
+		return 0;
+	if (st->depth > 0)
+		return apply_later(st);
+	if (rh_store_begin(st) == -1)
+		return -1;
+	if (st->applied < st->nlater) {
+		/* The removals failed and were left out. */
+		rh_store_rollback(st);
+		return -1;
+	}
+	return rh_store_commit(st);
+}
+
+/* Stores the queue removals still waiting. */
+int
+rh_store_flush(struct rh_store *st)
+{
+	return settle_later(st);
+}
+
+/* Returns how many queue removals wait to be stored. */
+size_t
+rh_store_pending(struct rh_store *st)
+{
+	return st->nlater;
 }
 
 /* Ends a transaction level begun by this file: commits when RC is 0, else
@@ -578,6 +671,9 @@ configure(struct rh_store *st)
 
 	sqlite3_extended_result_codes(st->db, 1);
 	if (sqlite3_busy_timeout(st->db, STORE_BUSY_MS) != SQLITE_OK)
+		return fail_db(st);
+	if (sqlite3_exec(st->db, "PRAGMA locking_mode=EXCLUSIVE", NULL, NULL,
+	    NULL) != SQLITE_OK)
 		return fail_db(st);
 	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &s,
 	    NULL) != SQLITE_OK)
@@ -726,6 +822,11 @@ rh_store_close(struct rh_store *st)
 
 	if (st == NULL)
 		return;
+	if (st->db != NULL && st->depth == 0 && settle_later(st) == -1)
+		fprintf(stderr, "cannot store the last queue removals: %s\n",
+		    st->err);
+	drop_later(st, st->nlater);
+	free(st->later);
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
@@ -995,7 +1096,7 @@ rh_store_queue_each(struct rh_store *st, const char *socket_id,
 	int			 rc;
 
 	if (need(st, socket_id, "socket id") == -1 ||
-	    need(st, cb, "callback") == -1 ||
+	    need(st, cb, "callback") == -1 || settle_later(st) == -1 ||
 	    (s = each_start(st, S_QUEUE_EACH)) == NULL)
 		return -1;
 	if (bind_text(st, s, 1, socket_id) == -1)
@@ -1024,6 +1125,31 @@ rh_store_queue_remove(struct rh_store *st, const char *socket_id,
 	return run(st, s);
 }
 
+/* Notes that a queued reply was written out; its removal is stored with
+ * the next transaction, by rh_store_flush, or before the queue is read. */
+int
+rh_store_queue_remove_later(struct rh_store *st, const char *socket_id,
+    int64_t seq)
+{
+	struct unqueued	*grown;
+	size_t		 cap;
+
+	if (need(st, socket_id, "socket id") == -1)
+		return -1;
+	if (st->nlater == st->later_cap) {
+		cap = st->later_cap ? st->later_cap * 2 : 16;
+		grown = realloc(st->later, cap * sizeof *st->later);
+		if (grown == NULL)
+			return fail(st, "out of memory");
+		st->later = grown;
+		st->later_cap = cap;
+	}
+	if ((st->later[st->nlater].socket_id = strdup(socket_id)) == NULL)
+		return fail(st, "out of memory");
+	st->later[st->nlater++].seq = seq;
+	return 0;
+}
+
 /* Counts rows of the one-parameter count statement ID. */
 static int
 count_rows(struct rh_store *st, enum stmt_id id, const char *socket_id)
@@ -1042,6 +1168,8 @@ count_rows(struct rh_store *st, enum stmt_id id, const char *socket_id)
 int
 rh_store_queue_count(struct rh_store *st, const char *socket_id)
 {
+	if (settle_later(st) == -1)
+		return -1;
 	return count_rows(st, S_QUEUE_COUNT, socket_id);
 }
 

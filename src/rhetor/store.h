@@ -122,6 +122,16 @@ int	rh_store_queue_each(struct rh_store *st, const char *socket_id,
 	    rh_queued_cb cb, void *ud);
 int	rh_store_queue_remove(struct rh_store *st, const char *socket_id,
 	    int64_t seq);
+/* Notes that a queued reply was written out.  Its removal is stored with
+ * the next transaction, by rh_store_flush, before the queue is read or
+ * counted, or at close; a kill -9 before that keeps the reply queued, and
+ * the next reader gets it again (with the same seq). */
+int	rh_store_queue_remove_later(struct rh_store *st, const char *socket_id,
+	    int64_t seq);
+/* Stores the removals noted by rh_store_queue_remove_later. */
+int	rh_store_flush(struct rh_store *st);
+/* Returns how many noted removals are not yet stored. */
+size_t	rh_store_pending(struct rh_store *st);
 /* Returns the number of queued replies, or -1. */
 int	rh_store_queue_count(struct rh_store *st, const char *socket_id);
 int	rh_store_queue_clear(struct rh_store *st, const char *socket_id);
