@@ -405,6 +405,7 @@ rh_delivery_write(struct rh_server *srv, struct rh_socket *origin,
 		cJSON_ArrayForEach(m, res->members) {
 			jobs[i] = job_new(srv, job_ids[i], origin->id, res->id,
 			    m->valuestring, content, team);
+			jobs[i]->abandonable = (flags & RH_WRITE_FROM_WS) != 0;
 			if (job_is_synthesis(jobs[i])) {
 				jobs[i]->deferred = 1;
 				jobs[i]->collected = cJSON_CreateArray();
@@ -742,6 +743,28 @@ rh_delivery_cancel(struct rh_server *srv, struct rh_socket *origin,
 		next = srv->jobs;	/* the list changed under us */
 	}
 	return n;
+}
+
+/* Cancels the running replies to WebSocket writes made on origin. */
+int
+rh_delivery_abandon(struct rh_server *srv, struct rh_socket *origin)
+{
+	struct rh_job	*job;
+	char		*write_id;
+	int		 n = 0;
+
+	for (;;) {
+		for (job = srv->jobs; job != NULL; job = job->next) {
+			if (job->abandonable &&
+			    strcmp(job->origin, origin->id) == 0)
+				break;
+		}
+		if (job == NULL)
+			return n;
+		write_id = xstrdup(job->write_id);
+		n += rh_delivery_cancel(srv, origin, write_id);
+		free(write_id);
+	}
 }
 
 /* Stops the replies an HTTP team chat still waits for. */

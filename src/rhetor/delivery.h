@@ -30,6 +30,9 @@ typedef void (*rh_accepted_cb)(void *ud, const struct rh_write_result *res);
 #define RH_FAILURES_UNRESPONSIVE	3
 
 /* Flags of rh_delivery_write. */
+#define RH_WRITE_FROM_WS	0x2	/* written over a WebSocket: its work
+					 * stops if the writer goes away for
+					 * good (rh_delivery_abandon) */
 #define RH_WRITE_SYNTHESIS	0x1	/* moderated team chat: rhetor writes
 					 * a synthesis of the replies */
 
@@ -68,6 +71,9 @@ void	 rh_write_result_free(struct rh_write_result *res);
  * a "cancelled" error frame.  Returns how many were running. */
 int	 rh_delivery_cancel(struct rh_server *srv, struct rh_socket *origin,
 	    const char *write_id);
+/* Cancels the running replies to WebSocket writes made on origin, whose
+ * writers went away and did not come back.  Returns how many. */
+int	 rh_delivery_abandon(struct rh_server *srv, struct rh_socket *origin);
 /* Stops the replies an HTTP team chat still waits for, silently. */
 void	 rh_delivery_drop_team(struct rh_server *srv, struct rh_team *team);
 /* Restarts the jobs the store says were accepted but never answered. */

@@ -23,7 +23,27 @@ static const char usage_text[] =
     "  --config FILE     JSON config: listen address, providers, roster AIs\n"
     "  --state-dir DIR   where the state database lives\n"
     "                    (default $XDG_STATE_HOME/aish or ~/.local/state/aish)\n"
-    "  --token TOKEN     require 'Authorization: Bearer TOKEN' (or AISH_TOKEN)\n";
+    "  --token TOKEN     require 'Authorization: Bearer TOKEN' (or AISH_TOKEN)\n"
+    "  --abandon-ms MS   stop the AIs' work for a WebSocket writer gone\n"
+    "                    this long, 0 for never (default 30000)\n";
+
+/* How long the work for a WebSocket writer that went away goes on. */
+#define DEFAULT_ABANDON_MS	30000
+
+/* Parses a number of milliseconds up to AISH_MAX_WAIT_MS; -1 if bad. */
+static int
+parse_ms(const char *s)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 0 ||
+	    v > AISH_MAX_WAIT_MS)
+		return -1;
+	return (int)v;
+}
 
 /* The default state directory, from XDG_STATE_HOME or HOME. */
 static char *
@@ -81,6 +101,7 @@ rh_options_parse(struct rh_options *opt, int argc, char **argv)
 		{ "state-dir",	required_argument, NULL, 's' },
 		{ "token",	required_argument, NULL, 't' },
 		{ "config",	required_argument, NULL, 'c' },
+		{ "abandon-ms",	required_argument, NULL, 'a' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ "version",	no_argument,	   NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -91,6 +112,7 @@ rh_options_parse(struct rh_options *opt, int argc, char **argv)
 
 	memset(opt, 0, sizeof *opt);
 	opt->port = AISH_DEFAULT_PORT;
+	opt->abandon_ms = DEFAULT_ABANDON_MS;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -113,6 +135,14 @@ rh_options_parse(struct rh_options *opt, int argc, char **argv)
 		case 't':
 			free(opt->token);
 			opt->token = xstrdup(optarg);
+			break;
+		case 'a':
+			if ((opt->abandon_ms = parse_ms(optarg)) < 0) {
+				fprintf(stderr, "aish-rhetor: bad --abandon-ms "
+				    "'%s': expected 0 to %d\n", optarg,
+				    AISH_MAX_WAIT_MS);
+				goto bad;
+			}
 			break;
 		case 'c':
 			free(config);

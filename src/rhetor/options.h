@@ -13,6 +13,8 @@ struct rh_options {
 	char	*state_dir;	/* where aish.db lives */
 	char	*token;		/* bearer token, or NULL for none */
 	struct rh_conf *config;	/* --config FILE, checked; or NULL */
+	int	 abandon_ms;	/* stop the AIs' work for a WebSocket writer
+				 * gone this long; 0: never */
 };
 
 /* Fills opt from argv and the environment, and reads the config file;

@@ -67,6 +67,7 @@ socket_append(struct rh_server *srv, struct rh_socket *s)
 static void
 socket_free(struct rh_socket *s)
 {
+	free(s->abandon);	/* at exit: the loop that timed it is gone */
 	free(s->id);
 	free(s->ai_name);
 	free(s->model);

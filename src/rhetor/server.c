@@ -159,6 +159,7 @@ rh_server_init(struct rh_server *srv, const struct rh_options *opt)
 	memset(srv, 0, sizeof *srv);
 	srv->opt.host = xstrdup(opt->host);
 	srv->opt.port = opt->port;
+	srv->opt.abandon_ms = opt->abandon_ms;
 	srv->opt.state_dir = xstrdup(opt->state_dir);
 	srv->opt.token = opt->token ? xstrdup(opt->token) : NULL;
 

@@ -21,6 +21,7 @@
 
 struct rh_conn;
 struct rh_http_req;
+struct rh_abandon;
 struct rh_team;
 struct rh_provider;
 struct rh_group;
@@ -52,6 +53,8 @@ struct rh_socket {
 	enum rh_socket_kind	 kind;
 	struct rh_conn		*conns;		/* WebSocket readers */
 	struct rh_http_req	*waiters;	/* HTTP /read requests waiting */
+	struct rh_abandon	*abandon;	/* timer once its last reader
+						 * left, or NULL (ws.c) */
 };
 
 /* One AI owing one reply to one accepted write. */
@@ -66,6 +69,7 @@ struct rh_job {
 	int64_t			 started_ms;
 	struct rh_team		*team;		/* HTTP team-chat waiting, or NULL */
 	int64_t			 deltas;	/* delta frames sent so far */
+	int			 abandonable;	/* written over a WebSocket */
 	void			*provider_state;
 	/* A binary stream (SPEC section 2): the bytes and their type; for
 	 * such a job content is a short description.  NULL for text. */

@@ -439,12 +439,14 @@ drop_later(struct rh_store *st, size_t n)
 {
 	size_t	i;
 
+	st->applied = 0;
+	if (n == 0)
+		return;		/* later[] may still be NULL */
 	for (i = 0; i < n; i++)
 		free(st->later[i].socket_id);
 	memmove(st->later, st->later + n, (st->nlater - n) *
 	    sizeof *st->later);
 	st->nlater -= n;
-	st->applied = 0;
 }
 
 /* Begins a transaction, or a savepoint inside one already open.  An

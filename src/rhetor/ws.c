@@ -190,6 +190,56 @@ rh_ws_confirm_upgrade(struct lws *wsi, const char *protocol)
 	return 0;
 }
 
+/* A socket whose last reader left, waiting for one to come back. */
+struct rh_abandon {
+	lws_sorted_usec_list_t	 sul;
+	struct rh_server	*srv;
+	struct rh_socket	*sock;
+};
+
+/* Timer: nobody came back to the socket; its writers' work stops (each
+ * write ends with a "cancelled" error, which waits in the queue). */
+static void
+abandon_fire(lws_sorted_usec_list_t *sul)
+{
+	struct rh_abandon	*a = lws_container_of(sul, struct rh_abandon,
+	    sul);
+	struct rh_socket	*s = a->sock;
+	int			 n;
+
+	s->abandon = NULL;
+	n = rh_delivery_abandon(a->srv, s);
+	if (n > 0)
+		rh_log("%s: its writers went away; stopped %d replies", s->id,
+		    n);
+	free(a);
+}
+
+/* The last reader of s left: give it abandon_ms to come back before the
+ * AIs' work for its writes stops. */
+static void
+abandon_arm(struct rh_server *srv, struct rh_socket *s)
+{
+	if (srv->opt.abandon_ms <= 0 || srv->interrupted || s->abandon != NULL)
+		return;
+	s->abandon = xcalloc(1, sizeof *s->abandon);
+	s->abandon->srv = srv;
+	s->abandon->sock = s;
+	lws_sul_schedule(srv->context, 0, &s->abandon->sul, abandon_fire,
+	    (lws_usec_t)srv->opt.abandon_ms * LWS_US_PER_MS);
+}
+
+/* A reader came (back), or the socket is going: no abandon timer. */
+static void
+abandon_disarm(struct rh_socket *s)
+{
+	if (s->abandon == NULL)
+		return;
+	lws_sul_cancel(&s->abandon->sul);
+	free(s->abandon);
+	s->abandon = NULL;
+}
+
 /* A new connection: attach it to its socket and send the queue first. */
 static int
 on_established(struct lws *wsi, struct rh_conn *c)
@@ -205,6 +255,7 @@ on_established(struct lws *wsi, struct rh_conn *c)
 	    !path_socket_id(path, id, sizeof id) ||
 	    (c->sock = rh_registry_find(srv, id)) == NULL)
 		return -1;
+	abandon_disarm(c->sock);
 	for (tail = &c->sock->conns; *tail != NULL; tail = &(*tail)->next)
 		;
 	*tail = c;
@@ -238,7 +289,8 @@ on_write(struct rh_conn *c, const struct rh_frame *f)
 	struct rh_write_result	 res;
 	struct rh_err		 err;
 
-	if (rh_delivery_write(c->srv, c->sock, f->id, f->content, f->flags,
+	if (rh_delivery_write(c->srv, c->sock, f->id, f->content,
+	    f->flags | RH_WRITE_FROM_WS,
 	    NULL, send_ack, c, &res, &err) != 0) {
 		send_error(c, err.code, err.message, f->id);
 		return;
@@ -500,6 +552,8 @@ on_closed(struct rh_conn *c)
 			}
 		}
 	}
+	if (c->sock != NULL && c->sock->conns == NULL)
+		abandon_arm(c->srv, c->sock);
 	out_free_all(c);
 	free(c->rx);
 	stream_clear(c);
@@ -533,6 +587,7 @@ rh_ws_socket_gone(struct rh_socket *s)
 {
 	struct rh_conn	*c, *next;
 
+	abandon_disarm(s);
 	for (c = s->conns; c != NULL; c = next) {
 		next = c->next;
 		c->sock = NULL;
