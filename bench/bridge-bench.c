@@ -38,6 +38,7 @@
 #include <cjson/cJSON.h>
 
 #include "bench-stats.h"
+#include "xalloc.h"
 
 extern char **environ;
 
@@ -85,17 +86,6 @@ die(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(1);
-}
-
-/* calloc that ends the program when memory runs out. */
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (p == NULL)
-		die("out of memory");
-	return p;
 }
 
 /* ------------------------------------------------------------------ */

@@ -31,6 +31,7 @@
 #include <libwebsockets.h>
 
 #include "aish-protocol.h"
+#include "xalloc.h"
 
 #define FANOUT_TIMEOUT_MS	30000
 #define FANOUT_AI_NAME		"bench"
@@ -111,27 +112,6 @@ die(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(1);
-}
-
-/* realloc that ends the program when memory runs out. */
-static void *
-xrealloc(void *p, size_t size)
-{
-	p = realloc(p, size ? size : 1);
-	if (p == NULL)
-		die("out of memory");
-	return p;
-}
-
-/* strdup that ends the program when memory runs out. */
-static char *
-xstrdup(const char *s)
-{
-	char *copy = strdup(s);
-
-	if (copy == NULL)
-		die("out of memory");
-	return copy;
 }
 
 /* Microseconds on the monotonic clock. */

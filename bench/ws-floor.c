@@ -27,6 +27,7 @@
 #include <libwebsockets.h>
 
 #include "bench-stats.h"
+#include "xalloc.h"
 
 #define FLOOR_PAYLOAD		100
 #define FLOOR_MAX_MESSAGE	1024
@@ -82,17 +83,6 @@ on_alarm(int sig)
 	(void)sig;
 	(void)write(2, msg, sizeof msg - 1);
 	_exit(1);
-}
-
-/* calloc that ends the program when memory runs out. */
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (p == NULL)
-		die("out of memory");
-	return p;
 }
 
 /* ------------------------------------------------------------------ */
