@@ -36,22 +36,7 @@ if [ ! -x "$BRIDGE" ]; then
 	finish
 fi
 
-start_server
-
-# create_slow NAME DELAY_MS: an echo socket that answers after DELAY_MS in
-# four chunks; prints its socket id.
-create_slow() {
-	http POST /api/ai/socket/create \
-		"{\"ai_name\":\"$1\",\"context\":{\"echo\":{\"delay_ms\":$2,\"chunks\":4}}}"
-	jget "$BODY" .socket_id
-}
-SLOW=$(create_slow slow 800)
-SLOWER=$(create_slow slower 4000)
-check "slow sockets made" "slow-1 slower-1" "$SLOW $SLOWER"
-http PUT /api/ai/groups/duo '{"members":["athena","apollo"]}'
-check "group duo made" "200 athena,apollo" "$STATUS $(jget "$BODY" '.members | join(",")')"
-http PUT /api/ai/groups/slowduo "{\"members\":[\"$SLOW\",\"apollo\"]}"
-check "group slowduo made" "200 $SLOW,apollo" "$STATUS $(jget "$BODY" '.members | join(",")')"
+editor_fixture
 
 result=$TEST_TMP/vim-result
 rc=0

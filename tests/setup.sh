@@ -303,3 +303,28 @@ py_checks() {
 		URL="$URL" timeout "$(( ${PY_TIMEOUT:-60} * SLOWDOWN ))" python3 "$@" 2>&1 || echo "PYEXIT $?")
 	return 0
 }
+
+# editor_fixture: starts a server for the editor tests with two slow
+# streaming echo sockets ($SLOW answers in 800 ms, $SLOWER in 4 s, in four
+# chunks each) and two groups: duo (athena, apollo) and slowduo ($SLOW,
+# apollo).
+editor_fixture() {
+	start_server
+	SLOW=$(editor_slow_socket slow 800)
+	SLOWER=$(editor_slow_socket slower 4000)
+	check "slow sockets made" "slow-1 slower-1" "$SLOW $SLOWER"
+	http PUT /api/ai/groups/duo '{"members":["athena","apollo"]}'
+	check "group duo made" "200 athena,apollo" \
+		"$STATUS $(jget "$BODY" '.members | join(",")')"
+	http PUT /api/ai/groups/slowduo "{\"members\":[\"$SLOW\",\"apollo\"]}"
+	check "group slowduo made" "200 $SLOW,apollo" \
+		"$STATUS $(jget "$BODY" '.members | join(",")')"
+}
+
+# editor_slow_socket NAME DELAY_MS: an echo socket that answers after
+# DELAY_MS in four chunks; prints its socket id.
+editor_slow_socket() {
+	http POST /api/ai/socket/create \
+		"{\"ai_name\":\"$1\",\"context\":{\"echo\":{\"delay_ms\":$2,\"chunks\":4}}}"
+	jget "$BODY" .socket_id
+}
