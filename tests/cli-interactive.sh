@@ -23,7 +23,10 @@ if command -v script > /dev/null 2>&1; then
 		sleep 0.5; printf 'echo "déjà vu ✓" | athena\r'
 		sleep 0.5; printf '\004'
 		sleep 0.5
-	} | AISH_RHETOR_URL=$URL timeout 15 script -qfec "$AISH" /dev/null > "$O" 2>&1 || RC=$?
+	# script(1) runs the command with $SHELL -c; exec makes aish that
+	# shell's own process, so no waiting shell (dash dies of the Ctrl-C
+	# that aish catches) stands between aish's exit status and script's.
+	} | AISH_RHETOR_URL=$URL timeout 15 script -qfec "exec '$AISH'" /dev/null > "$O" 2>&1 || RC=$?
 	tr -d '\r' < "$O" > "$O.txt"
 	check "prompt: status after Ctrl-D" 0 "$RC"
 	check_match "prompt shown" "aish> *" "$(head -n 1 "$O.txt")"
