@@ -161,6 +161,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		off += k;
 	}
 	framing_eof();
+	framing_flush();
 	ids = req_cancel_matching(NULL);
 	cJSON_Delete(ids);
 	FUZZ_CHECK(br.reqs == NULL && br.n_inflight == 0);

@@ -43,6 +43,7 @@
 #define BRIDGE_MAX_TIMEOUT_MS	3600000L
 #define BRIDGE_UNREACHABLE_MS	10000L
 #define BRIDGE_INBOX_CAP	1000
+#define BRIDGE_OUT_KEEP		(256u * 1024)	/* output flushed past this */
 
 enum framing {
 	FRAMING_AUTO,
@@ -135,6 +136,7 @@ void		 bridge_maybe_quit(void);
 void		 framing_feed(const char *data, size_t len);
 void		 framing_eof(void);
 void		 framing_write(const cJSON *msg);
+void		 framing_flush(void);
 
 /* rpc.c */
 void		 rpc_handle(const char *buf, size_t len);

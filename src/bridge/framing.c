@@ -12,7 +12,9 @@
  *
  * The writer puts header and body in one buffer and hands it to one
  * write(2): Vim drops a body that comes ~100 ms after its header, and
- * frames must never interleave.
+ * frames must never interleave.  The frames of one pass of the loop go
+ * out together (framing_flush after each lws_service), so an answer and
+ * its notifications cost the client one wake-up.
  */
 #include <errno.h>
 #include <poll.h>
@@ -336,6 +338,16 @@ framing_eof(void)
 
 /* ---- output ---- */
 
+/* Room for "Content-Length: N\r\n\r\n" with any size_t N. */
+#define FRAME_HEADER_MAX	48
+
+/* Frames written during one pass of the loop, waiting for framing_flush. */
+static struct {
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;
+} out;
+
 /* Writes all n bytes at p to stdout, waiting when the pipe is full. */
 static void
 write_all(const char *p, size_t n)
@@ -361,13 +373,43 @@ write_all(const char *p, size_t n)
 	}
 }
 
-/* Writes one message, header and body in one write(2). */
+/* Makes room for n more bytes in the output buffer. */
+static void
+out_reserve(size_t n)
+{
+	size_t	cap = out.cap ? out.cap : 4096;
+
+	if (out.len + n <= out.cap)
+		return;
+	while (cap < out.len + n)
+		cap *= 2;
+	out.buf = xrealloc(out.buf, cap);
+	out.cap = cap;
+}
+
+/* Writes the frames of this pass in one write(2): an answer and the
+ * notifications before it wake the client once. */
+void
+framing_flush(void)
+{
+	if (out.len > 0)
+		write_all(out.buf, out.len);
+	out.len = 0;
+	if (out.cap > BRIDGE_OUT_KEEP) {	/* after a huge answer */
+		free(out.buf);
+		out.buf = NULL;
+		out.cap = 0;
+	}
+}
+
+/* Adds one message to the output, header and body together; it goes out
+ * with the others of this pass at framing_flush. */
 void
 framing_write(const cJSON *msg)
 {
-	char	*json, *frame;
-	size_t	 n, hlen;
-	char	 header[64];
+	char	*json;
+	size_t	 n;
+	int	 hlen = 0;
 
 	if (br.quit && br.exit_code != 0)
 		return;
@@ -376,19 +418,15 @@ framing_write(const cJSON *msg)
 		return;
 	}
 	n = strlen(json);
-	if (br.framing == FRAMING_NDJSON) {
-		frame = xmalloc(n + 1);
-		memcpy(frame, json, n);
-		frame[n++] = '\n';
-	} else {
-		hlen = (size_t)snprintf(header, sizeof header,
+	out_reserve(n + FRAME_HEADER_MAX);
+	if (br.framing != FRAMING_NDJSON)
+		hlen = snprintf(out.buf + out.len, FRAME_HEADER_MAX,
 		    "Content-Length: %zu\r\n\r\n", n);
-		frame = xmalloc(hlen + n);
-		memcpy(frame, header, hlen);
-		memcpy(frame + hlen, json, n);
-		n += hlen;
-	}
+	memcpy(out.buf + out.len + hlen, json, n);
+	out.len += (size_t)hlen + n;
+	if (br.framing == FRAMING_NDJSON)
+		out.buf[out.len++] = '\n';
 	cJSON_free(json);
-	write_all(frame, n);
-	free(frame);
+	if (out.len >= BRIDGE_OUT_KEEP)
+		framing_flush();
 }

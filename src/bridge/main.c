@@ -349,7 +349,9 @@ main(int argc, char **argv)
 	while (!br.quit) {
 		if (lws_service(br.ctx, 0) < 0)
 			break;
+		framing_flush();
 	}
+	framing_flush();
 	logmsg("exiting with status %d", br.exit_code);
 	/* Answers are all written; nothing kept needs an orderly close. */
 	aish_free(br.aish);
