@@ -338,6 +338,70 @@ START_TEST(test_open_newer_schema)
 }
 END_TEST
 
+/* The tables of schema version 3 whose layout version 4 changed, and
+ * version 3's other tables as they were. */
+static const char schema_v3[] =
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"CREATE TABLE sockets(n INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" id TEXT NOT NULL UNIQUE, ai_name TEXT NOT NULL, model TEXT,"
+	" provider TEXT NOT NULL, prompt TEXT, context_json TEXT,"
+	" state TEXT NOT NULL, reason TEXT, created_at INTEGER NOT NULL,"
+	" last_activity INTEGER NOT NULL, kind INTEGER NOT NULL);"
+	"CREATE TABLE writes(origin TEXT NOT NULL, write_id TEXT NOT NULL,"
+	" accepted_at INTEGER NOT NULL, PRIMARY KEY(origin, write_id))"
+	" WITHOUT ROWID;"
+	"CREATE TABLE jobs(job_id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" origin TEXT NOT NULL, write_id TEXT NOT NULL,"
+	" socket_id TEXT NOT NULL, content TEXT NOT NULL);"
+	"CREATE INDEX jobs_by_socket ON jobs(socket_id);"
+	"CREATE TABLE queue(socket_id TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" json TEXT NOT NULL, PRIMARY KEY(socket_id, seq)) WITHOUT ROWID;"
+	"CREATE TABLE history(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" socket_id TEXT NOT NULL, role TEXT NOT NULL,"
+	" content TEXT NOT NULL, bytes INTEGER NOT NULL);"
+	"CREATE INDEX history_by_socket ON history(socket_id, id, bytes);"
+	"CREATE TABLE groups(n INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" name TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL);"
+	"CREATE TABLE group_members(group_name TEXT NOT NULL,"
+	" socket_id TEXT NOT NULL, pos INTEGER NOT NULL,"
+	" PRIMARY KEY(group_name, socket_id)) WITHOUT ROWID;"
+	"CREATE INDEX group_members_by_socket ON group_members(socket_id);"
+	"INSERT INTO jobs VALUES(7, 'apollo', 'w1', 'apollo', 'hi');"
+	"INSERT INTO history VALUES(3, 'apollo', 'user', 'hello', 5);"
+	"INSERT INTO history VALUES(4, 'apollo', 'assistant', 'apollo: hello',"
+	" 13);"
+	"INSERT INTO meta VALUES('seq', 41);"
+	"PRAGMA user_version=3;";
+
+START_TEST(test_upgrade_from_v3)
+{
+	sqlite3	*db;
+	char	 path[512];
+
+	snprintf(path, sizeof path, "%s/a", tmpdir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	ck_assert_int_eq(mkdir(statedir, 0700), 0);
+	ck_assert_int_eq(sqlite3_open(state_file(path, sizeof path,
+	    "aish.db"), &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, schema_v3, NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	/* The unanswered job, the history and the seq survive the upgrade;
+	 * new rows come after the old ones. */
+	st = open_store();
+	list_jobs(see_job);
+	ck_assert_str_eq(seen, "apollo/w1/apollo/hi");
+	ck_assert_int_gt(rh_store_job_add(st, "apollo", "w2", "apollo", "x"),
+	    7);
+	ck_assert_int_eq(rh_store_history_count(st, "apollo"), 2);
+	ck_assert_int_eq(rh_store_history_append(st, "apollo", "user", "again",
+	    2, 0), 0);
+	list_history("apollo");
+	ck_assert_str_eq(seen, "assistant:apollo: hello,user:again");
+	ck_assert_int_eq(rh_store_next_seq(st), 42);
+}
+END_TEST
+
 /* ------------------------------------------------------------- sockets */
 
 START_TEST(test_socket_put_order)
@@ -451,6 +515,52 @@ START_TEST(test_socket_touch_state)
 }
 END_TEST
 
+START_TEST(test_later)
+{
+	int	dropped;
+
+	st = open_store();
+	put_socket("apollo", "apollo", 1);
+	ck_assert_int_eq(rh_store_queue_push(st, "apollo", 1, "{1}", 10,
+	    &dropped), 0);
+	ck_assert_int_eq(rh_store_queue_push(st, "apollo", 2, "{2}", 10,
+	    &dropped), 0);
+	ck_assert_int_eq(rh_store_queue_remove_later(st, "apollo", 1), 0);
+	ck_assert_int_eq(rh_store_socket_touch_later(st, "apollo", 50), 0);
+	ck_assert_int_eq(rh_store_socket_touch_later(st, "apollo", 60), 0);
+	/* Two touches of one socket are one change, and nothing noted is
+	 * stored before a flush... */
+	ck_assert_int_eq(rh_store_pending(st), 2);
+	list_sockets(see_socket);
+	ck_assert_str_eq(seen, "apollo/apollo/-/active/-/1");
+	/* ...except the removals, before a read of the queue. */
+	list_queue("apollo");
+	ck_assert_str_eq(seen, "2={2}");
+	ck_assert_int_eq(rh_store_pending(st), 1);
+	list_sockets(see_socket);
+	ck_assert_str_eq(seen, "apollo/apollo/-/active/-/1");
+	ck_assert_int_eq(rh_store_flush(st), 0);
+	ck_assert_int_eq(rh_store_pending(st), 0);
+	list_sockets(see_socket);
+	ck_assert_str_eq(seen, "apollo/apollo/-/active/-/60");
+	/* A push stores the removals waiting first, so its cap counts only
+	 * the replies still queued. */
+	ck_assert_int_eq(rh_store_queue_remove_later(st, "apollo", 2), 0);
+	ck_assert_int_eq(rh_store_queue_push(st, "apollo", 3, "{3}", 1,
+	    &dropped), 0);
+	ck_assert_int_eq(dropped, 0);
+	list_queue("apollo");
+	ck_assert_str_eq(seen, "3={3}");
+	/* A flush is durable. */
+	ck_assert_int_eq(rh_store_socket_touch_later(st, "apollo", 70), 0);
+	ck_assert_int_eq(rh_store_flush(st), 0);
+	ck_assert_int_eq(rh_store_pending(st), 0);
+	reopen();
+	list_sockets(see_socket);
+	ck_assert_str_eq(seen, "apollo/apollo/-/active/-/70");
+}
+END_TEST
+
 START_TEST(test_socket_delete_cascades)
 {
 	int	dropped;
@@ -552,7 +662,8 @@ START_TEST(test_counters)
 		a = a2;
 		b = b2;
 	}
-	ck_assert_int_eq(seq, 5);
+	/* Seqs skip ahead after a reopen (they are reserved in blocks);
+	 * socket numbers go on one by one. */
 	ck_assert_int_eq(a, 5);
 	ck_assert_int_eq(b, 4);
 }
@@ -571,6 +682,30 @@ START_TEST(test_counter_rollback)
 	ck_assert_int_eq(rh_store_rollback(st), 0);
 	ck_assert_int_eq(rh_store_next_seq(st), seq + 1);
 	ck_assert_int_eq(rh_store_next_seq(st), seq + 2);
+}
+END_TEST
+
+START_TEST(test_seq_blocks)
+{
+	int64_t	first, seq, i;
+
+	st = open_store();
+	first = rh_store_next_seq(st);
+	/* Past a block boundary inside a transaction that is rolled back:
+	 * the values and their reservation go back together. */
+	ck_assert_int_eq(rh_store_begin(st), 0);
+	for (i = 1; i <= 1500; i++)
+		ck_assert_int_eq(rh_store_next_seq(st), first + i);
+	ck_assert_int_eq(rh_store_rollback(st), 0);
+	ck_assert_int_eq(rh_store_next_seq(st), first + 1);
+	/* The same, committed, then a reopen: never a value given out. */
+	ck_assert_int_eq(rh_store_begin(st), 0);
+	for (i = 2; i <= 3000; i++)
+		seq = rh_store_next_seq(st);
+	ck_assert_int_eq(seq, first + 3000);
+	ck_assert_int_eq(rh_store_commit(st), 0);
+	reopen();
+	ck_assert_int_gt(rh_store_next_seq(st), seq);
 }
 END_TEST
 
@@ -614,10 +749,15 @@ START_TEST(test_jobs)
 	snprintf(want, sizeof want, "%lld,%lld", (long long)j1,
 	    (long long)j3);
 	ck_assert_str_eq(seen, want);
-	/* Ids are never reused, even after the newest job is deleted. */
+	/* A new job's id is above every stored one: jobs resume oldest
+	 * first. */
 	ck_assert_int_eq(rh_store_job_delete(st, j3), 0);
 	j4 = rh_store_job_add(st, "apollo", "w3", "apollo", "three");
-	ck_assert_int_gt(j4, j3);
+	ck_assert_int_gt(j4, j1);
+	list_jobs(see_job_id);
+	snprintf(want, sizeof want, "%lld,%lld", (long long)j1,
+	    (long long)j4);
+	ck_assert_str_eq(seen, want);
 	ck_assert_int_eq(rh_store_job_add(st, "apollo", "w4", "apollo", NULL),
 	    -1);
 	ck_assert_str_eq(rh_store_error(st), "content is missing");
@@ -941,7 +1081,7 @@ START_TEST(test_durable_after_kill)
 	list_queue("apollo");
 	ck_assert_str_eq(seen, "1={}");
 	ck_assert_int_eq(rh_store_history_count(st, "apollo"), 1);
-	ck_assert_int_eq(rh_store_next_seq(st), 2);
+	ck_assert_int_gt(rh_store_next_seq(st), 1);
 }
 END_TEST
 
@@ -1025,11 +1165,14 @@ store_suite(void)
 	add(s, "socket_fields", test_socket_fields);
 	add(s, "socket_all_columns", test_socket_all_columns);
 	add(s, "socket_touch_state", test_socket_touch_state);
+	add(s, "later", test_later);
 	add(s, "socket_delete_cascades", test_socket_delete_cascades);
 	add(s, "socket_delete_in_transaction",
 	    test_socket_delete_in_transaction);
+	add(s, "upgrade_from_v3", test_upgrade_from_v3);
 	add(s, "counters", test_counters);
 	add(s, "counter_rollback", test_counter_rollback);
+	add(s, "seq_blocks", test_seq_blocks);
 	add(s, "write_accept", test_write_accept);
 	add(s, "jobs", test_jobs);
 	add(s, "queue", test_queue);

@@ -568,7 +568,8 @@ store_final(struct rh_job *job, struct rh_socket *ai,
 	}
 	if (ai != NULL) {
 		ai->last_activity = rh_now_ms();
-		rc |= rh_store_socket_touch(st, ai->id, ai->last_activity);
+		rc |= rh_store_socket_touch_later(st, ai->id,
+		    ai->last_activity);
 	}
 	if (job->team == NULL && origin != NULL)
 		rc |= rh_store_queue_push(st, origin->id, seq, *json,
@@ -578,6 +579,7 @@ store_final(struct rh_job *job, struct rh_socket *ai,
 	if (rh_store_commit(st) != 0)
 		goto fail;
 	job->srv->queue_drops += (uint64_t)dropped;
+	rh_server_flush_soon(job->srv);		/* the activity time */
 	return seq;
 fail:
 	rh_log("cannot store the reply to %s on %s: %s", job->write_id,

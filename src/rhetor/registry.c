@@ -408,14 +408,6 @@ rh_registry_reset(struct rh_server *srv, struct rh_socket *s)
 	return 0;
 }
 
-/* Records activity on a socket now. */
-void
-rh_registry_touch(struct rh_server *srv, struct rh_socket *s)
-{
-	s->last_activity = rh_now_ms();
-	rh_store_socket_touch(srv->store, s->id, s->last_activity);
-}
-
 /* True for the sockets a team-chat-all write reaches. */
 int
 rh_registry_is_member(const struct rh_socket *s)

@@ -39,7 +39,6 @@ struct rh_socket *rh_registry_add_team(struct rh_server *srv, const char *id);
 /* Clears a socket's history and queue and makes it active again. */
 int	 rh_registry_reset(struct rh_server *srv, struct rh_socket *s);
 /* Records activity on a socket now. */
-void	 rh_registry_touch(struct rh_server *srv, struct rh_socket *s);
 /* True for the sockets a team-chat-all write reaches. */
 int	 rh_registry_is_member(const struct rh_socket *s);
 /* True for AI sockets (made with create, or roster), active or not. */

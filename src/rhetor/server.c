@@ -21,6 +21,11 @@
 #include "ws.h"
 #include "xalloc.h"
 
+/* Changes noted with the store's _later functions (queue removals, activity
+ * times) are stored at most this late, or when this many wait. */
+#define FLUSH_DELAY_MS		100
+#define FLUSH_MAX		64
+
 /* Both halves of a connection's per-session data: lws gives every
  * connection of the protocol one of these, zeroed. */
 struct rh_pss {
@@ -197,6 +202,34 @@ rh_server_run(struct rh_server *srv)
 	return 0;
 }
 
+/* Timer: stores the changes noted with the store's _later functions. */
+static void
+flush_now(lws_sorted_usec_list_t *sul)
+{
+	struct rh_server	*srv = lws_container_of(sul, struct rh_server,
+				    flush_sul);
+
+	srv->flush_due = 0;
+	if (rh_store_flush(srv->store) != 0)
+		rh_log("cannot store the queue removals and activity times "
+		    "noted: %s", rh_store_error(srv->store));
+}
+
+/* Stores the noted changes within FLUSH_DELAY_MS, or now when FLUSH_MAX
+ * of them wait: they cost one commit for many messages. */
+void
+rh_server_flush_soon(struct rh_server *srv)
+{
+	if (rh_store_pending(srv->store) >= FLUSH_MAX) {
+		lws_sul_cancel(&srv->flush_sul);
+		flush_now(&srv->flush_sul);
+	} else if (!srv->flush_due) {
+		srv->flush_due = 1;
+		lws_sul_schedule(srv->context, 0, &srv->flush_sul, flush_now,
+		    FLUSH_DELAY_MS * LWS_US_PER_MS);
+	}
+}
+
 /* Frees everything; safe on a half-initialised server. */
 void
 rh_server_free(struct rh_server *srv)
@@ -205,7 +238,7 @@ rh_server_free(struct rh_server *srv)
 	/* The worker thread wakes the loop: it goes before the loop. */
 	rh_providers_free();
 	if (srv->context != NULL) {
-		lws_sul_cancel(&srv->unqueue_sul);
+		lws_sul_cancel(&srv->flush_sul);
 		lws_context_destroy(srv->context);
 	}
 	srv->context = NULL;

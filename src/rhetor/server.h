@@ -92,9 +92,9 @@ struct rh_server {
 	struct rh_job		*jobs;
 	struct rh_group		*groups;	/* groups.c, creation order */
 	struct rh_stat		*stats;		/* metrics.c, per provider */
-	/* ws.c: stores the removals of queued replies written out */
-	lws_sorted_usec_list_t	 unqueue_sul;
-	int			 unqueue_due;	/* unqueue_sul is scheduled */
+	/* stores the changes noted with the store's _later functions */
+	lws_sorted_usec_list_t	 flush_sul;
+	int			 flush_due;	/* flush_sul is scheduled */
 	int			 port;		/* the port actually bound */
 	int			 interrupted;
 	int			 nsockets;
@@ -129,6 +129,8 @@ void	 rh_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int	 rh_server_init(struct rh_server *srv, const struct rh_options *opt);
 int	 rh_server_run(struct rh_server *srv);
 void	 rh_server_free(struct rh_server *srv);
+/* Has the changes noted with the store's _later functions stored soon. */
+void	 rh_server_flush_soon(struct rh_server *srv);
 /* The server that owns a connection. */
 struct rh_server *rh_server_of(struct lws *wsi);
 

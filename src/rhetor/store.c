@@ -4,9 +4,13 @@
  * The database runs in WAL mode with synchronous=NORMAL, so a commit costs
  * no fsync yet survives a killed process, and with locking_mode=EXCLUSIVE:
  * the server is its only user, so a transaction takes no file lock and
- * WAL needs no shared-memory index.  The removals of queued replies that
- * were written out are batched (rh_store_queue_remove_later) and ride
- * along the next transaction.  Every statement is prepared once
+ * WAL needs no shared-memory index.  A commit writes every page it changed
+ * to the log, so the hot path changes few: the removals of queued replies
+ * written out and the sockets' last activity are noted in memory and
+ * stored together later (rh_store_flush; removals also with the next queue
+ * push, which changes their page anyway), and reply sequence numbers are
+ * given out from memory, with a block of them reserved in the database at
+ * a time.  Every statement is prepared once
  * in rh_store_open and reused; rh_store_close finalizes them.  Foreign keys
  * are not declared: a queue or a job may outlive the socket row it names
  * for a moment while the server rebuilds its state, and deleting a socket
@@ -56,12 +60,15 @@ enum stmt_id {
 	S_JOBS_DELETE_SOCKET,
 	S_WRITES_DELETE_ORIGIN,
 	S_COUNTER_NEXT,
+	S_COUNTER_GET,
+	S_COUNTER_SET,
 	S_WRITE_ACCEPT,
 	S_JOB_ADD,
 	S_JOB_DELETE,
 	S_JOB_EACH,
 	S_QUEUE_PUSH,
-	S_QUEUE_TRIM,
+	S_QUEUE_CUTOFF,
+	S_QUEUE_DROP_UPTO,
 	S_QUEUE_EACH,
 	S_QUEUE_REMOVE,
 	S_QUEUE_COUNT,
@@ -114,6 +121,11 @@ static const char *const statement_sql[S_COUNT] = {
 	    "INSERT INTO meta(key, value) VALUES(?1 || ?2, 1)"
 	    " ON CONFLICT(key) DO UPDATE SET value = value + 1"
 	    " RETURNING value",
+	[S_COUNTER_GET] =
+	    "SELECT coalesce((SELECT value FROM meta WHERE key = ?1), 0)",
+	[S_COUNTER_SET] =
+	    "INSERT INTO meta(key, value) VALUES(?1, ?2)"
+	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[S_WRITE_ACCEPT] =
 	    "INSERT INTO writes(origin, write_id, accepted_at)"
 	    " VALUES(?1, ?2, ?3) ON CONFLICT DO NOTHING",
@@ -126,10 +138,13 @@ static const char *const statement_sql[S_COUNT] = {
 	    " ORDER BY job_id",
 	[S_QUEUE_PUSH] =
 	    "INSERT INTO queue(socket_id, seq, json) VALUES(?1, ?2, ?3)",
-	[S_QUEUE_TRIM] =
-	    "DELETE FROM queue WHERE socket_id = ?1 AND seq NOT IN"
-	    " (SELECT seq FROM queue WHERE socket_id = ?1"
-	    " ORDER BY seq DESC LIMIT ?2)",
+	/* The newest entry past the cap (0 when none), and everything up to
+	 * it: walks of the primary key, no temporary table. */
+	[S_QUEUE_CUTOFF] =
+	    "SELECT coalesce((SELECT seq FROM queue WHERE socket_id = ?1"
+	    " ORDER BY seq DESC LIMIT 1 OFFSET ?2), 0)",
+	[S_QUEUE_DROP_UPTO] =
+	    "DELETE FROM queue WHERE socket_id = ?1 AND seq <= ?2",
 	[S_QUEUE_EACH] =
 	    "SELECT seq, json FROM queue WHERE socket_id = ?1 ORDER BY seq",
 	[S_QUEUE_REMOVE] =
@@ -241,22 +256,71 @@ static const char *const migrations[] = {
 	/* 2 -> 3: the history index covers the sizes, for trimming. */
 	("DROP INDEX history_by_socket;"
 	"CREATE INDEX history_by_socket ON history(socket_id, id, bytes);"),
+	/* 3 -> 4: fewer pages written per message: jobs and history take
+	 * plain rowids (AUTOINCREMENT rewrites sqlite_sequence on every
+	 * insert), and jobs lose their socket index (the table holds only
+	 * unanswered writes; a socket delete scans it). */
+	("CREATE TABLE jobs4("
+	"  job_id INTEGER PRIMARY KEY,"
+	"  origin TEXT NOT NULL,"
+	"  write_id TEXT NOT NULL,"
+	"  socket_id TEXT NOT NULL,"
+	"  content TEXT NOT NULL);"
+	"INSERT INTO jobs4 SELECT job_id, origin, write_id, socket_id, content"
+	"  FROM jobs;"
+	"DROP TABLE jobs;"
+	"ALTER TABLE jobs4 RENAME TO jobs;"
+	"CREATE TABLE history4("
+	"  id INTEGER PRIMARY KEY,"
+	"  socket_id TEXT NOT NULL,"
+	"  role TEXT NOT NULL,"
+	"  content TEXT NOT NULL,"
+	"  bytes INTEGER NOT NULL);"
+	"INSERT INTO history4 SELECT id, socket_id, role, content, bytes"
+	"  FROM history;"
+	"DROP TABLE history;"
+	"ALTER TABLE history4 RENAME TO history;"
+	"CREATE INDEX history_by_socket ON history(socket_id, id, bytes);"),
 };
 #define SCHEMA_VERSION	((int)(sizeof migrations / sizeof migrations[0]))
 
-/* A queued reply written out, whose removal is not yet stored. */
-struct unqueued {
+/* A change noted in memory and stored later (see rh_store_flush): a queued
+ * reply written out, or a socket's last activity time. */
+struct later {
 	char		*socket_id;
-	int64_t		 seq;
+	int64_t		 value;		/* the seq removed; the time */
+};
+
+/* A list of such changes. */
+struct later_list {
+	struct later	*v;
+	size_t		 n, cap;
+};
+
+/* Reply sequence numbers are reserved in the database this many at a
+ * time: a restart after a crash skips at most this many. */
+#define SEQ_BLOCK		1024
+#define SEQ_KEY			"seq"
+
+/* Transactions nest at most this deep. */
+#define STORE_MAX_DEPTH		16
+
+/* The in-memory sequence counter as it was when a level began. */
+struct seq_mark {
+	int64_t		 last;
+	int64_t		 reserved;
 };
 
 struct rh_store {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[S_COUNT];
 	int		 depth;		/* open transaction levels */
-	struct unqueued	*later;		/* removals not yet stored */
-	size_t		 nlater, later_cap;
-	size_t		 applied;	/* of later[], done in the open tx */
+	struct later_list unqueued;	/* queue removals not yet stored */
+	size_t		 applied;	/* of unqueued, done in the open tx */
+	struct later_list touched;	/* activity times not yet stored */
+	int64_t		 seq_last;	/* the last seq given out */
+	int64_t		 seq_reserved;	/* seqs up to this are stored taken */
+	struct seq_mark	 marks[STORE_MAX_DEPTH];	/* at each begin */
 	char		 err[STORE_ERRLEN];
 };
 
@@ -417,61 +481,79 @@ col_text(sqlite3_stmt *s, int i)
 
 /* ---------------------------------------------------------- transactions */
 
-/* Runs the removals of later[] not yet done in the open transaction. */
+/* Runs statement ID (socket id, value) for l->v[*done] onwards, advancing
+ * *done. */
 static int
-apply_later(struct rh_store *st)
+apply_list(struct rh_store *st, enum stmt_id id, const struct later_list *l,
+    size_t *done)
 {
 	sqlite3_stmt	*s;
 
-	for (; st->applied < st->nlater; st->applied++) {
-		s = stmt_get(st, S_QUEUE_REMOVE);
-		if (bind_text(st, s, 1, st->later[st->applied].socket_id) ==
-		    -1 || bind_int(st, s, 2, st->later[st->applied].seq) == -1 ||
+	for (; *done < l->n; (*done)++) {
+		s = stmt_get(st, id);
+		if (bind_text(st, s, 1, l->v[*done].socket_id) == -1 ||
+		    bind_int(st, s, 2, l->v[*done].value) == -1 ||
 		    run(st, s) == -1)
 			return -1;
 	}
 	return 0;
 }
 
-/* Forgets the first N removals of later[]: they are committed. */
+/* Runs the queue removals not yet done in the open transaction. */
+static int
+apply_later(struct rh_store *st)
+{
+	return apply_list(st, S_QUEUE_REMOVE, &st->unqueued, &st->applied);
+}
+
+/* Forgets the first N changes of a list: they are committed. */
 static void
-drop_later(struct rh_store *st, size_t n)
+list_drop(struct later_list *l, size_t n)
 {
 	size_t	i;
 
-	st->applied = 0;
 	if (n == 0)
-		return;		/* later[] may still be NULL */
+		return;		/* l->v may still be NULL */
 	for (i = 0; i < n; i++)
-		free(st->later[i].socket_id);
-	memmove(st->later, st->later + n, (st->nlater - n) *
-	    sizeof *st->later);
-	st->nlater -= n;
+		free(l->v[i].socket_id);
+	memmove(l->v, l->v + n, (l->n - n) * sizeof *l->v);
+	l->n -= n;
 }
 
-/* Begins a transaction, or a savepoint inside one already open.  An
- * outermost transaction carries the queue removals still waiting; when
- * they fail (a full disk), it begins again without them. */
+/* Forgets the first N queue removals: they are committed. */
+static void
+drop_later(struct rh_store *st, size_t n)
+{
+	st->applied = 0;
+	list_drop(&st->unqueued, n);
+}
+
+/* Begins a transaction, or a savepoint inside one already open. */
 int
 rh_store_begin(struct rh_store *st)
 {
 	/* SQLite may have rolled back by itself after a failed statement. */
 	if (st->depth > 0 && sqlite3_get_autocommit(st->db))
 		st->depth = 0;
+	if (st->depth == STORE_MAX_DEPTH)
+		return fail(st, "transactions nested too deep");
 	if (run(st, stmt_get(st, st->depth == 0 ? S_BEGIN : S_SAVEPOINT)) == -1)
 		return -1;
-	if (st->depth == 0) {
+	if (st->depth == 0)
 		st->applied = 0;
-		if (apply_later(st) == -1) {
-			st->applied = 0;
-			if (!sqlite3_get_autocommit(st->db))
-				run(st, stmt_get(st, S_ROLLBACK));
-			if (run(st, stmt_get(st, S_BEGIN)) == -1)
-				return -1;
-		}
-	}
+	st->marks[st->depth].last = st->seq_last;
+	st->marks[st->depth].reserved = st->seq_reserved;
 	st->depth++;
 	return 0;
+}
+
+/* Takes the sequence counter back to where level DEPTH began: its values
+ * are given out again, and its reservation was rolled back with it. */
+static void
+seq_restore(struct rh_store *st, int depth)
+{
+	st->seq_last = st->marks[depth].last;
+	st->seq_reserved = st->marks[depth].reserved;
 }
 
 /* Commits the innermost transaction level. */
@@ -481,6 +563,7 @@ rh_store_commit(struct rh_store *st)
 	if (st->depth == 0)
 		return fail(st, "commit without a transaction");
 	if (sqlite3_get_autocommit(st->db)) {
+		seq_restore(st, 0);
 		st->depth = 0;
 		return fail(st, "the transaction was already rolled back");
 	}
@@ -493,6 +576,7 @@ rh_store_commit(struct rh_store *st)
 	if (run(st, stmt_get(st, S_COMMIT)) == -1) {
 		/* A busy commit leaves the transaction open for a rollback. */
 		if (sqlite3_get_autocommit(st->db)) {
+			seq_restore(st, 0);
 			st->depth = 0;
 			st->applied = 0;
 		}
@@ -510,6 +594,7 @@ rh_store_rollback(struct rh_store *st)
 	if (st->depth == 0)
 		return fail(st, "rollback without a transaction");
 	if (sqlite3_get_autocommit(st->db)) {
+		seq_restore(st, 0);
 		st->depth = 0;
 		st->applied = 0;
 		return 0;
@@ -519,46 +604,15 @@ rh_store_rollback(struct rh_store *st)
 		    run(st, stmt_get(st, S_RELEASE)) == -1)
 			return -1;
 		st->depth--;
+		seq_restore(st, st->depth);
 		return 0;
 	}
 	if (run(st, stmt_get(st, S_ROLLBACK)) == -1)
 		return -1;
+	seq_restore(st, 0);
 	st->depth = 0;
 	st->applied = 0;
 	return 0;
-}
-
-/* Stores the queue removals still waiting: inside an open transaction as
- * part of it, else in a transaction of their own. */
-static int
-settle_later(struct rh_store *st)
-{
-	if (st->applied == st->nlater)
-		return 0;
-	if (st->depth > 0)
-		return apply_later(st);
-	if (rh_store_begin(st) == -1)
-		return -1;
-	if (st->applied < st->nlater) {
-		/* The removals failed and were left out. */
-		rh_store_rollback(st);
-		return -1;
-	}
-	return rh_store_commit(st);
-}
-
-/* Stores the queue removals still waiting. */
-int
-rh_store_flush(struct rh_store *st)
-{
-	return settle_later(st);
-}
-
-/* Returns how many queue removals wait to be stored. */
-size_t
-rh_store_pending(struct rh_store *st)
-{
-	return st->nlater;
 }
 
 /* Ends a transaction level begun by this file: commits when RC is 0, else
@@ -576,6 +630,47 @@ tx_end(struct rh_store *st, int rc)
 	memcpy(st->err, saved, sizeof st->err);
 	return -1;
 }
+
+/* Stores the queue removals still waiting: inside an open transaction as
+ * part of it, else in a transaction of their own. */
+static int
+settle_later(struct rh_store *st)
+{
+	if (st->applied == st->unqueued.n)
+		return 0;
+	if (st->depth > 0)
+		return apply_later(st);
+	if (rh_store_begin(st) == -1)
+		return -1;
+	return tx_end(st, apply_later(st));
+}
+
+/* Stores every change still waiting, in one transaction of its own. */
+int
+rh_store_flush(struct rh_store *st)
+{
+	size_t	touches = 0;
+
+	if (st->depth > 0)
+		return fail(st, "flush inside a transaction");
+	if (st->unqueued.n == 0 && st->touched.n == 0)
+		return 0;
+	if (rh_store_begin(st) == -1)
+		return -1;
+	if (tx_end(st, apply_later(st) == 0 ? apply_list(st, S_SOCKET_TOUCH,
+	    &st->touched, &touches) : -1) == -1)
+		return -1;
+	list_drop(&st->touched, touches);
+	return 0;
+}
+
+/* Returns how many changes wait to be stored. */
+size_t
+rh_store_pending(struct rh_store *st)
+{
+	return st->unqueued.n + st->touched.n;
+}
+
 
 /* -------------------------------------------------------------- opening */
 
@@ -770,6 +865,8 @@ prepare_all(struct rh_store *st)
 	return 0;
 }
 
+static int	seq_load(struct rh_store *);
+
 /* Opens (creating if needed) DIR/aish.db. */
 int
 rh_store_open(struct rh_store **out, const char *dir, char *err,
@@ -802,7 +899,8 @@ rh_store_open(struct rh_store **out, const char *dir, char *err,
 		    "out of memory");
 		goto fail_st;
 	}
-	if (configure(st) == -1 || migrate(st) == -1 || prepare_all(st) == -1)
+	if (configure(st) == -1 || migrate(st) == -1 ||
+	    prepare_all(st) == -1 || seq_load(st) == -1)
 		goto fail_st;
 	free(path);
 	*out = st;
@@ -824,11 +922,13 @@ rh_store_close(struct rh_store *st)
 
 	if (st == NULL)
 		return;
-	if (st->db != NULL && st->depth == 0 && settle_later(st) == -1)
-		fprintf(stderr, "cannot store the last queue removals: %s\n",
-		    st->err);
-	drop_later(st, st->nlater);
-	free(st->later);
+	if (st->db != NULL && st->depth == 0 && rh_store_flush(st) == -1)
+		fprintf(stderr, "cannot store the last queue removals and "
+		    "activity times: %s\n", st->err);
+	list_drop(&st->unqueued, st->unqueued.n);
+	free(st->unqueued.v);
+	list_drop(&st->touched, st->touched.n);
+	free(st->touched.v);
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
@@ -953,11 +1053,43 @@ counter_next(struct rh_store *st, const char *prefix, const char *name)
 	return run_int(st, s);
 }
 
-/* Returns the next reply sequence number. */
+/* Stores that seqs up to N are taken. */
+static int
+seq_reserve(struct rh_store *st, int64_t n)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_COUNTER_SET);
+
+	if (bind_text(st, s, 1, SEQ_KEY) == -1 || bind_int(st, s, 2, n) == -1 ||
+	    run(st, s) == -1)
+		return -1;
+	st->seq_reserved = n;
+	return 0;
+}
+
+/* Returns the next reply sequence number: from memory, reserving the next
+ * block in the database (in the open transaction, if any) when the last
+ * one is used up. */
 int64_t
 rh_store_next_seq(struct rh_store *st)
 {
-	return counter_next(st, "seq", "");
+	if (st->seq_last >= st->seq_reserved &&
+	    seq_reserve(st, st->seq_last + SEQ_BLOCK) == -1)
+		return -1;
+	return ++st->seq_last;
+}
+
+/* Loads the sequence counter: every seq up to the stored reservation may
+ * have been given out. */
+static int
+seq_load(struct rh_store *st)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_COUNTER_GET);
+	int64_t		 n;
+
+	if (bind_text(st, s, 1, SEQ_KEY) == -1 || (n = run_int(st, s)) < 0)
+		return -1;
+	st->seq_last = st->seq_reserved = n;
+	return 0;
 }
 
 /* Returns the next number for a socket id made from AI_NAME. */
@@ -1049,10 +1181,18 @@ rh_store_job_each(struct rh_store *st, rh_job_cb cb, void *ud)
 static int
 queue_trim(struct rh_store *st, const char *socket_id, int cap, int *dropped)
 {
-	sqlite3_stmt	*s = stmt_get(st, S_QUEUE_TRIM);
+	sqlite3_stmt	*s = stmt_get(st, S_QUEUE_CUTOFF);
+	int64_t		 cut;
 
+	*dropped = 0;
 	if (bind_text(st, s, 1, socket_id) == -1 ||
-	    bind_int(st, s, 2, cap) == -1 || run(st, s) == -1)
+	    bind_int(st, s, 2, cap) == -1 || (cut = run_int(st, s)) < 0)
+		return -1;
+	if (cut == 0)
+		return 0;
+	s = stmt_get(st, S_QUEUE_DROP_UPTO);
+	if (bind_text(st, s, 1, socket_id) == -1 ||
+	    bind_int(st, s, 2, cut) == -1 || run(st, s) == -1)
 		return -1;
 	*dropped = sqlite3_changes(st->db);
 	return 0;
@@ -1068,8 +1208,11 @@ rh_store_queue_push(struct rh_store *st, const char *socket_id,
 
 	if (dropped != NULL)
 		*dropped = 0;
+	/* The removals waiting go first, so that the trim counts right; they
+	 * mostly change the page the push changes anyway. */
 	if (need(st, socket_id, "socket id") == -1 ||
-	    need(st, json, "queued reply") == -1 || rh_store_begin(st) == -1)
+	    need(st, json, "queued reply") == -1 || settle_later(st) == -1 ||
+	    rh_store_begin(st) == -1)
 		return -1;
 	s = stmt_get(st, S_QUEUE_PUSH);
 	rc = bind_text(st, s, 1, socket_id);
@@ -1127,29 +1270,50 @@ rh_store_queue_remove(struct rh_store *st, const char *socket_id,
 	return run(st, s);
 }
 
-/* Notes that a queued reply was written out; its removal is stored with
- * the next transaction, by rh_store_flush, or before the queue is read. */
+/* Adds a change to list l; with replace, one of the same socket still
+ * waiting from index FROM on is updated instead. */
+static int
+list_add(struct rh_store *st, struct later_list *l, const char *socket_id,
+    int64_t value, int replace, size_t from)
+{
+	struct later	*grown;
+	size_t		 cap, i;
+
+	if (need(st, socket_id, "socket id") == -1)
+		return -1;
+	for (i = from; replace && i < l->n; i++) {
+		if (strcmp(l->v[i].socket_id, socket_id) == 0) {
+			l->v[i].value = value;
+			return 0;
+		}
+	}
+	if (l->n == l->cap) {
+		cap = l->cap ? l->cap * 2 : 16;
+		if ((grown = realloc(l->v, cap * sizeof *l->v)) == NULL)
+			return fail(st, "out of memory");
+		l->v = grown;
+		l->cap = cap;
+	}
+	if ((l->v[l->n].socket_id = strdup(socket_id)) == NULL)
+		return fail(st, "out of memory");
+	l->v[l->n++].value = value;
+	return 0;
+}
+
+/* Notes that a queued reply was written out (see store.h). */
 int
 rh_store_queue_remove_later(struct rh_store *st, const char *socket_id,
     int64_t seq)
 {
-	struct unqueued	*grown;
-	size_t		 cap;
+	return list_add(st, &st->unqueued, socket_id, seq, 0, 0);
+}
 
-	if (need(st, socket_id, "socket id") == -1)
-		return -1;
-	if (st->nlater == st->later_cap) {
-		cap = st->later_cap ? st->later_cap * 2 : 16;
-		grown = realloc(st->later, cap * sizeof *st->later);
-		if (grown == NULL)
-			return fail(st, "out of memory");
-		st->later = grown;
-		st->later_cap = cap;
-	}
-	if ((st->later[st->nlater].socket_id = strdup(socket_id)) == NULL)
-		return fail(st, "out of memory");
-	st->later[st->nlater++].seq = seq;
-	return 0;
+/* Notes a socket's last activity time (see store.h). */
+int
+rh_store_socket_touch_later(struct rh_store *st, const char *id,
+    int64_t now)
+{
+	return list_add(st, &st->touched, id, now, 1, 0);
 }
 
 /* Counts rows of the one-parameter count statement ID. */

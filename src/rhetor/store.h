@@ -91,12 +91,17 @@ int	rh_store_socket_delete(struct rh_store *st, const char *id);
 /* Calls cb for every socket, in creation order. */
 int	rh_store_socket_each(struct rh_store *st, rh_socket_cb cb, void *ud);
 int	rh_store_socket_touch(struct rh_store *st, const char *id, int64_t now);
+/* Notes a socket's last activity time, stored as rh_store_queue_remove_later
+ * says: a kill -9 before that loses only the newest time. */
+int	rh_store_socket_touch_later(struct rh_store *st, const char *id,
+	    int64_t now);
 int	rh_store_socket_set_state(struct rh_store *st, const char *id,
 	    const char *state, const char *reason);
 
 /* Counters that never go back, even across restarts.  Both return the new
  * value (>= 1), or -1 on error.  A value taken inside a transaction that is
- * then rolled back is given out again. */
+ * then rolled back is given out again.  Reply seqs are reserved in blocks,
+ * so after a restart they may skip ahead. */
 int64_t	rh_store_next_seq(struct rh_store *st);
 int64_t	rh_store_next_socket_number(struct rh_store *st, const char *ai_name);
 
@@ -122,15 +127,15 @@ int	rh_store_queue_each(struct rh_store *st, const char *socket_id,
 	    rh_queued_cb cb, void *ud);
 int	rh_store_queue_remove(struct rh_store *st, const char *socket_id,
 	    int64_t seq);
-/* Notes that a queued reply was written out.  Its removal is stored with
- * the next transaction, by rh_store_flush, before the queue is read or
+/* Notes that a queued reply was written out.  Its removal is stored by
+ * rh_store_flush, with the next queue push, before the queue is read or
  * counted, or at close; a kill -9 before that keeps the reply queued, and
  * the next reader gets it again (with the same seq). */
 int	rh_store_queue_remove_later(struct rh_store *st, const char *socket_id,
 	    int64_t seq);
-/* Stores the removals noted by rh_store_queue_remove_later. */
+/* Stores the changes noted by the _later functions. */
 int	rh_store_flush(struct rh_store *st);
-/* Returns how many noted removals are not yet stored. */
+/* Returns how many noted changes are not yet stored. */
 size_t	rh_store_pending(struct rh_store *st);
 /* Returns the number of queued replies, or -1. */
 int	rh_store_queue_count(struct rh_store *st, const char *socket_id);

@@ -25,10 +25,6 @@
 #define SERVER_MAX_PENDING	(128u * 1024 * 1024)
 /* Seconds a dropped reader gets to take its close frame. */
 #define CONN_DROP_SECS		2
-/* Removals of written queued replies are stored at most this late, or
- * when this many wait; until then they ride along other transactions. */
-#define UNQUEUE_DELAY_MS	100
-#define UNQUEUE_MAX		64
 
 /* A frame waiting to be written. */
 struct rh_out {
@@ -472,19 +468,6 @@ on_receive(struct rh_conn *c, const char *in, size_t len)
 	c->rx_len = 0;
 }
 
-/* Timer: stores the removals of queued replies written out. */
-static void
-unqueue_flush(lws_sorted_usec_list_t *sul)
-{
-	struct rh_server	*srv = lws_container_of(sul, struct rh_server,
-				    unqueue_sul);
-
-	srv->unqueue_due = 0;
-	if (rh_store_flush(srv->store) != 0)
-		rh_log("cannot unqueue the replies written out: %s",
-		    rh_store_error(srv->store));
-}
-
 /* Notes that the queued reply SEQ of SOCKET_ID was written out; its
  * removal is stored soon, in one transaction with others. */
 static void
@@ -495,14 +478,7 @@ unqueue_later(struct rh_server *srv, const char *socket_id, int64_t seq)
 		    socket_id, rh_store_error(srv->store));
 		return;
 	}
-	if (rh_store_pending(srv->store) >= UNQUEUE_MAX) {
-		lws_sul_cancel(&srv->unqueue_sul);
-		unqueue_flush(&srv->unqueue_sul);
-	} else if (!srv->unqueue_due) {
-		srv->unqueue_due = 1;
-		lws_sul_schedule(srv->context, 0, &srv->unqueue_sul,
-		    unqueue_flush, UNQUEUE_DELAY_MS * LWS_US_PER_MS);
-	}
+	rh_server_flush_soon(srv);
 }
 
 /* Writes the next waiting frame. */
