@@ -910,6 +910,43 @@ START_TEST(test_history_bytes)
 }
 END_TEST
 
+START_TEST(test_history_sizes)
+{
+	st = open_store();
+	put_socket("s", "s", 1);
+	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "a", 3, 0),
+	    0);
+	/* Turns appended in a transaction rolled back are not counted... */
+	ck_assert_int_eq(rh_store_begin(st), 0);
+	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "x", 3, 0),
+	    0);
+	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "y", 3, 0),
+	    0);
+	ck_assert_int_eq(rh_store_rollback(st), 0);
+	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "b", 3, 0),
+	    0);
+	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "c", 3, 0),
+	    0);
+	list_history("s");
+	ck_assert_str_eq(seen, "user:a,user:b,user:c");
+	/* ...nor turns of a socket deleted and made again. */
+	ck_assert_int_eq(rh_store_socket_delete(st, "s"), 0);
+	put_socket("s", "s", 2);
+	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "d", 3, 0),
+	    0);
+	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "e", 3, 0),
+	    0);
+	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "f", 3, 0),
+	    0);
+	list_history("s");
+	ck_assert_str_eq(seen, "user:d,user:e,user:f");
+	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "g", 3, 0),
+	    0);
+	list_history("s");
+	ck_assert_str_eq(seen, "user:e,user:f,user:g");
+}
+END_TEST
+
 /* --------------------------------------------------------- transactions */
 
 START_TEST(test_rollback)
@@ -1179,6 +1216,7 @@ store_suite(void)
 	add(s, "queue_cap", test_queue_cap);
 	add(s, "history_turns", test_history_turns);
 	add(s, "history_bytes", test_history_bytes);
+	add(s, "history_sizes", test_history_sizes);
 	add(s, "rollback", test_rollback);
 	add(s, "nested_transactions", test_nested_transactions);
 	add(s, "failed_step", test_failed_step_rolls_back_its_part);

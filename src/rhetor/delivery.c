@@ -317,29 +317,81 @@ synthesis_check(struct rh_server *srv, struct rh_socket *origin,
 
 /* Starts the jobs of one write, except a synthesis, which waits for the
  * others (at once when there are none).  The jobs are started only once
- * all exist: a provider that fails at once finishes its job then. */
+ * all exist: a provider that answers at once (or fails to start) finishes
+ * its job then, and the last such member may start and finish the
+ * synthesis before this loop is over, so jobs[] is not read again. */
 static void
 start_all(struct rh_server *srv, struct rh_job **jobs, int n)
 {
-	struct rh_job	*synthesis = NULL;
-	char		*origin = NULL, *write_id = NULL;
-	int		 i;
+	char	*origin = NULL, *write_id = NULL;
+	int	 i, synthesis = -1;
 
 	for (i = 0; i < n; i++) {
 		if (jobs[i]->deferred) {
-			synthesis = jobs[i];
-			origin = xstrdup(synthesis->origin);
-			write_id = xstrdup(synthesis->write_id);
+			synthesis = i;
+			origin = xstrdup(jobs[i]->origin);
+			write_id = xstrdup(jobs[i]->write_id);
 		}
 	}
 	for (i = 0; i < n; i++) {
-		if (!jobs[i]->deferred)
+		if (i != synthesis)
 			job_start(jobs[i]);
 	}
-	if (synthesis != NULL)
+	if (synthesis >= 0)
 		synthesis_maybe_start(srv, origin, write_id);
 	free(origin);
 	free(write_id);
+}
+
+static void	job_drop(struct rh_job *);
+static void	send_held(struct rh_server *, const struct rh_held *);
+
+/* Stops the jobs still running for write_id on origin, without a frame. */
+static void
+drop_write_jobs(struct rh_server *srv, const char *origin,
+    const char *write_id)
+{
+	struct rh_job	*job, *next;
+
+	for (job = srv->jobs; job != NULL; job = next) {
+		next = job->next;
+		if (strcmp(job->origin, origin) == 0 &&
+		    strcmp(job->write_id, write_id) == 0) {
+			job_drop(job);
+			next = srv->jobs;
+		}
+	}
+}
+
+/* Starts the one job of a plain write inside the transaction that stores
+ * the write, with its frames held, then commits: an AI that answers at
+ * once (an echo without delay, a provider that fails to start) costs one
+ * commit, not two, and the acknowledgement still goes first.  When the
+ * commit fails nothing was accepted: the job stops and err says why. */
+static int
+start_batched(struct rh_server *srv, struct rh_job *job,
+    const struct rh_write_result *res, rh_accepted_cb accepted, void *ud,
+    struct rh_err *err)
+{
+	char	*origin = xstrdup(job->origin);
+
+	rh_held_start(&srv->held);
+	job_start(job);		/* job may be finished and freed after this */
+	srv->held.holding = 0;
+	if (rh_store_commit(srv->store) != 0) {
+		rh_err_set(err, 500, AISH_ERR_STORAGE, "cannot store the "
+		    "write: %s", rh_store_error(srv->store));
+		rh_store_rollback(srv->store);
+		rh_held_stop(&srv->held, srv, NULL);
+		drop_write_jobs(srv, origin, res->id);
+		free(origin);
+		return -1;
+	}
+	free(origin);
+	if (accepted != NULL)
+		accepted(ud, res);
+	rh_held_stop(&srv->held, srv, send_held);
+	return 0;
 }
 
 /* Accepts a write and starts its replies (see delivery.h). */
@@ -352,7 +404,7 @@ rh_delivery_write(struct rh_server *srv, struct rh_socket *origin,
 	struct rh_job	**jobs;
 	int64_t		 *job_ids;
 	cJSON		 *m;
-	int		  n, i = 0, rc = 0;
+	int		  n, i = 0, rc = 0, batch;
 
 	memset(res, 0, sizeof *res);
 	if (content_check(content, err) != 0)
@@ -384,20 +436,39 @@ rh_delivery_write(struct rh_server *srv, struct rh_socket *origin,
 	n = cJSON_GetArraySize(res->members);
 	job_ids = xcalloc((size_t)n + 1, sizeof *job_ids);
 	jobs = xcalloc((size_t)n + 1, sizeof *jobs);
+	/* A write to one AI socket opens the transaction its job may store
+	 * its reply in (start_batched); team-chat writes have many. */
+	batch = team == NULL && origin->kind != RH_KIND_TEAM_CHAT;
+	if (batch && rh_store_begin(srv->store) != 0)
+		rc = -1;
 	/* An HTTP team chat lives only as long as its request: not stored. */
-	if (team == NULL)
+	else if (team == NULL)
 		rc = store_write(srv, origin, res->id, content, res->members,
 		    job_ids);
 	else
 		rc = 1;
+	if (batch && rc == 0 && rh_store_commit(srv->store) != 0)
+		rc = -1;
 	if (rc < 0) {
 		rh_err_set(err, 500, AISH_ERR_STORAGE, "cannot store the "
 		    "write: %s", rh_store_error(srv->store));
+		if (batch)
+			rh_store_rollback(srv->store);
 		rh_write_result_free(res);
 	} else if (rc == 0) {
 		res->duplicate = 1;
 		if (accepted != NULL)
 			accepted(ud, res);
+	} else if (batch) {
+		srv->messages_in++;
+		jobs[0] = job_new(srv, job_ids[0], origin->id, res->id,
+		    origin->id, content, NULL);
+		jobs[0]->abandonable = (flags & RH_WRITE_FROM_WS) != 0;
+		if (start_batched(srv, jobs[0], res, accepted, ud, err) != 0) {
+			srv->messages_in--;
+			rh_write_result_free(res);
+			rc = -1;
+		}
 	} else {
 		if (accepted != NULL)
 			accepted(ud, res);
@@ -432,15 +503,15 @@ rh_write_result_free(struct rh_write_result *res)
  * the AI's groups beyond which a reply is not fanned out. */
 #define RH_MAX_FANOUT	256
 
-/* Sends a frame to every connection on the sockets that hear from job's
- * AI.  Connections on queue_socket are told the frame's queue seq. */
+/* Sends a frame from the AI of socket_id, about a write made on origin, to
+ * every connection on the sockets that hear from it.  Connections on
+ * queue_socket are told the frame's queue seq. */
 static void
-fan_out(struct rh_job *job, const char *json, size_t len,
-    struct rh_socket *queue_socket, int64_t seq)
+fan_out_now(struct rh_server *srv, const char *socket_id, const char *origin,
+    const char *json, size_t len, struct rh_socket *queue_socket, int64_t seq)
 {
-	struct rh_server	*srv = job->srv;
 	struct rh_socket	*targets[RH_MAX_FANOUT];
-	struct rh_socket	*ai = rh_registry_find(srv, job->socket_id);
+	struct rh_socket	*ai = rh_registry_find(srv, socket_id);
 	struct rh_group		*g;
 	struct rh_conn		*c;
 	int			 n = 0, i, j;
@@ -456,7 +527,7 @@ fan_out(struct rh_job *job, const char *json, size_t len,
 				    g->socket_id);
 		}
 	}
-	targets[n++] = rh_registry_find(srv, job->origin);
+	targets[n++] = rh_registry_find(srv, origin);
 	for (i = 0; i < n; i++) {
 		if (targets[i] == NULL)
 			continue;
@@ -472,6 +543,39 @@ fan_out(struct rh_job *job, const char *json, size_t len,
 			srv->messages_out++;
 		}
 	}
+}
+
+/* Sends a held frame now that what it announces is stored; a final frame
+ * also wakes the HTTP readers of the queue that holds it. */
+static void
+send_held(struct rh_server *srv, const struct rh_held *h)
+{
+	struct rh_socket	*q = h->queue_socket ?
+	    rh_registry_find(srv, h->queue_socket) : NULL;
+
+	fan_out_now(srv, h->socket_id, h->origin, h->json, h->len, q, h->seq);
+	if (q != NULL)
+		rh_http_wake_readers(srv, q);
+}
+
+/* Fans out a frame of job's AI, or holds it while a batched write's
+ * transaction is open (see rh_delivery_write); a final frame (seq > 0)
+ * with a queue also wakes that queue's HTTP readers. */
+static void
+fan_out(struct rh_job *job, const char *json, size_t len,
+    struct rh_socket *queue_socket, int64_t seq)
+{
+	struct rh_server	*srv = job->srv;
+
+	if (srv->held.holding) {
+		rh_held_add(&srv->held, job->socket_id, job->origin,
+		    queue_socket ? queue_socket->id : NULL, seq, json, len);
+		return;
+	}
+	fan_out_now(srv, job->socket_id, job->origin, json, len,
+	    queue_socket, seq);
+	if (queue_socket != NULL)
+		rh_http_wake_readers(srv, queue_socket);
 }
 
 static void	after_member(struct rh_server *, struct rh_job *,
@@ -649,8 +753,6 @@ job_finish(struct rh_job *job, const char *text, const char *code)
 	}
 	queue_socket = job->team == NULL ? origin : NULL;
 	fan_out(job, json, strlen(json), queue_socket, seq);
-	if (queue_socket != NULL)
-		rh_http_wake_readers(srv, queue_socket);
 	cJSON_free(json);
 	if (job->team != NULL) {
 		if (code != NULL)

@@ -4,7 +4,8 @@
  * It answers "<ai_name>: <content>".  The socket's context may ask for
  * echo.delay_ms (time to the final reply) and echo.chunks (that many delta
  * frames spread evenly over the delay).  Waiting is a loop timer, so a
- * hundred delayed sockets answer together, not one after another.
+ * hundred delayed sockets answer together, not one after another; with
+ * neither, the reply is given before echo_start returns.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,13 @@ echo_start(struct rh_job *job, struct rh_socket *s, struct rh_err *err)
 	rh_socket_echo_params(s, &es->delay_ms, &es->chunks);
 	if ((size_t)es->chunks > es->chars)
 		es->chunks = (int)es->chars;
+	if (es->delay_ms == 0 && es->chunks == 0) {
+		/* Nothing to wait for: the reply is stored with the write. */
+		rh_job_done(job, es->reply, es->len);
+		free(es->reply);
+		free(es);
+		return 0;
+	}
 	job->provider_state = es;
 	lws_sul_schedule(rh_job_context(job), 0, &es->sul, echo_tick,
 	    due_after(es, 1));

@@ -215,14 +215,16 @@ flush_now(lws_sorted_usec_list_t *sul)
 		    "noted: %s", rh_store_error(srv->store));
 }
 
-/* Stores the noted changes within FLUSH_DELAY_MS, or now when FLUSH_MAX
- * of them wait: they cost one commit for many messages. */
+/* Stores the noted changes within FLUSH_DELAY_MS, or at the next pass of
+ * the loop (outside any transaction) when FLUSH_MAX of them wait: they cost
+ * one commit for many messages. */
 void
 rh_server_flush_soon(struct rh_server *srv)
 {
 	if (rh_store_pending(srv->store) >= FLUSH_MAX) {
-		lws_sul_cancel(&srv->flush_sul);
-		flush_now(&srv->flush_sul);
+		srv->flush_due = 1;
+		lws_sul_schedule(srv->context, 0, &srv->flush_sul, flush_now,
+		    0);
 	} else if (!srv->flush_due) {
 		srv->flush_due = 1;
 		lws_sul_schedule(srv->context, 0, &srv->flush_sul, flush_now,

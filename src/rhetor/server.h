@@ -17,6 +17,7 @@
 
 #include "aish-protocol.h"
 #include "options.h"
+#include "held.h"
 #include "store.h"
 
 struct rh_conn;
@@ -92,6 +93,8 @@ struct rh_server {
 	struct rh_job		*jobs;
 	struct rh_group		*groups;	/* groups.c, creation order */
 	struct rh_stat		*stats;		/* metrics.c, per provider */
+	struct rh_held_list	 held;		/* delivery.c: frames not yet
+						   committed */
 	/* stores the changes noted with the store's _later functions */
 	lws_sorted_usec_list_t	 flush_sul;
 	int			 flush_due;	/* flush_sul is scheduled */

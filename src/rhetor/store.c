@@ -39,6 +39,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store-sizes.h"
 
 #define STORE_FILE		"aish.db"
 #define STORE_BUSY_MS		5000
@@ -74,10 +75,9 @@ enum stmt_id {
 	S_QUEUE_COUNT,
 	S_QUEUE_CLEAR,
 	S_HISTORY_APPEND,
-	S_HISTORY_CUTOFF,
+	S_HISTORY_SIZE,
+	S_HISTORY_OLDEST,
 	S_HISTORY_DROP_UPTO,
-	S_HISTORY_BYTES,
-	S_HISTORY_TRIM,
 	S_HISTORY_EACH,
 	S_HISTORY_COUNT,
 	S_HISTORY_CLEAR,
@@ -154,28 +154,13 @@ static const char *const statement_sql[S_COUNT] = {
 	[S_HISTORY_APPEND] =
 	    "INSERT INTO history(socket_id, role, content, bytes)"
 	    " VALUES(?1, ?2, ?3, ?4)",
-	/* The newest turn past the turn limit (0 when none), and everything
-	 * up to it: a walk of the index, not of the table. */
-	[S_HISTORY_CUTOFF] =
-	    "SELECT coalesce((SELECT id FROM history WHERE socket_id = ?1"
-	    " ORDER BY id DESC LIMIT 1 OFFSET ?2), 0)",
+	/* Walks of the covering index history_by_socket. */
+	[S_HISTORY_SIZE] =
+	    "SELECT count(*), total(bytes) FROM history WHERE socket_id = ?1",
+	[S_HISTORY_OLDEST] =
+	    "SELECT id, bytes FROM history WHERE socket_id = ?1 ORDER BY id",
 	[S_HISTORY_DROP_UPTO] =
 	    "DELETE FROM history WHERE socket_id = ?1 AND id <= ?2",
-	[S_HISTORY_BYTES] =
-	    "SELECT total(bytes) FROM history WHERE socket_id = ?1",
-	/*
-	 * A turn is kept when it and every newer turn together fit both
-	 * limits: the windowed count and sum run from the newest turn back.
-	 * ?4 is the turn just added, which is never removed.
-	 */
-	[S_HISTORY_TRIM] =
-	    "DELETE FROM history WHERE id IN (SELECT id FROM"
-	    " (SELECT id, count(*) OVER newest AS turns,"
-	    " sum(bytes) OVER newest AS total FROM history"
-	    " WHERE socket_id = ?1"
-	    " WINDOW newest AS (ORDER BY id DESC ROWS UNBOUNDED PRECEDING))"
-	    " WHERE id <> ?4 AND ((?2 > 0 AND turns > ?2)"
-	    " OR (?3 > 0 AND total > ?3)))",
 	[S_HISTORY_EACH] =
 	    "SELECT role, content FROM history WHERE socket_id = ?1"
 	    " ORDER BY id",
@@ -321,6 +306,8 @@ struct rh_store {
 	int64_t		 seq_last;	/* the last seq given out */
 	int64_t		 seq_reserved;	/* seqs up to this are stored taken */
 	struct seq_mark	 marks[STORE_MAX_DEPTH];	/* at each begin */
+	struct rh_sizes	 sizes;		/* history sizes, as committed or in
+					   the open transaction */
 	char		 err[STORE_ERRLEN];
 };
 
@@ -533,8 +520,10 @@ int
 rh_store_begin(struct rh_store *st)
 {
 	/* SQLite may have rolled back by itself after a failed statement. */
-	if (st->depth > 0 && sqlite3_get_autocommit(st->db))
+	if (st->depth > 0 && sqlite3_get_autocommit(st->db)) {
+		rh_sizes_clear(&st->sizes);
 		st->depth = 0;
+	}
 	if (st->depth == STORE_MAX_DEPTH)
 		return fail(st, "transactions nested too deep");
 	if (run(st, stmt_get(st, st->depth == 0 ? S_BEGIN : S_SAVEPOINT)) == -1)
@@ -564,6 +553,7 @@ rh_store_commit(struct rh_store *st)
 		return fail(st, "commit without a transaction");
 	if (sqlite3_get_autocommit(st->db)) {
 		seq_restore(st, 0);
+		rh_sizes_clear(&st->sizes);
 		st->depth = 0;
 		return fail(st, "the transaction was already rolled back");
 	}
@@ -577,6 +567,7 @@ rh_store_commit(struct rh_store *st)
 		/* A busy commit leaves the transaction open for a rollback. */
 		if (sqlite3_get_autocommit(st->db)) {
 			seq_restore(st, 0);
+			rh_sizes_clear(&st->sizes);
 			st->depth = 0;
 			st->applied = 0;
 		}
@@ -593,6 +584,8 @@ rh_store_rollback(struct rh_store *st)
 {
 	if (st->depth == 0)
 		return fail(st, "rollback without a transaction");
+	/* The history sizes may count rows rolled back: counted again. */
+	rh_sizes_clear(&st->sizes);
 	if (sqlite3_get_autocommit(st->db)) {
 		seq_restore(st, 0);
 		st->depth = 0;
@@ -929,6 +922,7 @@ rh_store_close(struct rh_store *st)
 	free(st->unqueued.v);
 	list_drop(&st->touched, st->touched.n);
 	free(st->touched.v);
+	rh_sizes_clear(&st->sizes);
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
@@ -975,6 +969,7 @@ rh_store_socket_delete(struct rh_store *st, const char *id)
 
 	if (need(st, id, "socket id") == -1 || rh_store_begin(st) == -1)
 		return -1;
+	rh_sizes_forget(&st->sizes, id);
 	for (i = 0; rc == 0 && i < sizeof steps / sizeof steps[0]; i++)
 		rc = run_text(st, steps[i], id);
 	return tx_end(st, rc);
@@ -1350,39 +1345,68 @@ rh_store_queue_clear(struct rh_store *st, const char *socket_id)
 
 /* --------------------------------------------------------------- history */
 
-/* Drops the oldest turns beyond the limits, sparing turn KEEP.  Most
- * appends only walk the index: the turn limit is one cut, and the costly
- * windowed query runs only when the bytes are over their limit. */
+/* The history size of a socket: known, or counted now. */
+static struct rh_size *
+history_size(struct rh_store *st, const char *socket_id)
+{
+	struct rh_size	*z;
+	sqlite3_stmt	*s;
+
+	if ((z = rh_sizes_find(&st->sizes, socket_id)) != NULL)
+		return z;
+	s = stmt_get(st, S_HISTORY_SIZE);
+	if (bind_text(st, s, 1, socket_id) == -1)
+		return NULL;
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		fail_db(st);
+		sqlite3_reset(s);
+		return NULL;
+	}
+	z = rh_sizes_set(&st->sizes, socket_id, sqlite3_column_int64(s, 0),
+	    (int64_t)sqlite3_column_double(s, 1));
+	sqlite3_reset(s);
+	if (z == NULL)
+		fail(st, "out of memory");
+	return z;
+}
+
+/* True while z holds more than the limits allow (a limit <= 0 is none). */
 static int
-history_trim(struct rh_store *st, const char *socket_id, int max_turns,
-    int64_t max_bytes, int64_t keep)
+history_over(const struct rh_size *z, int max_turns, int64_t max_bytes)
+{
+	return (max_turns > 0 && z->rows > max_turns) ||
+	    (max_bytes > 0 && z->bytes > max_bytes);
+}
+
+/* Drops the oldest turns while the socket holds more than the limits,
+ * sparing turn KEEP: a walk from the oldest end of the index, as far as
+ * the excess goes, and one delete. */
+static int
+history_trim(struct rh_store *st, const char *socket_id, struct rh_size *z,
+    int max_turns, int64_t max_bytes, int64_t keep)
 {
 	sqlite3_stmt	*s;
-	int64_t		 cut, total;
+	int64_t		 cut = 0, id;
+	int		 rc;
 
-	if (max_turns > 0) {
-		s = stmt_get(st, S_HISTORY_CUTOFF);
-		if (bind_text(st, s, 1, socket_id) == -1 ||
-		    bind_int(st, s, 2, max_turns) == -1 ||
-		    (cut = run_int(st, s)) < 0)
-			return -1;
-		s = stmt_get(st, S_HISTORY_DROP_UPTO);
-		if (cut > 0 && (bind_text(st, s, 1, socket_id) == -1 ||
-		    bind_int(st, s, 2, cut) == -1 || run(st, s) == -1))
-			return -1;
-	}
-	if (max_bytes <= 0)
+	if (!history_over(z, max_turns, max_bytes))
 		return 0;
-	s = stmt_get(st, S_HISTORY_BYTES);
-	if (bind_text(st, s, 1, socket_id) == -1 || (total = run_int(st, s)) < 0)
+	if ((s = each_start(st, S_HISTORY_OLDEST)) == NULL ||
+	    bind_text(st, s, 1, socket_id) == -1)
 		return -1;
-	if (total <= max_bytes)
+	while (history_over(z, max_turns, max_bytes) &&
+	    (rc = sqlite3_step(s)) == SQLITE_ROW &&
+	    (id = sqlite3_column_int64(s, 0)) != keep) {
+		cut = id;
+		z->rows--;
+		z->bytes -= sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	if (cut == 0)
 		return 0;
-	s = stmt_get(st, S_HISTORY_TRIM);
+	s = stmt_get(st, S_HISTORY_DROP_UPTO);
 	if (bind_text(st, s, 1, socket_id) == -1 ||
-	    bind_int(st, s, 2, 0) == -1 ||
-	    bind_int(st, s, 3, max_bytes) == -1 ||
-	    bind_int(st, s, 4, keep) == -1)
+	    bind_int(st, s, 2, cut) == -1)
 		return -1;
 	return run(st, s);
 }
@@ -1393,13 +1417,16 @@ rh_store_history_append(struct rh_store *st, const char *socket_id,
     const char *role, const char *content, int max_turns,
     int64_t max_bytes)
 {
+	struct rh_size	*z;
 	sqlite3_stmt	*s;
-	int		 rc;
+	int64_t		 len = (int64_t)strlen(content);
+	int		 rc, known;
 
 	if (need(st, socket_id, "socket id") == -1 ||
 	    need(st, role, "role") == -1 ||
 	    need(st, content, "content") == -1 || rh_store_begin(st) == -1)
 		return -1;
+	known = rh_sizes_find(&st->sizes, socket_id) != NULL;
 	s = stmt_get(st, S_HISTORY_APPEND);
 	rc = bind_text(st, s, 1, socket_id);
 	if (rc == 0)
@@ -1407,12 +1434,20 @@ rh_store_history_append(struct rh_store *st, const char *socket_id,
 	if (rc == 0)
 		rc = bind_text(st, s, 3, content);
 	if (rc == 0)
-		rc = bind_int(st, s, 4, (int64_t)strlen(content));
+		rc = bind_int(st, s, 4, len);
 	if (rc == 0)
 		rc = run(st, s);
-	if (rc == 0 && (max_turns > 0 || max_bytes > 0))
-		rc = history_trim(st, socket_id, max_turns, max_bytes,
+	/* A size counted now includes the new turn; a known one does not. */
+	if (rc == 0 && (z = history_size(st, socket_id)) == NULL)
+		rc = -1;
+	else if (rc == 0) {
+		if (known) {
+			z->rows++;
+			z->bytes += len;
+		}
+		rc = history_trim(st, socket_id, z, max_turns, max_bytes,
 		    sqlite3_last_insert_rowid(st->db));
+	}
 	return tx_end(st, rc);
 }
 
@@ -1452,6 +1487,7 @@ rh_store_history_clear(struct rh_store *st, const char *socket_id)
 {
 	if (need(st, socket_id, "socket id") == -1)
 		return -1;
+	rh_sizes_forget(&st->sizes, socket_id);
 	return run_text(st, S_HISTORY_CLEAR, socket_id);
 }
 

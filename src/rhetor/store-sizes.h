@@ -1,0 +1,34 @@
+/*
+ * store-sizes.h: how many history turns and bytes each socket holds, kept
+ * in memory by the store so that an append need not count them again.
+ */
+#ifndef RH_STORE_SIZES_H
+#define RH_STORE_SIZES_H
+
+#include <stdint.h>
+
+/* One socket's history size. */
+struct rh_size {
+	struct rh_size	*next;
+	int64_t		 rows;
+	int64_t		 bytes;
+	char		 socket_id[];
+};
+
+/* The known sizes; an unknown socket is counted in the database. */
+struct rh_sizes {
+	struct rh_size	*head;
+};
+
+/* The size of socket_id, or NULL when not known. */
+struct rh_size	*rh_sizes_find(struct rh_sizes *z, const char *socket_id);
+/* Records the size of socket_id; returns its entry, or NULL without
+ * memory. */
+struct rh_size	*rh_sizes_set(struct rh_sizes *z, const char *socket_id,
+		    int64_t rows, int64_t bytes);
+/* Forgets socket_id's size. */
+void		 rh_sizes_forget(struct rh_sizes *z, const char *socket_id);
+/* Forgets every size (after a rollback, say). */
+void		 rh_sizes_clear(struct rh_sizes *z);
+
+#endif
