@@ -947,6 +947,54 @@ START_TEST(test_history_sizes)
 }
 END_TEST
 
+/* Records a big queued reply as seq:first byte, if its length is *ud. */
+static void
+see_big(void *ud, const struct rh_queued_row *r)
+{
+	if (strlen(r->json) == *(size_t *)ud)
+		see("%lld:%c", (long long)r->seq, r->json[0]);
+}
+
+/* Records a big turn's first byte, if its length is *ud. */
+static void
+see_big_turn(void *ud, const struct rh_turn_row *r)
+{
+	if (strlen(r->content) == *(size_t *)ud)
+		see("%c", r->content[0]);
+}
+
+START_TEST(test_big_commits)
+{
+	size_t	 len = 3 * 1024 * 1024 + 17;
+	char	*big = malloc(len + 1);
+	int	 i, dropped;
+
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'b', len);
+	big[len] = '\0';
+	st = open_store();
+	/* Commits of many pages each, past the point where the WAL is
+	 * checkpointed into the database (8192 pages). */
+	for (i = 0; i < 12; i++) {
+		big[0] = (char)('a' + i);
+		ck_assert_int_eq(rh_store_history_append(st, "s", "user", big,
+		    3, 0), 0);
+		ck_assert_int_eq(rh_store_queue_push(st, "s", i + 1, big, 2,
+		    &dropped), 0);
+	}
+	reopen();
+	ck_assert_int_eq(rh_store_history_count(st, "s"), 3);
+	seen[0] = '\0';
+	ck_assert_int_eq(rh_store_queue_each(st, "s", see_big, &len), 0);
+	ck_assert_str_eq(seen, "11:k,12:l");
+	seen[0] = '\0';
+	ck_assert_int_eq(rh_store_history_each(st, "s", see_big_turn, &len),
+	    0);
+	ck_assert_str_eq(seen, "j,k,l");
+	free(big);
+}
+END_TEST
+
 /* --------------------------------------------------------- transactions */
 
 START_TEST(test_rollback)
@@ -1217,6 +1265,7 @@ store_suite(void)
 	add(s, "history_turns", test_history_turns);
 	add(s, "history_bytes", test_history_bytes);
 	add(s, "history_sizes", test_history_sizes);
+	add(s, "big_commits", test_big_commits);
 	add(s, "rollback", test_rollback);
 	add(s, "nested_transactions", test_nested_transactions);
 	add(s, "failed_step", test_failed_step_rolls_back_its_part);
