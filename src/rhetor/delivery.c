@@ -156,8 +156,9 @@ job_start(struct rh_job *job)
 		    err.message);
 }
 
-/* Stores the write and its jobs in one transaction.  Returns 1 when new,
- * 0 for a repeated id, -1 on a storage error. */
+/* Stores the write and its jobs (members NULL: none yet) in one
+ * transaction.  Returns 1 when new, 0 for a repeated id, -1 on a storage
+ * error. */
 static int
 store_write(struct rh_server *srv, struct rh_socket *origin, const char *id,
     const char *content, cJSON *members, int64_t *job_ids)
@@ -168,7 +169,7 @@ store_write(struct rh_server *srv, struct rh_socket *origin, const char *id,
 	if (rh_store_begin(srv->store) != 0)
 		return -1;
 	rc = rh_store_write_accept(srv->store, origin->id, id, rh_now_ms());
-	if (rc == 1) {
+	if (rc == 1 && members != NULL) {
 		cJSON_ArrayForEach(m, members) {
 			job_ids[i] = rh_store_job_add(srv->store, origin->id,
 			    id, m->valuestring, content);
@@ -363,24 +364,47 @@ drop_write_jobs(struct rh_server *srv, const char *origin,
 	}
 }
 
+/* The job of write_id on origin still running, or NULL. */
+static struct rh_job *
+job_of_write(struct rh_server *srv, const char *origin, const char *write_id)
+{
+	struct rh_job	*job;
+
+	for (job = srv->jobs; job != NULL; job = job->next) {
+		if (strcmp(job->origin, origin) == 0 &&
+		    strcmp(job->write_id, write_id) == 0)
+			return job;
+	}
+	return NULL;
+}
+
 /* Starts the one job of a plain write inside the transaction that stores
  * the write, with its frames held, then commits: an AI that answers at
  * once (an echo without delay, a provider that fails to start) costs one
- * commit, not two, and the acknowledgement still goes first.  When the
- * commit fails nothing was accepted: the job stops and err says why. */
+ * commit, not two, stores no job row at all, and its acknowledgement
+ * still goes first.  A job still running then gets its row, so that a
+ * restart runs it again.  When the reply cannot be stored or the commit
+ * fails, nothing was accepted: the job stops and err says why. */
 static int
 start_batched(struct rh_server *srv, struct rh_job *job,
     const struct rh_write_result *res, rh_accepted_cb accepted, void *ud,
     struct rh_err *err)
 {
 	char	*origin = xstrdup(job->origin);
+	int	 rc = 0;
 
 	rh_held_start(&srv->held);
 	job_start(job);		/* job may be finished and freed after this */
 	srv->held.holding = 0;
-	if (rh_store_commit(srv->store) != 0) {
+	if ((job = job_of_write(srv, origin, res->id)) != NULL &&
+	    (job->job_id = rh_store_job_add(srv->store, job->origin,
+	    job->write_id, job->socket_id, job->content)) < 0)
+		rc = -1;
+	if (srv->held.unstored || rc != 0 ||
+	    rh_store_commit(srv->store) != 0) {
 		rh_err_set(err, 500, AISH_ERR_STORAGE, "cannot store the "
-		    "write: %s", rh_store_error(srv->store));
+		    "write: %s", srv->held.unstored ? "its reply could not be "
+		    "stored" : rh_store_error(srv->store));
 		rh_store_rollback(srv->store);
 		rh_held_stop(&srv->held, srv, NULL);
 		drop_write_jobs(srv, origin, res->id);
@@ -443,8 +467,8 @@ rh_delivery_write(struct rh_server *srv, struct rh_socket *origin,
 		rc = -1;
 	/* An HTTP team chat lives only as long as its request: not stored. */
 	else if (team == NULL)
-		rc = store_write(srv, origin, res->id, content, res->members,
-		    job_ids);
+		rc = store_write(srv, origin, res->id, content, batch ? NULL :
+		    res->members, job_ids);
 	else
 		rc = 1;
 	if (batch && rc == 0 && rh_store_commit(srv->store) != 0)
@@ -747,7 +771,10 @@ job_finish(struct rh_job *job, const char *text, const char *code)
 	}
 	if (seq < 0) {
 		/* Not stored at all: the job stays in the store and runs
-		 * again at the next start rather than being lost. */
+		 * again at the next start rather than being lost; a batched
+		 * write, whose job has no row yet, fails instead. */
+		if (srv->held.holding)
+			srv->held.unstored = 1;
 		job_free(job);
 		return;
 	}

@@ -15,6 +15,7 @@ rh_held_start(struct rh_held_list *l)
 	l->head = NULL;
 	l->tail = &l->head;
 	l->holding = 1;
+	l->unstored = 0;
 }
 
 /* Holds one frame, copying everything. */

@@ -28,6 +28,7 @@ struct rh_held_list {
 	struct rh_held	*head;
 	struct rh_held	**tail;
 	int		 holding;	/* frames are held, not sent */
+	int		 unstored;	/* a reply could not be stored */
 };
 
 typedef void (*rh_held_send_cb)(struct rh_server *srv,
