@@ -799,7 +799,11 @@ configure(struct rh_store *st)
 	/* FULL makes SQLite sync the WAL at every commit, which the store's
 	 * VFS turns into one write of the commit's frames, no fsync (see
 	 * store-vfs.h): the durability of synchronous=NORMAL. */
+	/* Savepoints (nested rh_store_begin) journal the pages they change;
+	 * in memory, not in a temporary file, where SQLite puts a large
+	 * one. */
 	if (sqlite3_exec(st->db, "PRAGMA synchronous=FULL;"
+	    "PRAGMA temp_store=MEMORY;"
 	    "PRAGMA foreign_keys=OFF;", NULL, NULL, NULL) != SQLITE_OK)
 		return fail_db(st);
 	sqlite3_wal_hook(st->db, after_commit, st);
