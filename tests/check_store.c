@@ -910,38 +910,39 @@ START_TEST(test_history_bytes)
 }
 END_TEST
 
+/* Appends each character of turns as a user turn of socket id, keeping
+ * at most three turns. */
+static void
+add_turns(const char *id, const char *turns)
+{
+	char	one[2] = "";
+
+	for (; *turns != '\0'; turns++) {
+		one[0] = *turns;
+		ck_assert_int_eq(rh_store_history_append(st, id, "user", one, 3,
+		    0), 0);
+	}
+}
+
 START_TEST(test_history_sizes)
 {
 	st = open_store();
 	put_socket("s", "s", 1);
-	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "a", 3, 0),
-	    0);
+	add_turns("s", "a");
 	/* Turns appended in a transaction rolled back are not counted... */
 	ck_assert_int_eq(rh_store_begin(st), 0);
-	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "x", 3, 0),
-	    0);
-	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "y", 3, 0),
-	    0);
+	add_turns("s", "xy");
 	ck_assert_int_eq(rh_store_rollback(st), 0);
-	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "b", 3, 0),
-	    0);
-	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "c", 3, 0),
-	    0);
+	add_turns("s", "bc");
 	list_history("s");
 	ck_assert_str_eq(seen, "user:a,user:b,user:c");
 	/* ...nor turns of a socket deleted and made again. */
 	ck_assert_int_eq(rh_store_socket_delete(st, "s"), 0);
 	put_socket("s", "s", 2);
-	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "d", 3, 0),
-	    0);
-	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "e", 3, 0),
-	    0);
-	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "f", 3, 0),
-	    0);
+	add_turns("s", "def");
 	list_history("s");
 	ck_assert_str_eq(seen, "user:d,user:e,user:f");
-	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "g", 3, 0),
-	    0);
+	add_turns("s", "g");
 	list_history("s");
 	ck_assert_str_eq(seen, "user:e,user:f,user:g");
 }
