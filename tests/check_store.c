@@ -496,7 +496,7 @@ START_TEST(test_socket_touch_state)
 	st = open_store();
 	put_socket("apollo", "apollo", 1);
 	put_socket("athena", "athena", 2);
-	ck_assert_int_eq(rh_store_socket_touch(st, "apollo", 99), 0);
+	ck_assert_int_eq(rh_store_socket_touch_later(st, "apollo", 99), 0);
 	ck_assert_int_eq(rh_store_socket_set_state(st, "athena",
 	    "unresponsive", "provider failed 3 times"), 0);
 	reopen();
@@ -509,7 +509,8 @@ START_TEST(test_socket_touch_state)
 	ck_assert_str_eq(seen, "apollo/apollo/-/active/-/99,"
 	    "athena/athena/-/active/-/2");
 	/* An unknown id changes nothing and is no storage error. */
-	ck_assert_int_eq(rh_store_socket_touch(st, "nobody", 5), 0);
+	ck_assert_int_eq(rh_store_socket_touch_later(st, "nobody", 5), 0);
+	ck_assert_int_eq(rh_store_flush(st), 0);
 	ck_assert_int_eq(rh_store_socket_set_state(st, "athena", NULL, NULL),
 	    -1);
 }

@@ -1040,20 +1040,6 @@ rh_store_socket_each(struct rh_store *st, rh_socket_cb cb, void *ud)
 	return each_end(st, s, rc);
 }
 
-/* Sets a socket's last activity time; an unknown id changes nothing. */
-int
-rh_store_socket_touch(struct rh_store *st, const char *id, int64_t now)
-{
-	sqlite3_stmt	*s;
-
-	if (need(st, id, "socket id") == -1)
-		return -1;
-	s = stmt_get(st, S_SOCKET_TOUCH);
-	if (bind_text(st, s, 1, id) == -1 || bind_int(st, s, 2, now) == -1)
-		return -1;
-	return run(st, s);
-}
-
 /* Sets a socket's state and reason; an unknown id changes nothing. */
 int
 rh_store_socket_set_state(struct rh_store *st, const char *id,

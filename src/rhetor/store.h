@@ -90,9 +90,9 @@ int	rh_store_socket_put(struct rh_store *st, const struct rh_socket_row *row);
 int	rh_store_socket_delete(struct rh_store *st, const char *id);
 /* Calls cb for every socket, in creation order. */
 int	rh_store_socket_each(struct rh_store *st, rh_socket_cb cb, void *ud);
-int	rh_store_socket_touch(struct rh_store *st, const char *id, int64_t now);
 /* Notes a socket's last activity time, stored as rh_store_queue_remove_later
- * says: a kill -9 before that loses only the newest time. */
+ * says (an unknown id changes nothing): a kill -9 before that loses only
+ * the newest time. */
 int	rh_store_socket_touch_later(struct rh_store *st, const char *id,
 	    int64_t now);
 int	rh_store_socket_set_state(struct rh_store *st, const char *id,
