@@ -209,7 +209,7 @@ static void
 list_history(const char *id)
 {
 	seen[0] = '\0';
-	ck_assert_msg(rh_store_history_each(st, id, see_turn, NULL) == 0,
+	ck_assert_msg(rh_store_history_each(st, id, 0, 0, see_turn, NULL) == 0,
 	    "%s", rh_store_error(st));
 }
 
@@ -393,7 +393,7 @@ START_TEST(test_upgrade_from_v3)
 	ck_assert_str_eq(seen, "apollo/w1/apollo/hi");
 	ck_assert_int_gt(rh_store_job_add(st, "apollo", "w2", "apollo", "x"),
 	    7);
-	ck_assert_int_eq(rh_store_history_count(st, "apollo"), 2);
+	ck_assert_int_eq(rh_store_history_count(st, "apollo", 0, 0), 2);
 	ck_assert_int_eq(rh_store_history_append(st, "apollo", "user", "again",
 	    2, 0), 0);
 	list_history("apollo");
@@ -590,13 +590,13 @@ START_TEST(test_socket_delete_cascades)
 	ck_assert_int_eq(rh_store_socket_delete(st, "apollo"), 0);
 	list_sockets(see_socket_id);
 	ck_assert_str_eq(seen, "group");
-	ck_assert_int_eq(rh_store_history_count(st, "apollo"), 0);
+	ck_assert_int_eq(rh_store_history_count(st, "apollo", 0, 0), 0);
 	ck_assert_int_eq(rh_store_queue_count(st, "apollo"), 0);
 	list_jobs(see_job);
 	ck_assert_str_eq(seen, "group/w1/group/c");
 	ck_assert_int_eq(rh_store_write_accept(st, "apollo", "w1", 2), 1);
 	/* The other socket keeps everything. */
-	ck_assert_int_eq(rh_store_history_count(st, "group"), 1);
+	ck_assert_int_eq(rh_store_history_count(st, "group", 0, 0), 1);
 	ck_assert_int_eq(rh_store_queue_count(st, "group"), 1);
 	ck_assert_int_eq(rh_store_write_accept(st, "group", "w1", 2), 0);
 
@@ -621,7 +621,7 @@ START_TEST(test_socket_delete_in_transaction)
 	ck_assert_int_eq(rh_store_rollback(st), 0);
 	list_sockets(see_socket_id);
 	ck_assert_str_eq(seen, "apollo");
-	ck_assert_int_eq(rh_store_history_count(st, "apollo"), 1);
+	ck_assert_int_eq(rh_store_history_count(st, "apollo", 0, 0), 1);
 
 	ck_assert_int_eq(rh_store_begin(st), 0);
 	ck_assert_int_eq(rh_store_socket_delete(st, "apollo"), 0);
@@ -629,7 +629,7 @@ START_TEST(test_socket_delete_in_transaction)
 	reopen();
 	list_sockets(see_socket_id);
 	ck_assert_str_eq(seen, "");
-	ck_assert_int_eq(rh_store_history_count(st, "apollo"), 0);
+	ck_assert_int_eq(rh_store_history_count(st, "apollo", 0, 0), 0);
 }
 END_TEST
 
@@ -857,8 +857,8 @@ START_TEST(test_history_turns)
 	    4, 0), 0);
 	list_history("apollo");
 	ck_assert_str_eq(seen, "assistant:a1,user:q2,assistant:a2,user:q3");
-	ck_assert_int_eq(rh_store_history_count(st, "apollo"), 4);
-	ck_assert_int_eq(rh_store_history_count(st, "athena"), 1);
+	ck_assert_int_eq(rh_store_history_count(st, "apollo", 0, 0), 4);
+	ck_assert_int_eq(rh_store_history_count(st, "athena", 0, 0), 1);
 	/* A limit of one keeps only the turn just added. */
 	ck_assert_int_eq(rh_store_history_append(st, "apollo", "assistant",
 	    "a3", 1, 0), 0);
@@ -869,8 +869,8 @@ START_TEST(test_history_turns)
 	list_history("apollo");
 	ck_assert_str_eq(seen, "assistant:a3");
 	ck_assert_int_eq(rh_store_history_clear(st, "apollo"), 0);
-	ck_assert_int_eq(rh_store_history_count(st, "apollo"), 0);
-	ck_assert_int_eq(rh_store_history_count(st, "athena"), 1);
+	ck_assert_int_eq(rh_store_history_count(st, "apollo", 0, 0), 0);
+	ck_assert_int_eq(rh_store_history_count(st, "athena", 0, 0), 1);
 }
 END_TEST
 
@@ -882,7 +882,7 @@ START_TEST(test_history_bytes)
 	    "0123456789", 0, 25), 0);
 	ck_assert_int_eq(rh_store_history_append(st, "s", "assistant",
 	    "abcdefghij", 0, 25), 0);
-	ck_assert_int_eq(rh_store_history_count(st, "s"), 2);
+	ck_assert_int_eq(rh_store_history_count(st, "s", 0, 0), 2);
 	ck_assert_int_eq(rh_store_history_append(st, "s", "user",
 	    "ABCDEFGHIJ", 0, 25), 0);
 	list_history("s");
@@ -908,6 +908,45 @@ START_TEST(test_history_bytes)
 	ck_assert_int_eq(rh_store_history_append(st, "s", NULL, "x", 0, 0),
 	    -1);
 	ck_assert_str_eq(rh_store_error(st), "role is missing");
+}
+END_TEST
+
+START_TEST(test_history_batches)
+{
+	int	i;
+
+	st = open_store();
+	/* Sixteen turns kept: the seventeenth and eighteenth stay stored,
+	 * unseen by readers given the limit; the nineteenth trims down to
+	 * sixteen. */
+	for (i = 1; i <= 18; i++) {
+		snprintf(seen, sizeof seen, "t%02d", i);
+		ck_assert_int_eq(rh_store_history_append(st, "s", "user", seen,
+		    16, 0), 0);
+	}
+	ck_assert_int_eq(rh_store_history_count(st, "s", 0, 0), 18);
+	ck_assert_int_eq(rh_store_history_count(st, "s", 16, 0), 16);
+	seen[0] = '\0';
+	ck_assert_int_eq(rh_store_history_each(st, "s", 16, 0, see_turn, NULL),
+	    0);
+	ck_assert_msg(strncmp(seen, "user:t03,", 9) == 0, "%s", seen);
+	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "t19", 16,
+	    0), 0);
+	ck_assert_int_eq(rh_store_history_count(st, "s", 0, 0), 16);
+	reopen();
+	ck_assert_int_eq(rh_store_history_count(st, "s", 0, 0), 16);
+	/* The byte limit the same way: 3 bytes each, 24 allowed (8 turns),
+	 * 27 tolerated. */
+	ck_assert_int_eq(rh_store_history_count(st, "s", 0, 24), 8);
+	seen[0] = '\0';
+	ck_assert_int_eq(rh_store_history_each(st, "s", 0, 24, see_turn, NULL),
+	    0);
+	ck_assert_msg(strncmp(seen, "user:t12,", 9) == 0, "%s", seen);
+	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "t20", 0,
+	    24), 0);
+	ck_assert_int_eq(rh_store_history_count(st, "s", 0, 0), 8);
+	/* The newest turn counts even when it alone is over the limit. */
+	ck_assert_int_eq(rh_store_history_count(st, "s", 0, 2), 1);
 }
 END_TEST
 
@@ -985,13 +1024,13 @@ START_TEST(test_big_commits)
 		    &dropped), 0);
 	}
 	reopen();
-	ck_assert_int_eq(rh_store_history_count(st, "s"), 3);
+	ck_assert_int_eq(rh_store_history_count(st, "s", 0, 0), 3);
 	seen[0] = '\0';
 	ck_assert_int_eq(rh_store_queue_each(st, "s", see_big, &len), 0);
 	ck_assert_str_eq(seen, "11:k,12:l");
 	seen[0] = '\0';
-	ck_assert_int_eq(rh_store_history_each(st, "s", see_big_turn, &len),
-	    0);
+	ck_assert_int_eq(rh_store_history_each(st, "s", 0, 0, see_big_turn,
+	    &len), 0);
 	ck_assert_str_eq(seen, "j,k,l");
 	free(big);
 }
@@ -1020,7 +1059,7 @@ START_TEST(test_rollback)
 	list_jobs(see_job);
 	ck_assert_str_eq(seen, "");
 	ck_assert_int_eq(rh_store_queue_count(st, "apollo"), 0);
-	ck_assert_int_eq(rh_store_history_count(st, "apollo"), 0);
+	ck_assert_int_eq(rh_store_history_count(st, "apollo", 0, 0), 0);
 	ck_assert_int_eq(rh_store_write_accept(st, "apollo", "w", 1), 1);
 	reopen();
 	list_sockets(see_socket_id);
@@ -1167,7 +1206,7 @@ START_TEST(test_durable_after_kill)
 	ck_assert_str_eq(seen, "apollo/w1/apollo/hi");
 	list_queue("apollo");
 	ck_assert_str_eq(seen, "1={}");
-	ck_assert_int_eq(rh_store_history_count(st, "apollo"), 1);
+	ck_assert_int_eq(rh_store_history_count(st, "apollo", 0, 0), 1);
 	ck_assert_int_gt(rh_store_next_seq(st), 1);
 }
 END_TEST
@@ -1267,6 +1306,7 @@ store_suite(void)
 	add(s, "history_turns", test_history_turns);
 	add(s, "history_bytes", test_history_bytes);
 	add(s, "history_sizes", test_history_sizes);
+	add(s, "history_batches", test_history_batches);
 	add(s, "big_commits", test_big_commits);
 	add(s, "rollback", test_rollback);
 	add(s, "nested_transactions", test_nested_transactions);

@@ -409,7 +409,9 @@ ph_messages(struct rh_job *job, struct rh_socket *s, int with_system)
 
 	if (with_system && s->prompt != NULL && *s->prompt != '\0')
 		add_message(arr, "system", s->prompt);
-	if (rh_store_history_each(job->srv->store, s->id, add_turn, arr) != 0)
+	if (rh_store_history_each(job->srv->store, s->id,
+	    rh_provider_history_rows(s->provider),
+	    rh_provider_history_bytes(s->provider), add_turn, arr) != 0)
 		rh_log("cannot read the history of %s: %s", s->id,
 		    rh_store_error(job->srv->store));
 	add_message(arr, "user", job->content);

@@ -474,7 +474,9 @@ rh_registry_describe(struct rh_server *srv, struct rh_socket *s, int detail)
 		cJSON_AddItemToObject(obj, "context",
 		    cJSON_Duplicate(s->context, 1));
 		cJSON_AddNumberToObject(obj, "history_size",
-		    rh_store_history_count(srv->store, s->id));
+		    rh_store_history_count(srv->store, s->id,
+		    rh_provider_history_rows(s->provider),
+		    rh_provider_history_bytes(s->provider)));
 	}
 	return obj;
 }

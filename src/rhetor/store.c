@@ -81,7 +81,6 @@ enum stmt_id {
 	S_HISTORY_OLDEST,
 	S_HISTORY_DROP_UPTO,
 	S_HISTORY_EACH,
-	S_HISTORY_COUNT,
 	S_HISTORY_CLEAR,
 	S_GROUP_ADD,
 	S_GROUP_DELETE,
@@ -165,9 +164,7 @@ static const char *const statement_sql[S_COUNT] = {
 	    "DELETE FROM history WHERE socket_id = ?1 AND id <= ?2",
 	[S_HISTORY_EACH] =
 	    "SELECT role, content FROM history WHERE socket_id = ?1"
-	    " ORDER BY id",
-	[S_HISTORY_COUNT] =
-	    "SELECT count(*) FROM history WHERE socket_id = ?1",
+	    " ORDER BY id LIMIT -1 OFFSET ?2",
 	[S_HISTORY_CLEAR] = "DELETE FROM history WHERE socket_id = ?1",
 	[S_GROUP_ADD] =
 	    "INSERT INTO groups(name, created_at) VALUES(?1, ?2)"
@@ -1393,45 +1390,83 @@ history_size(struct rh_store *st, const char *socket_id)
 	return z;
 }
 
-/* True while z holds more than the limits allow (a limit <= 0 is none). */
+/* True while ROWS turns of BYTES bytes are more than the limits allow,
+ * each widened by its eighth over (a limit <= 0 is none). */
 static int
-history_over(const struct rh_size *z, int max_turns, int64_t max_bytes)
+history_over(int64_t rows, int64_t bytes, int max_turns, int64_t max_bytes,
+    int over)
 {
-	return (max_turns > 0 && z->rows > max_turns) ||
-	    (max_bytes > 0 && z->bytes > max_bytes);
+	return (max_turns > 0 && rows > max_turns + over * (max_turns / 8)) ||
+	    (max_bytes > 0 && bytes > max_bytes + over * (max_bytes / 8));
 }
 
-/* Drops the oldest turns while the socket holds more than the limits,
- * sparing turn KEEP: a walk from the oldest end of the index, as far as
- * the excess goes, and one delete. */
-static int
-history_trim(struct rh_store *st, const char *socket_id, struct rh_size *z,
-    int max_turns, int64_t max_bytes, int64_t keep)
+/* How many of the socket's oldest turns are beyond the limits (the newest
+ * turn never is); *cut is the id of the last of them, *cut_bytes their
+ * size.  A walk from the oldest end of the index, as far as the excess
+ * goes. */
+static int64_t
+history_excess(struct rh_store *st, const char *socket_id,
+    const struct rh_size *z, int max_turns, int64_t max_bytes,
+    int64_t *cut, int64_t *cut_bytes)
 {
 	sqlite3_stmt	*s;
-	int64_t		 cut = 0, id;
-	int		 rc;
+	int64_t		 rows = z->rows, bytes = z->bytes, n = 0;
 
-	if (!history_over(z, max_turns, max_bytes))
+	*cut = 0;
+	*cut_bytes = 0;
+	if (!history_over(rows, bytes, max_turns, max_bytes, 0))
 		return 0;
 	if ((s = each_start(st, S_HISTORY_OLDEST)) == NULL ||
 	    bind_text(st, s, 1, socket_id) == -1)
 		return -1;
-	while (history_over(z, max_turns, max_bytes) &&
-	    (rc = sqlite3_step(s)) == SQLITE_ROW &&
-	    (id = sqlite3_column_int64(s, 0)) != keep) {
-		cut = id;
-		z->rows--;
-		z->bytes -= sqlite3_column_int64(s, 1);
+	while (rows > 1 && history_over(rows, bytes, max_turns, max_bytes,
+	    0) && sqlite3_step(s) == SQLITE_ROW) {
+		*cut = sqlite3_column_int64(s, 0);
+		*cut_bytes += sqlite3_column_int64(s, 1);
+		bytes -= sqlite3_column_int64(s, 1);
+		rows--;
+		n++;
 	}
 	sqlite3_reset(s);
-	if (cut == 0)
+	return n;
+}
+
+/* Drops the oldest turns past the limits once they are past them by an
+ * eighth: one delete for many appends, down to the limits. */
+static int
+history_trim(struct rh_store *st, const char *socket_id, struct rh_size *z,
+    int max_turns, int64_t max_bytes)
+{
+	sqlite3_stmt	*s;
+	int64_t		 cut, cut_bytes, n;
+
+	if (!history_over(z->rows, z->bytes, max_turns, max_bytes, 1))
 		return 0;
+	if ((n = history_excess(st, socket_id, z, max_turns, max_bytes, &cut,
+	    &cut_bytes)) <= 0)
+		return (int)n;
 	s = stmt_get(st, S_HISTORY_DROP_UPTO);
 	if (bind_text(st, s, 1, socket_id) == -1 ||
-	    bind_int(st, s, 2, cut) == -1)
+	    bind_int(st, s, 2, cut) == -1 || run(st, s) == -1)
 		return -1;
-	return run(st, s);
+	z->rows -= n;
+	z->bytes -= cut_bytes;
+	return 0;
+}
+
+/* How many of the oldest turns a reader leaves out: those the next trim
+ * will drop.  -1 on error. */
+static int64_t
+history_skip(struct rh_store *st, const char *socket_id, int max_turns,
+    int64_t max_bytes)
+{
+	struct rh_size	*z = history_size(st, socket_id);
+	int64_t		 cut, cut_bytes;
+
+	if (z == NULL)
+		return -1;
+	return history_excess(st, socket_id, z, max_turns, max_bytes, &cut,
+	    &cut_bytes);
 }
 
 /* Appends a turn, then trims the oldest ones to fit the limits. */
@@ -1468,8 +1503,7 @@ rh_store_history_append(struct rh_store *st, const char *socket_id,
 			z->rows++;
 			z->bytes += len;
 		}
-		rc = history_trim(st, socket_id, z, max_turns, max_bytes,
-		    sqlite3_last_insert_rowid(st->db));
+		rc = history_trim(st, socket_id, z, max_turns, max_bytes);
 	}
 	return tx_end(st, rc);
 }
@@ -1477,17 +1511,20 @@ rh_store_history_append(struct rh_store *st, const char *socket_id,
 /* Calls CB for every turn of a socket, oldest first. */
 int
 rh_store_history_each(struct rh_store *st, const char *socket_id,
-    rh_turn_cb cb, void *ud)
+    int max_turns, int64_t max_bytes, rh_turn_cb cb, void *ud)
 {
 	struct rh_turn_row	 row;
 	sqlite3_stmt		*s;
+	int64_t			 skip;
 	int			 rc;
 
 	if (need(st, socket_id, "socket id") == -1 ||
 	    need(st, cb, "callback") == -1 ||
+	    (skip = history_skip(st, socket_id, max_turns, max_bytes)) < 0 ||
 	    (s = each_start(st, S_HISTORY_EACH)) == NULL)
 		return -1;
-	if (bind_text(st, s, 1, socket_id) == -1)
+	if (bind_text(st, s, 1, socket_id) == -1 ||
+	    bind_int(st, s, 2, skip) == -1)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		row.role = col_text(s, 0);
@@ -1497,11 +1534,19 @@ rh_store_history_each(struct rh_store *st, const char *socket_id,
 	return each_end(st, s, rc);
 }
 
-/* Returns the number of turns of a socket. */
+/* Returns the number of turns of a socket within the limits. */
 int
-rh_store_history_count(struct rh_store *st, const char *socket_id)
+rh_store_history_count(struct rh_store *st, const char *socket_id,
+    int max_turns, int64_t max_bytes)
 {
-	return count_rows(st, S_HISTORY_COUNT, socket_id);
+	struct rh_size	*z;
+	int64_t		 skip;
+
+	if (need(st, socket_id, "socket id") == -1 ||
+	    (z = history_size(st, socket_id)) == NULL ||
+	    (skip = history_skip(st, socket_id, max_turns, max_bytes)) < 0)
+		return -1;
+	return (int)(z->rows - skip);
 }
 
 /* Forgets a socket's conversation. */

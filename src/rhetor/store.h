@@ -141,17 +141,21 @@ size_t	rh_store_pending(struct rh_store *st);
 int	rh_store_queue_count(struct rh_store *st, const char *socket_id);
 int	rh_store_queue_clear(struct rh_store *st, const char *socket_id);
 
-/* History.  append adds one turn and then drops the oldest turns while the
- * socket holds more than MAX_TURNS turns or MAX_BYTES bytes of content
- * (0 means no limit). */
+/* History.  A socket's conversation is its newest turns within MAX_TURNS
+ * turns and MAX_BYTES bytes of content (0 means no limit; the newest turn
+ * counts even when larger).  append adds one turn; the older turns past
+ * the limits are dropped in batches, once they pass them by an eighth, so
+ * the store may hold a few more than each and count, given the same
+ * limits, show. */
 int	rh_store_history_append(struct rh_store *st, const char *socket_id,
 	    const char *role, const char *content, int max_turns,
 	    int64_t max_bytes);
-/* Calls cb for every turn, oldest first. */
+/* Calls cb for every turn within the limits, oldest first. */
 int	rh_store_history_each(struct rh_store *st, const char *socket_id,
-	    rh_turn_cb cb, void *ud);
-/* Returns the number of turns, or -1. */
-int	rh_store_history_count(struct rh_store *st, const char *socket_id);
+	    int max_turns, int64_t max_bytes, rh_turn_cb cb, void *ud);
+/* Returns the number of turns within the limits, or -1. */
+int	rh_store_history_count(struct rh_store *st, const char *socket_id,
+	    int max_turns, int64_t max_bytes);
 int	rh_store_history_clear(struct rh_store *st, const char *socket_id);
 
 /* Groups.  put creates a group or replaces its members (N of them, in
