@@ -166,10 +166,14 @@ store_write(struct rh_server *srv, struct rh_socket *origin, const char *id,
 	cJSON	*m;
 	int	 rc, i = 0;
 
+	/* One statement is atomic by itself. */
+	if (members == NULL)
+		return rh_store_write_accept(srv->store, origin->id, id,
+		    rh_now_ms());
 	if (rh_store_begin(srv->store) != 0)
 		return -1;
 	rc = rh_store_write_accept(srv->store, origin->id, id, rh_now_ms());
-	if (rc == 1 && members != NULL) {
+	if (rc == 1) {
 		cJSON_ArrayForEach(m, members) {
 			job_ids[i] = rh_store_job_add(srv->store, origin->id,
 			    id, m->valuestring, content);
@@ -675,9 +679,12 @@ store_final(struct rh_job *job, struct rh_socket *ai,
 	struct rh_store	*st = job->srv->store;
 	int64_t		 seq;
 	int		 dropped = 0, rc = 0;
+	/* A batched write's transaction fails whole if this fails: no
+	 * savepoint (which copies every page it changes) of its own. */
+	int		 own = !job->srv->held.holding;
 
 	*json = NULL;
-	if (rh_store_begin(st) != 0)
+	if (own && rh_store_begin(st) != 0)
 		return -1;
 	seq = rh_store_next_seq(st);
 	if (seq < 0)
@@ -704,7 +711,7 @@ store_final(struct rh_job *job, struct rh_socket *ai,
 		    AISH_QUEUE_CAP, &dropped);
 	if (rc != 0)
 		goto fail;
-	if (rh_store_commit(st) != 0)
+	if (own && rh_store_commit(st) != 0)
 		goto fail;
 	job->srv->queue_drops += (uint64_t)dropped;
 	rh_server_flush_soon(job->srv);		/* the activity time */
@@ -712,7 +719,8 @@ store_final(struct rh_job *job, struct rh_socket *ai,
 fail:
 	rh_log("cannot store the reply to %s on %s: %s", job->write_id,
 	    job->socket_id, rh_store_error(st));
-	rh_store_rollback(st);
+	if (own)
+		rh_store_rollback(st);
 	cJSON_free(*json);
 	*json = NULL;
 	return -1;
@@ -760,7 +768,8 @@ job_finish(struct rh_job *job, const char *text, const char *code)
 
 	account_failure(srv, job, ai, text, code);
 	seq = store_final(job, ai, origin, text, code, &json);
-	if (seq < 0 && (code == NULL || strcmp(code, AISH_ERR_STORAGE) != 0)) {
+	if (seq < 0 && !srv->held.holding &&
+	    (code == NULL || strcmp(code, AISH_ERR_STORAGE) != 0)) {
 		/* The reply could not be stored (a full disk, say): the
 		 * smaller error frame, without history, may still fit, and
 		 * tells the writer why. */

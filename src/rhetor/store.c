@@ -18,8 +18,11 @@
  *
  * Transactions nest: the outermost rh_store_begin is BEGIN IMMEDIATE, inner
  * ones are savepoints, so functions that need several statements (a socket
- * delete, a queue push with its trim) are atomic whether or not the caller
- * has opened a transaction of its own.
+ * delete) are atomic whether or not the caller has opened a transaction of
+ * its own.  The two on every reply's path (a queue push with its trim, a
+ * history append with its trim) take no savepoint inside a caller's
+ * transaction, as a savepoint copies every page it changes: when they
+ * fail there, the caller rolls back its level (atomic_begin).
  *
  * The schema carries a version in PRAGMA user_version; migrations[] turns
  * version N into N+1, and a database newer than this program is refused.
@@ -623,6 +626,28 @@ tx_end(struct rh_store *st, int rc)
 	return -1;
 }
 
+/* Begins what a store function needs to be atomic: a transaction of its
+ * own, or nothing inside the caller's, which rolls its own level back when
+ * the function fails.  1 when it began one, 0 when it joined, -1 on
+ * error. */
+static int
+atomic_begin(struct rh_store *st)
+{
+	if (st->depth > 0)
+		return 0;
+	return rh_store_begin(st) == 0 ? 1 : -1;
+}
+
+/* Ends what atomic_begin began with the result RC: commits or rolls back
+ * a transaction of its own; inside the caller's, passes RC on. */
+static int
+atomic_end(struct rh_store *st, int began, int rc)
+{
+	if (began)
+		return tx_end(st, rc);
+	return rc == 0 ? 0 : -1;
+}
+
 /* Stores the queue removals still waiting: inside an open transaction as
  * part of it, else in a transaction of their own. */
 static int
@@ -1219,7 +1244,7 @@ rh_store_queue_push(struct rh_store *st, const char *socket_id,
     int64_t seq, const char *json, int cap, int *dropped)
 {
 	sqlite3_stmt	*s;
-	int		 n = 0, rc;
+	int		 n = 0, rc, began;
 
 	if (dropped != NULL)
 		*dropped = 0;
@@ -1227,7 +1252,7 @@ rh_store_queue_push(struct rh_store *st, const char *socket_id,
 	 * mostly change the page the push changes anyway. */
 	if (need(st, socket_id, "socket id") == -1 ||
 	    need(st, json, "queued reply") == -1 || settle_later(st) == -1 ||
-	    rh_store_begin(st) == -1)
+	    (began = atomic_begin(st)) == -1)
 		return -1;
 	s = stmt_get(st, S_QUEUE_PUSH);
 	rc = bind_text(st, s, 1, socket_id);
@@ -1239,7 +1264,7 @@ rh_store_queue_push(struct rh_store *st, const char *socket_id,
 		rc = run(st, s);
 	if (rc == 0 && cap > 0)
 		rc = queue_trim(st, socket_id, cap, &n);
-	if (tx_end(st, rc) == -1)
+	if (atomic_end(st, began, rc) == -1)
 		return -1;
 	if (dropped != NULL)
 		*dropped = n;
@@ -1478,11 +1503,12 @@ rh_store_history_append(struct rh_store *st, const char *socket_id,
 	struct rh_size	*z;
 	sqlite3_stmt	*s;
 	int64_t		 len = (int64_t)strlen(content);
-	int		 rc, known;
+	int		 rc, known, began;
 
 	if (need(st, socket_id, "socket id") == -1 ||
 	    need(st, role, "role") == -1 ||
-	    need(st, content, "content") == -1 || rh_store_begin(st) == -1)
+	    need(st, content, "content") == -1 ||
+	    (began = atomic_begin(st)) == -1)
 		return -1;
 	known = rh_sizes_find(&st->sizes, socket_id) != NULL;
 	s = stmt_get(st, S_HISTORY_APPEND);
@@ -1505,7 +1531,7 @@ rh_store_history_append(struct rh_store *st, const char *socket_id,
 		}
 		rc = history_trim(st, socket_id, z, max_turns, max_bytes);
 	}
-	return tx_end(st, rc);
+	return atomic_end(st, began, rc);
 }
 
 /* Calls CB for every turn of a socket, oldest first. */
