@@ -1,8 +1,9 @@
 /*
  * store.c: aish-rhetor's durable state in one SQLite database, DIR/aish.db.
  *
- * The database runs in WAL mode with synchronous=NORMAL, so a commit costs
- * no fsync yet survives a killed process, and with locking_mode=EXCLUSIVE:
+ * The database runs in WAL mode through the store's own VFS (store-vfs.h),
+ * so a commit costs one write(2) and no fsync yet survives a killed
+ * process, and with locking_mode=EXCLUSIVE:
  * the server is its only user, so a transaction takes no file lock and
  * WAL needs no shared-memory index.  A commit writes every page it changed
  * to the log, so the hot path changes few: the removals of queued replies
