@@ -5,6 +5,7 @@
 
 #define _GNU_SOURCE
 
+#include <errno.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,4 +103,23 @@ bench_rss_kib(pid_t pid)
 		}
 	fclose(f);
 	return kib;
+}
+
+/* Reads a number from 1 to 10,000,000 for option name of program prog;
+ * exits with a message on anything else. */
+long
+bench_positive(const char *prog, const char *name, const char *arg)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v <= 0 ||
+	    v > 10000000) {
+		fprintf(stderr, "%s: %s wants a number from 1 to 10000000, "
+		    "not '%s'\n", prog, name, arg);
+		exit(2);
+	}
+	return v;
 }

@@ -1,7 +1,7 @@
 /*
  * bench-stats.h: what the benchmark programs share: a monotonic clock,
  * percentiles, the "median min max" summary of repeated measurements and
- * a report of the CPUs a process may run on.
+ * a report of the CPUs a process may run on, and option numbers.
  *
  * Every program prints its results as lines "KEY MEDIAN MIN MAX UNIT",
  * which bench/run.sh reads; other lines start with '#'.
@@ -19,5 +19,6 @@ void	bench_summary(const char *key, double *values, size_t n,
 	    const char *unit);
 void	bench_print_affinity(const char *who, pid_t pid);
 long	bench_rss_kib(pid_t pid);
+long	bench_positive(const char *prog, const char *name, const char *arg);
 
 #endif

@@ -351,21 +351,11 @@ run_client(struct client *cl, int port)
 	return !cl->failed;
 }
 
-/* Reads a positive number for option name; exits on anything else. */
+/* The value of the option at opt[0], a number from 1 to 10,000,000. */
 static long
-positive(const char *name, const char *arg)
+number(char **opt)
 {
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || v <= 0 || v > 10000000) {
-		fprintf(stderr, "ws-floor: %s wants a number from 1 to "
-		    "10000000, not '%s'\n", name, arg);
-		exit(2);
-	}
-	return v;
+	return bench_positive("ws-floor", opt[0], opt[1]);
 }
 
 /* Parses the command line. */
@@ -385,13 +375,13 @@ parse_options(int argc, char **argv, struct options *o)
 			exit(2);
 		}
 		if (strcmp(argv[i], "--count") == 0)
-			o->count = positive(argv[i], argv[i + 1]);
+			o->count = number(argv + i);
 		else if (strcmp(argv[i], "--repeat") == 0)
-			o->repeat = positive(argv[i], argv[i + 1]);
+			o->repeat = number(argv + i);
 		else if (strcmp(argv[i], "--inflight") == 0)
-			o->inflight = positive(argv[i], argv[i + 1]);
+			o->inflight = number(argv + i);
 		else if (strcmp(argv[i], "--messages") == 0)
-			o->messages = positive(argv[i], argv[i + 1]);
+			o->messages = number(argv + i);
 		else {
 			fprintf(stderr, "ws-floor: unknown option '%s'\n",
 			    argv[i]);
