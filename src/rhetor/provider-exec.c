@@ -114,6 +114,25 @@ close_fd(int *fd)
 	*fd = -1;
 }
 
+/* Reads what the pipe *fd has into buf: the byte count, or 0 when nothing
+ * is there now or the pipe ended (then it is closed). */
+static ssize_t
+read_some(int *fd, char *buf, size_t len)
+{
+	ssize_t	n;
+
+	do
+		n = read(*fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return 0;
+	if (n <= 0) {
+		close_fd(fd);
+		return 0;
+	}
+	return n;
+}
+
 /* Frees a command's state; the process is reaped or handed on. */
 static void
 exec_free(struct exec_state *es)
@@ -164,16 +183,8 @@ pump_stdout(struct exec_state *es)
 	ssize_t	n;
 	size_t	start;
 
-	while (es->out_fd >= 0) {
-		n = read(es->out_fd, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n <= 0) {
-			close_fd(&es->out_fd);
-			return;
-		}
+	while (es->out_fd >= 0 &&
+	    (n = read_some(&es->out_fd, buf, sizeof buf)) > 0) {
 		es->last_output_ms = rh_mono_ms();
 		sp_buf_reset(&es->piece);
 		sp_utf8_feed(&es->utf8, buf, (size_t)n, &es->piece);
@@ -193,16 +204,8 @@ pump_stderr(struct exec_state *es)
 	ssize_t	n;
 	size_t	drop;
 
-	while (es->err_fd >= 0) {
-		n = read(es->err_fd, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n <= 0) {
-			close_fd(&es->err_fd);
-			return;
-		}
+	while (es->err_fd >= 0 &&
+	    (n = read_some(&es->err_fd, buf, sizeof buf)) > 0) {
 		sp_buf_add(&es->err, buf, (size_t)n);
 		if (es->err.len > STDERR_KEEP) {
 			drop = es->err.len - STDERR_KEEP;
