@@ -1,13 +1,16 @@
 /*
  * aish-protocol.h: the wire contract between aish-rhetor and its clients.
  *
- * Frame type names, error codes, limits and defaults live here and nowhere
- * else, so that the server, libaish, the CLI and the bridge agree on them.
+ * Frame type names, error codes, limits, defaults and the media type rule
+ * live here and nowhere else, so that the server, libaish, the CLI and the
+ * bridge agree on them.
  * The meaning of each is given in SPEC sections 1 and 2 and in
  * doc/server-internals.md.
  */
 #ifndef AISH_PROTOCOL_H
 #define AISH_PROTOCOL_H
+
+#include <string.h>
 
 #define AISH_PROTOCOL_VERSION	1
 
@@ -66,5 +69,21 @@
 #define AISH_ERR_OVERLOADED	"overloaded"		/* 503 */
 #define AISH_ERR_INTERNAL	"internal_error"	/* 500 */
 #define AISH_ERR_STORAGE	"storage_error"		/* 500 */
+
+/* True for a media type as a stream may name it: 3 to 127 bytes of
+ * printable ASCII with a '/', without quotes or backslashes. */
+static inline int
+aish_mime_valid(const char *m)
+{
+	size_t	n = strlen(m), i;
+
+	if (n < 3 || n > 127 || strchr(m, '/') == NULL)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (m[i] <= ' ' || m[i] > '~' || m[i] == '"' || m[i] == '\\')
+			return 0;
+	}
+	return 1;
+}
 
 #endif

@@ -843,28 +843,13 @@ aish_write_len(aish_t *h, const char *socket_id, const char *content,
 	return queue_write(h, socket_id, content, len, NULL, 0, id, out_id);
 }
 
-/* True for a media type as the server takes it. */
-static int
-mime_valid(const char *m)
-{
-	size_t	n = strlen(m), i;
-
-	if (n < 3 || n > 127 || strchr(m, '/') == NULL)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (m[i] <= ' ' || m[i] > '~' || m[i] == '"' || m[i] == '\\')
-			return 0;
-	}
-	return 1;
-}
-
 /* Queues a binary stream. */
 aish_error_t
 aish_write_stream(aish_t *h, const char *socket_id, const char *mime,
     const void *data, size_t len, const char *id, char *out_id)
 {
 	if (check_socket(h, socket_id) != AISH_OK || mime == NULL ||
-	    !mime_valid(mime) || (data == NULL && len > 0) ||
+	    !aish_mime_valid(mime) || (data == NULL && len > 0) ||
 	    (id != NULL && !aishi_id_valid(id)))
 		return AISH_E_INVALID;
 	if (len > AISH_MAX_STREAM)

@@ -48,22 +48,6 @@ parse_cancel(struct rh_frame *f, struct rh_err *err)
 	return 0;
 }
 
-/* True for a MIME type as a client may name it: printable ASCII with a
- * '/', without quotes or backslashes, at most 127 bytes. */
-static int
-mime_valid(const char *m)
-{
-	size_t	n = strlen(m), i;
-
-	if (n < 3 || n > 127 || strchr(m, '/') == NULL)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (m[i] <= ' ' || m[i] > '~' || m[i] == '"' || m[i] == '\\')
-			return 0;
-	}
-	return 1;
-}
-
 /* Checks a stream_start: an optional id and a media type. */
 static int
 parse_stream_start(struct rh_frame *f, struct rh_err *err)
@@ -79,7 +63,7 @@ parse_stream_start(struct rh_frame *f, struct rh_err *err)
 		return -1;
 	}
 	f->id = f->in_reply_to = id ? id->valuestring : NULL;
-	if (!cJSON_IsString(mime) || !mime_valid(mime->valuestring)) {
+	if (!cJSON_IsString(mime) || !aish_mime_valid(mime->valuestring)) {
 		rh_err_set(err, 400, AISH_ERR_BAD_REQUEST, "a stream_start "
 		    "needs \"mime\": a media type such as \"audio/wav\"");
 		return -1;
