@@ -155,6 +155,20 @@ def session(framing, n):
     check(t + "read drains the inbox", r and [x["content"] for x in r["result"]["messages"]] == ["hermes: note"], r)
     r = b.call("aish/read", {"socket_id": "hermes"})
     check(t + "read again: empty", r and r["result"]["messages"] == [], r)
+    # with team-chat-all open, a reply can reach the bridge before its
+    # ack: it still waits in the inbox
+    # (a socket made now: its connection is the newest)
+    b.call("aish/create", {"ai_name": "quick", "socket_id": "quick-%s" % n})
+    got = []
+    for i in range(20):
+        r = b.call("aish/write", {"socket_id": "quick-%s" % n, "content": "n%d" % i})
+        wid = r and r.get("result", {}).get("id")
+        b.wait_for(lambda x: isinstance(x, dict) and x.get("method") == "aish/message" and
+                   x["params"].get("in_reply_to") == wid, 5)
+        r = b.call("aish/read", {"socket_id": "quick-%s" % n})
+        got += [x["content"] for x in r["result"]["messages"]] if r and "result" in r else []
+    check(t + "every reply of 20 writes reaches the inbox once",
+          got == ["quick: n%d" % i for i in range(20)], got)
     # read waits for a reply that is still coming
     b.call("aish/write", {"ai": sid, "content": "later"})
     rid = b.request("aish/read", {"socket_id": sid, "timeout_ms": 3000})

@@ -173,6 +173,7 @@ void		 on_aish_state(aish_t *h, const char *socket_id,
 		    aish_conn_state_t state, unsigned failures, int64_t down_ms,
 		    void *user);
 cJSON		*inbox_take(const char *socket_id);
+void		 message_unclaimed(const aish_msg_t *m);
 void		 inbox_wait(struct req *r);
 
 /* ainames.c */

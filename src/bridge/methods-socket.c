@@ -173,7 +173,10 @@ m_delete(struct req *r, const cJSON *p)
 
 /* ---- aish/write ---- */
 
-/* Messages about a write: the ack answers, a failure is an error. */
+/* Messages about a write: the ack answers, a refusal (an error without a
+ * seq) is an error.  The AI's reply, read or error, can come before the
+ * ack (through team-chat-all, whose connection may be served first): it
+ * goes where an unasked reply goes. */
 static void
 write_msg(struct req *r, const aish_msg_t *m)
 {
@@ -184,13 +187,14 @@ write_msg(struct req *r, const aish_msg_t *m)
 		cJSON_AddStringToObject(res, "id", r->write_id);
 		r->write_id[0] = '\0';	/* the reply goes to the inbox */
 		req_result(r, res);
-	} else if (m->type == AISH_MSG_ERROR) {
+	} else if (m->type == AISH_MSG_ERROR && m->seq < 0) {
 		if (m->code != NULL && strcmp(m->code, "unknown_socket") == 0)
 			fail_unknown_ai(r, r->socket_id);
 		else
 			req_error_aish(r, aish_error_from_code(m->code),
 			    m->code, m->message);
-	}
+	} else
+		message_unclaimed(m);
 }
 
 /* A write that was not acknowledged in time is taken back. */

@@ -177,6 +177,19 @@ wake_waiters(const char *socket_id)
 	}
 }
 
+/* What becomes of a message no request takes: a reply waits in the inbox
+ * (or goes to a waiting aish/read), an AI's error is logged. */
+void
+message_unclaimed(const aish_msg_t *m)
+{
+	if (m->type == AISH_MSG_READ) {
+		inbox_add(m);
+		wake_waiters(m->socket_id ? m->socket_id : m->conn_socket_id);
+	} else if (m->type == AISH_MSG_ERROR && !m->local)
+		logmsg("error from %s: %s: %s", m->conn_socket_id,
+		    m->code ? m->code : "?", m->message ? m->message : "");
+}
+
 /* ---- libaish callbacks ---- */
 
 /* Every message from libaish, on the loop thread. */
@@ -195,12 +208,7 @@ on_aish_message(aish_t *h, const aish_msg_t *m, void *user)
 		r->ops->on_msg(r, m);
 		return;
 	}
-	if (m->type == AISH_MSG_READ) {
-		inbox_add(m);
-		wake_waiters(m->socket_id ? m->socket_id : m->conn_socket_id);
-	} else if (m->type == AISH_MSG_ERROR && !m->local)
-		logmsg("error from %s: %s: %s", m->conn_socket_id,
-		    m->code ? m->code : "?", m->message ? m->message : "");
+	message_unclaimed(m);
 }
 
 /* A socket's connection changed state. */
