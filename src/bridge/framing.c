@@ -340,6 +340,9 @@ framing_eof(void)
 
 /* Room for "Content-Length: N\r\n\r\n" with any size_t N. */
 #define FRAME_HEADER_MAX	48
+/* Room kept free to print a message in place; larger ones are printed
+ * apart and copied. */
+#define FRAME_PRINT_ROOM	(16u * 1024)
 
 /* Frames written during one pass of the loop, waiting for framing_flush. */
 static struct {
@@ -402,27 +405,48 @@ framing_flush(void)
 	}
 }
 
+/* Prints msg into the output buffer, FRAME_HEADER_MAX bytes past its end;
+ * returns the body's length, or 0 when it did not fit in the room there
+ * is (a large message: printed apart). */
+static size_t
+print_in_place(const cJSON *msg)
+{
+	size_t	 room;
+	char	*body;
+
+	out_reserve(FRAME_PRINT_ROOM);
+	room = out.cap - out.len - FRAME_HEADER_MAX;
+	body = out.buf + out.len + FRAME_HEADER_MAX;
+	if (!cJSON_PrintPreallocated((cJSON *)msg, body, (int)room, 0))
+		return 0;
+	return strlen(body);
+}
+
 /* Adds one message to the output, header and body together; it goes out
  * with the others of this pass at framing_flush. */
 void
 framing_write(const cJSON *msg)
 {
-	char	*json;
+	char	*json = NULL, *body;
 	size_t	 n;
 	int	 hlen = 0;
 
 	if (br.quit && br.exit_code != 0)
 		return;
-	if ((json = cJSON_PrintUnformatted(msg)) == NULL) {
+	if ((n = print_in_place(msg)) > 0)
+		body = out.buf + out.len + FRAME_HEADER_MAX;
+	else if ((json = cJSON_PrintUnformatted(msg)) != NULL) {
+		n = strlen(json);
+		out_reserve(n + FRAME_HEADER_MAX + 1);
+		body = json;
+	} else {
 		logmsg("out of memory printing a message");
 		return;
 	}
-	n = strlen(json);
-	out_reserve(n + FRAME_HEADER_MAX);
 	if (br.framing != FRAMING_NDJSON)
 		hlen = snprintf(out.buf + out.len, FRAME_HEADER_MAX,
 		    "Content-Length: %zu\r\n\r\n", n);
-	memcpy(out.buf + out.len + hlen, json, n);
+	memmove(out.buf + out.len + hlen, body, n);
 	out.len += (size_t)hlen + n;
 	if (br.framing == FRAMING_NDJSON)
 		out.buf[out.len++] = '\n';

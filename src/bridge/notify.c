@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bridge.h"
+#include "json-build.h"
 #include "xalloc.h"
 
 /* A message kept for aish/read. */
@@ -29,9 +30,9 @@ notify(const char *method, cJSON *params)
 {
 	cJSON	*n = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(n, "jsonrpc", "2.0");
-	cJSON_AddStringToObject(n, "method", method);
-	cJSON_AddItemToObject(n, "params", params);
+	aish_json_add_ref(n, "jsonrpc", "2.0");
+	aish_json_add_ref(n, "method", method);
+	aish_json_add_item(n, "params", params);
 	framing_write(n);
 	cJSON_Delete(n);
 }
@@ -55,15 +56,15 @@ notify_progress(struct req *r, int stage, const char *ai,
 {
 	cJSON	*p = cJSON_CreateObject();
 
-	cJSON_AddItemToObject(p, "request_id", r->id ?
+	aish_json_add_item(p, "request_id", r->id ?
 	    cJSON_Duplicate(r->id, 1) : cJSON_CreateNull());
-	cJSON_AddNumberToObject(p, "stage", stage);
-	cJSON_AddStringToObject(p, "ai", ai ? ai : "");
+	aish_json_add_int(p, "stage", stage);
+	aish_json_add_ref(p, "ai", ai);
 	if (socket_id != NULL)
-		cJSON_AddStringToObject(p, "socket_id", socket_id);
-	cJSON_AddStringToObject(p, "kind", kind);
+		aish_json_add_ref(p, "socket_id", socket_id);
+	aish_json_add_ref(p, "kind", kind);
 	if (content != NULL)
-		cJSON_AddStringToObject(p, "content", content);
+		aish_json_add_ref(p, "content", content);
 	notify("aish/progress", p);
 }
 
@@ -73,14 +74,14 @@ notify_message(const aish_msg_t *m)
 {
 	cJSON	*p = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(p, "socket_id", m->socket_id ?
+	aish_json_add_ref(p, "socket_id", m->socket_id ?
 	    m->socket_id : m->conn_socket_id);
-	cJSON_AddStringToObject(p, "ai_name", m->ai_name ? m->ai_name : "");
-	cJSON_AddStringToObject(p, "content", m->content ? m->content : "");
-	cJSON_AddItemToObject(p, "headers", headers_json(m));
+	aish_json_add_ref(p, "ai_name", m->ai_name);
+	aish_json_add_ref(p, "content", m->content);
+	aish_json_add_item(p, "headers", headers_json(m));
 	if (m->in_reply_to != NULL)
-		cJSON_AddStringToObject(p, "in_reply_to", m->in_reply_to);
-	cJSON_AddNumberToObject(p, "seq", (double)m->seq);
+		aish_json_add_ref(p, "in_reply_to", m->in_reply_to);
+	aish_json_add_int(p, "seq", m->seq);
 	notify("aish/message", p);
 }
 

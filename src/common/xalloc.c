@@ -67,6 +67,20 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
+/* The three strings end to end, in new memory: what xasprintf("%s%s%s")
+ * gives, without parsing a format (replies are built this way). */
+char *
+xstrcat3(const char *a, const char *b, const char *c)
+{
+	size_t	 la = strlen(a), lb = strlen(b), lc = strlen(c);
+	char	*p = xmalloc(la + lb + lc + 1);
+
+	memcpy(p, a, la);
+	memcpy(p + la, b, lb);
+	memcpy(p + la + lb, c, lc + 1);
+	return p;
+}
+
 /* asprintf that never fails. */
 char *
 xasprintf(const char *fmt, ...)

@@ -12,6 +12,7 @@ void	*xcalloc(size_t n, size_t size);
 void	*xrealloc(void *p, size_t size);
 char	*xstrdup(const char *s);
 char	*xstrndup(const char *s, size_t n);
+char	*xstrcat3(const char *a, const char *b, const char *c);
 char	*xasprintf(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
 

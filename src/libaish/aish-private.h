@@ -74,8 +74,22 @@ struct aishi_streamed {
 	char			 write_id[AISH_ID_SIZE];
 };
 
-#define AISHI_SEEN_SLOTS	1024
-#define AISHI_STREAMED_SLOTS	256
+/* What was delivered is remembered in buckets chosen by a hash, each a
+ * ring of AISHI_WAYS slots: a lookup reads one bucket, not all. */
+#define AISHI_WAYS		16
+#define AISHI_SEEN_BUCKETS	64	/* 1024 final frames */
+#define AISHI_STREAMED_BUCKETS	16	/* 256 streamed replies */
+
+struct aishi_seen_bucket {
+	struct aishi_seen	 slot[AISHI_WAYS];
+	unsigned		 next;
+};
+
+struct aishi_streamed_bucket {
+	struct aishi_streamed	 slot[AISHI_WAYS];
+	unsigned		 next;
+};
+
 #define AISHI_RETRY_STEPS	16
 /* A Host header: the host, a colon and a port. */
 #define AISHI_HOST_SIZE		(256 + 8)
@@ -110,10 +124,8 @@ struct aish {
 	struct aishi_conn	*conns;
 	struct aishi_http	*http;
 
-	struct aishi_seen	*seen;		/* ring of AISHI_SEEN_SLOTS */
-	size_t			 seen_next;
-	struct aishi_streamed	*streamed;	/* AISHI_STREAMED_SLOTS */
-	size_t			 streamed_next;
+	struct aishi_seen_bucket *seen;		/* AISHI_SEEN_BUCKETS */
+	struct aishi_streamed_bucket *streamed;	/* AISHI_STREAMED_BUCKETS */
 
 	char			 id_prefix[20];
 	uint64_t		 id_counter;
@@ -137,6 +149,12 @@ int		 aishi_http_callback(struct lws *wsi,
 		    enum lws_callback_reasons reason, void *user, void *in,
 		    size_t len);
 void		 aishi_http_free_all(struct aish *h);
+
+/* seen.c */
+int		 aishi_final_seen(struct aish *h, const char *socket_id,
+		    int64_t seq);
+int		 aishi_delta_seen(struct aish *h, const char *socket_id,
+		    const char *write_id, int64_t index);
 
 /* handle.c */
 int		 aishi_id_valid(const char *id);

@@ -224,65 +224,6 @@ aishi_local_error(struct aish *h, const char *socket_id,
 	deliver(h, &m);
 }
 
-/* True (and remembered) when (socket, seq) was delivered before. */
-static int
-seen_before(struct aish *h, const char *socket_id, int64_t seq)
-{
-	struct aishi_seen	*s;
-	size_t			 i;
-
-	if (h->seen == NULL &&
-	    (h->seen = calloc(AISHI_SEEN_SLOTS, sizeof *h->seen)) == NULL)
-		return 0;
-	for (i = 0; i < AISHI_SEEN_SLOTS; i++) {
-		s = &h->seen[i];
-		if (s->socket_id[0] != '\0' && s->seq == seq &&
-		    strcmp(s->socket_id, socket_id) == 0)
-			return 1;
-	}
-	s = &h->seen[h->seen_next];
-	h->seen_next = (h->seen_next + 1) % AISHI_SEEN_SLOTS;
-	s->seq = seq;
-	snprintf(s->socket_id, sizeof s->socket_id, "%s", socket_id);
-	return 0;
-}
-
-/* True when this delta (socket, write, index) was delivered before: a
- * reply heard on two connections (its AI's socket and a team socket)
- * comes twice, and each piece is passed on once, in order. */
-static int
-delta_seen_before(struct aish *h, const aish_msg_t *m)
-{
-	struct aishi_streamed	*s;
-	size_t			 i;
-
-	if (m->index < 0 || m->socket_id == NULL || m->in_reply_to == NULL)
-		return 0;
-	if (h->streamed == NULL && (h->streamed = calloc(AISHI_STREAMED_SLOTS,
-	    sizeof *h->streamed)) == NULL)
-		return 0;
-	for (i = 0; i < AISHI_STREAMED_SLOTS; i++) {
-		s = &h->streamed[i];
-		if (strcmp(s->socket_id, m->socket_id) == 0 &&
-		    strcmp(s->write_id, m->in_reply_to) == 0)
-			break;
-	}
-	if (i == AISHI_STREAMED_SLOTS) {
-		s = &h->streamed[h->streamed_next];
-		h->streamed_next = (h->streamed_next + 1) %
-		    AISHI_STREAMED_SLOTS;
-		snprintf(s->socket_id, sizeof s->socket_id, "%s",
-		    m->socket_id);
-		snprintf(s->write_id, sizeof s->write_id, "%s",
-		    m->in_reply_to);
-		s->next = 0;
-	}
-	if (m->index < s->next)
-		return 1;
-	s->next = m->index + 1;
-	return 0;
-}
-
 /* The string field name of obj, or NULL. */
 static const char *
 str_field(const cJSON *obj, const char *name)
@@ -493,10 +434,14 @@ handle_frame(struct aishi_conn *c, const char *json, size_t len)
 	/* A final frame seen before (a reply delivered on two connections,
 	 * or again after a server restart) is dropped. */
 	if ((m.type == AISH_MSG_READ || m.type == AISH_MSG_ERROR) &&
-	    m.seq >= 0 && seen_before(h, m.socket_id ? m.socket_id :
+	    m.seq >= 0 && aishi_final_seen(h, m.socket_id ? m.socket_id :
 	    c->socket_id, m.seq))
 		goto end;
-	if (m.type == AISH_MSG_DELTA && delta_seen_before(h, &m))
+	/* So is a delta heard on two connections (its AI's socket and a
+	 * team socket): each piece is passed on once, in order. */
+	if (m.type == AISH_MSG_DELTA && m.index >= 0 && m.socket_id != NULL &&
+	    m.in_reply_to != NULL && aishi_delta_seen(h, m.socket_id,
+	    m.in_reply_to, m.index))
 		goto end;
 	m.n_headers = str_array(f, "headers", &headers);
 	m.headers = headers;

@@ -9,6 +9,7 @@
 #include "delivery.h"
 #include "groups.h"
 #include "http.h"
+#include "json-build.h"
 #include "metrics.h"
 #include "names.h"
 #include "provider.h"
@@ -626,47 +627,48 @@ rh_job_delta(struct rh_job *job, const char *text, size_t len)
 	cJSON	*obj = cJSON_CreateObject();
 	char	*piece = xstrndup(text, len), *json;
 
-	cJSON_AddStringToObject(obj, "type", AISH_FRAME_DELTA);
-	cJSON_AddStringToObject(obj, "content", piece);
-	cJSON_AddStringToObject(obj, "socket_id", job->socket_id);
-	cJSON_AddStringToObject(obj, "in_reply_to", job->write_id);
+	aish_json_add_ref(obj, "type", AISH_FRAME_DELTA);
+	aish_json_add_ref(obj, "content", piece);
+	aish_json_add_ref(obj, "socket_id", job->socket_id);
+	aish_json_add_ref(obj, "in_reply_to", job->write_id);
 	/* A client hearing the AI on two connections drops the copies. */
-	cJSON_AddNumberToObject(obj, "index", (double)job->deltas++);
-	free(piece);
+	aish_json_add_int(obj, "index", job->deltas++);
 	json = frame_text(obj);
+	free(piece);
 	fan_out(job, json, strlen(json), NULL, 0);
 	cJSON_free(json);
 }
 
-/* The final frame of a job: a read frame, or an error frame when code is
- * not NULL. */
-static cJSON *
+/* The final frame of a job as JSON text: a read frame, or an error frame
+ * when code is not NULL. */
+static char *
 final_frame(struct rh_job *job, const char *ai_name, const char *content,
     const char *code, int64_t seq)
 {
 	cJSON	*obj = cJSON_CreateObject();
 	cJSON	*headers = cJSON_CreateArray();
-	char	*from = xasprintf("%s%s", AISH_FROM_HEADER_PREFIX,
-	    job->socket_id);
+	char	*from = xstrcat3(AISH_FROM_HEADER_PREFIX, job->socket_id, ""),
+		*json;
 	char	 when[32];
 
-	cJSON_AddStringToObject(obj, "type", code ? AISH_FRAME_ERROR :
+	aish_json_add_ref(obj, "type", code ? AISH_FRAME_ERROR :
 	    AISH_FRAME_READ);
 	if (code != NULL) {
-		cJSON_AddStringToObject(obj, "code", code);
-		cJSON_AddStringToObject(obj, "message", content);
+		aish_json_add_ref(obj, "code", code);
+		aish_json_add_ref(obj, "message", content);
 	} else
-		cJSON_AddStringToObject(obj, "content", content);
-	cJSON_AddItemToArray(headers, cJSON_CreateString(from));
-	free(from);
-	cJSON_AddItemToObject(obj, "headers", headers);
-	cJSON_AddStringToObject(obj, "socket_id", job->socket_id);
-	cJSON_AddStringToObject(obj, "ai_name", ai_name);
-	cJSON_AddStringToObject(obj, "in_reply_to", job->write_id);
-	cJSON_AddNumberToObject(obj, "seq", (double)seq);
+		aish_json_add_ref(obj, "content", content);
+	cJSON_AddItemToArray(headers, cJSON_CreateStringReference(from));
+	aish_json_add_item(obj, "headers", headers);
+	aish_json_add_ref(obj, "socket_id", job->socket_id);
+	aish_json_add_ref(obj, "ai_name", ai_name);
+	aish_json_add_ref(obj, "in_reply_to", job->write_id);
+	aish_json_add_int(obj, "seq", seq);
 	rh_format_time(rh_now_ms(), when, sizeof when);
-	cJSON_AddStringToObject(obj, "timestamp", when);
-	return obj;
+	aish_json_add_ref(obj, "timestamp", when);
+	json = frame_text(obj);
+	free(from);
+	return json;
 }
 
 /* Stores a finished job (history, queue) in one transaction; returns the
@@ -689,8 +691,8 @@ store_final(struct rh_job *job, struct rh_socket *ai,
 	seq = rh_store_next_seq(st);
 	if (seq < 0)
 		goto fail;
-	*json = frame_text(final_frame(job, ai ? ai->ai_name : job->socket_id,
-	    text, code, seq));
+	*json = final_frame(job, ai ? ai->ai_name : job->socket_id, text,
+	    code, seq);
 	if (job->job_id > 0)
 		rc |= rh_store_job_delete(st, job->job_id);
 	if (code == NULL && ai != NULL) {

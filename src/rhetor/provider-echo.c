@@ -95,7 +95,7 @@ echo_start(struct rh_job *job, struct rh_socket *s, struct rh_err *err)
 	struct echo_state	*es = xcalloc(1, sizeof *es);
 
 	es->job = job;
-	es->reply = xasprintf("%s: %s", s->ai_name, job->content);
+	es->reply = xstrcat3(s->ai_name, ": ", job->content);
 	es->len = strlen(es->reply);
 	es->chars = aish_utf8_count(es->reply, es->len);
 	rh_socket_echo_params(s, &es->delay_ms, &es->chunks);

@@ -60,6 +60,7 @@ socket_append(struct rh_server *srv, struct rh_socket *s)
 	while (*tail != NULL)
 		tail = &(*tail)->next;
 	*tail = s;
+	rh_socket_index_add(&srv->socket_index, s);
 	srv->nsockets++;
 }
 
@@ -217,6 +218,7 @@ rh_registry_free(struct rh_server *srv)
 		socket_free(s);
 	}
 	srv->sockets = NULL;
+	rh_socket_index_free(&srv->socket_index);
 	srv->nsockets = 0;
 }
 
@@ -224,13 +226,7 @@ rh_registry_free(struct rh_server *srv)
 struct rh_socket *
 rh_registry_find(struct rh_server *srv, const char *id)
 {
-	struct rh_socket	*s;
-
-	for (s = srv->sockets; s != NULL; s = s->next) {
-		if (strcmp(s->id, id) == 0)
-			return s;
-	}
-	return NULL;
+	return rh_socket_index_find(&srv->socket_index, id);
 }
 
 /* The socket a stage name means: an id, or a roster AI's own socket. */
@@ -378,6 +374,7 @@ rh_registry_forget(struct rh_server *srv, struct rh_socket *s)
 			break;
 		}
 	}
+	rh_socket_index_remove(&srv->socket_index, s);
 	srv->nsockets--;
 	socket_free(s);
 }

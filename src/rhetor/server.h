@@ -18,6 +18,7 @@
 #include "aish-protocol.h"
 #include "options.h"
 #include "held.h"
+#include "socket-index.h"
 #include "store.h"
 
 struct rh_conn;
@@ -39,6 +40,7 @@ enum rh_socket_kind {
 /* One AI socket. */
 struct rh_socket {
 	struct rh_socket	*next;		/* registry, creation order */
+	struct rh_socket	*hnext;		/* socket-index.c, same chain */
 	char			*id;
 	char			*ai_name;
 	char			*model;		/* may be NULL */
@@ -90,6 +92,7 @@ struct rh_server {
 	struct lws_vhost	*vhost;
 	struct rh_store		*store;
 	struct rh_socket	*sockets;
+	struct rh_socket_index	 socket_index;	/* the sockets by id */
 	struct rh_job		*jobs;
 	struct rh_group		*groups;	/* groups.c, creation order */
 	struct rh_stat		*stats;		/* metrics.c, per provider */

@@ -3,15 +3,22 @@
  *
  * The receive callback never writes: every frame to send goes on the
  * connection's list and is written, one per writeable callback, with
- * LWS_PRE bytes of headroom in front as libwebsockets wants.
+ * LWS_PRE bytes of headroom in front as libwebsockets wants.  While more
+ * frames wait behind the one being written, the TCP socket is corked, so
+ * that an ack and the reply queued with it reach the client together and
+ * wake it once.
  */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "delivery.h"
 #include "frame.h"
 #include "guard.h"
 #include "http.h"
+#include "json-build.h"
 #include "names.h"
 #include "registry.h"
 #include "ws.h"
@@ -268,8 +275,8 @@ send_ack(void *ud, const struct rh_write_result *res)
 	struct rh_conn	*c = ud;
 	cJSON		*obj = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(obj, "type", AISH_FRAME_ACK);
-	cJSON_AddStringToObject(obj, "id", res->id);
+	aish_json_add_ref(obj, "type", AISH_FRAME_ACK);
+	aish_json_add_ref(obj, "id", res->id);
 	if (c->sock->kind == RH_KIND_TEAM_CHAT)
 		cJSON_AddItemToObject(obj, "members",
 		    cJSON_Duplicate(res->members, 1));
@@ -481,6 +488,19 @@ unqueue_later(struct rh_server *srv, const char *socket_id, int64_t seq)
 	rh_server_flush_soon(srv);
 }
 
+/* Corks (on = 1) or uncorks the connection's TCP socket: corked, the
+ * kernel holds what is written until it is uncorked (or 200 ms pass). */
+static void
+set_cork(struct rh_conn *c, int on)
+{
+	lws_sockfd_type	fd = lws_get_socket_fd(c->wsi);
+
+	if (c->corked == on || fd < 0)
+		return;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+	c->corked = on;
+}
+
 /* Writes the next waiting frame. */
 static int
 on_writeable(struct rh_conn *c)
@@ -495,8 +515,12 @@ on_writeable(struct rh_conn *c)
 		    "socket deleted"));
 		return -1;
 	}
-	if (o == NULL)
+	if (o == NULL) {
+		set_cork(c, 0);
 		return 0;
+	}
+	if (o->next != NULL)
+		set_cork(c, 1);
 	n = lws_write(c->wsi, o->buf + LWS_PRE, o->len, LWS_WRITE_TEXT);
 	if (n < (int)o->len)
 		return -1;
@@ -511,6 +535,8 @@ on_writeable(struct rh_conn *c)
 	free(o);
 	if (c->out_head != NULL)
 		lws_callback_on_writable(c->wsi);
+	else
+		set_cork(c, 0);
 	return 0;
 }
 

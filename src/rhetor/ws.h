@@ -30,6 +30,7 @@ struct rh_conn {
 	size_t			 stream_cap;	/* bytes allocated */
 	int			 closing;
 	const char		*close_why;
+	int			 corked;	/* TCP_CORK set (see ws.c) */
 };
 
 /* The WebSocket events of the protocol callback. */

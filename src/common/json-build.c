@@ -1,0 +1,40 @@
+/*
+ * json-build.c: cheaper ways to build cJSON trees that are printed once.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "json-build.h"
+
+/* Adds key (a literal, never freed by cJSON) with item (consumed). */
+void
+aish_json_add_item(cJSON *obj, const char *key, cJSON *item)
+{
+	if (item != NULL && !cJSON_AddItemToObjectCS(obj, key, item))
+		cJSON_Delete(item);
+}
+
+/* Adds key with a string that points at value. */
+void
+aish_json_add_ref(cJSON *obj, const char *key, const char *value)
+{
+	aish_json_add_item(obj, key,
+	    cJSON_CreateStringReference(value ? value : ""));
+}
+
+/* An integer item printed from its digits. */
+cJSON *
+aish_json_int(int64_t v)
+{
+	char	digits[24];
+
+	snprintf(digits, sizeof digits, "%" PRId64, v);
+	return cJSON_CreateRaw(digits);
+}
+
+/* Adds key with the integer v. */
+void
+aish_json_add_int(cJSON *obj, const char *key, int64_t v)
+{
+	aish_json_add_item(obj, key, aish_json_int(v));
+}
