@@ -728,6 +728,49 @@ START_TEST(test_write_accept)
 }
 END_TEST
 
+/* Old write ids are forgotten a window at a time; new ones stay known. */
+START_TEST(test_writes_forget)
+{
+	const char	*origins[] = { "apollo", "athena", "hermes" };
+	char		 id[32];
+	int		 i, n, total = 0, calls = 0;
+
+	st = open_store();
+	/* 900 ids over three origins; every third one is old. */
+	ck_assert_int_eq(rh_store_begin(st), 0);
+	for (i = 0; i < 900; i++) {
+		snprintf(id, sizeof id, "w-%04d", i);
+		ck_assert_int_eq(rh_store_write_accept(st, origins[i % 3], id,
+		    i % 3 == 0 ? 100 : 1000), 1);
+	}
+	ck_assert_int_eq(rh_store_commit(st), 0);
+	/* Windows of 100 rows: a full sweep takes nine calls, and the
+	 * tenth starts again at the start. */
+	for (calls = 0; calls < 9; calls++) {
+		n = rh_store_writes_forget(st, 500, 100);
+		ck_assert_int_ge(n, 0);
+		ck_assert_int_le(n, 100);
+		total += n;
+	}
+	ck_assert_int_eq(total, 300);
+	ck_assert_int_eq(rh_store_writes_forget(st, 500, 100), 0);
+	/* An old id is new again; a recent one is still a repeat. */
+	ck_assert_int_eq(rh_store_write_accept(st, "apollo", "w-0000", 2000),
+	    1);
+	ck_assert_int_eq(rh_store_write_accept(st, "athena", "w-0001", 2000),
+	    0);
+	/* A later cutoff forgets the rest, across a reopen. */
+	reopen();
+	total = 0;
+	for (calls = 0; calls < 12; calls++)
+		total += rh_store_writes_forget(st, 5000, 100);
+	ck_assert_int_eq(total, 601);
+	ck_assert_int_eq(rh_store_write_accept(st, "athena", "w-0001", 6000),
+	    1);
+	ck_assert_int_eq(rh_store_writes_forget(st, 5000, 0), -1);
+}
+END_TEST
+
 START_TEST(test_jobs)
 {
 	int64_t	j1, j2, j3, j4;
@@ -1300,6 +1343,7 @@ store_suite(void)
 	add(s, "counter_rollback", test_counter_rollback);
 	add(s, "seq_blocks", test_seq_blocks);
 	add(s, "write_accept", test_write_accept);
+	add(s, "writes_forget", test_writes_forget);
 	add(s, "jobs", test_jobs);
 	add(s, "queue", test_queue);
 	add(s, "queue_cap", test_queue_cap);

@@ -26,6 +26,12 @@
 #define FLUSH_DELAY_MS		100
 #define FLUSH_MAX		64
 
+/* Accepted write ids are remembered this long (a client re-sending a write
+ * later than that runs it again); each flush sweeps this many rows of
+ * them, so the table stops growing without the loop ever waiting long. */
+#define WRITE_IDS_KEPT_MS	(30LL * 24 * 3600 * 1000)
+#define WRITES_SWEEP_ROWS	256
+
 /* Both halves of a connection's per-session data: lws gives every
  * connection of the protocol one of these, zeroed. */
 struct rh_pss {
@@ -213,6 +219,10 @@ flush_now(lws_sorted_usec_list_t *sul)
 	if (rh_store_flush(srv->store) != 0)
 		rh_log("cannot store the queue removals and activity times "
 		    "noted: %s", rh_store_error(srv->store));
+	if (rh_store_writes_forget(srv->store, rh_now_ms() - WRITE_IDS_KEPT_MS,
+	    WRITES_SWEEP_ROWS) < 0)
+		rh_log("cannot forget old write ids: %s",
+		    rh_store_error(srv->store));
 }
 
 /* Stores the noted changes within FLUSH_DELAY_MS, or at the next pass of

@@ -66,6 +66,9 @@ enum stmt_id {
 	S_SOCKET_SET_STATE,
 	S_JOBS_DELETE_SOCKET,
 	S_WRITES_DELETE_ORIGIN,
+	S_WRITES_WINDOW_END,
+	S_WRITES_FORGET_RANGE,
+	S_WRITES_FORGET_TAIL,
 	S_COUNTER_NEXT,
 	S_COUNTER_GET,
 	S_COUNTER_SET,
@@ -122,6 +125,18 @@ static const char *const statement_sql[S_COUNT] = {
 	    "UPDATE sockets SET state = ?2, reason = ?3 WHERE id = ?1",
 	[S_JOBS_DELETE_SOCKET] = "DELETE FROM jobs WHERE socket_id = ?1",
 	[S_WRITES_DELETE_ORIGIN] = "DELETE FROM writes WHERE origin = ?1",
+	/* The sweep of old write ids (rh_store_writes_forget): windows of
+	 * the primary key, after the key where the last one ended. */
+	[S_WRITES_WINDOW_END] =
+	    "SELECT origin, write_id FROM writes"
+	    " WHERE (origin, write_id) > (?1, ?2)"
+	    " ORDER BY origin, write_id LIMIT 1 OFFSET ?3",
+	[S_WRITES_FORGET_RANGE] =
+	    "DELETE FROM writes WHERE (origin, write_id) > (?1, ?2)"
+	    " AND (origin, write_id) <= (?3, ?4) AND accepted_at < ?5",
+	[S_WRITES_FORGET_TAIL] =
+	    "DELETE FROM writes WHERE (origin, write_id) > (?1, ?2)"
+	    " AND accepted_at < ?3",
 	[S_COUNTER_NEXT] =
 	    "INSERT INTO meta(key, value) VALUES(?1 || ?2, 1)"
 	    " ON CONFLICT(key) DO UPDATE SET value = value + 1"
@@ -311,6 +326,8 @@ struct rh_store {
 	struct seq_mark	 marks[STORE_MAX_DEPTH];	/* at each begin */
 	struct rh_sizes	 sizes;		/* history sizes, as committed or in
 					   the open transaction */
+	char		*sweep_origin;	/* where the sweep of old write ids */
+	char		*sweep_write_id;	/* goes on; NULL: the start */
 	char		 err[STORE_ERRLEN];
 };
 
@@ -980,6 +997,8 @@ rh_store_close(struct rh_store *st)
 	list_drop(&st->touched, st->touched.n);
 	free(st->touched.v);
 	rh_sizes_clear(&st->sizes);
+	free(st->sweep_origin);
+	free(st->sweep_write_id);
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	/* Closing checkpoints the WAL into the database: for real. */
@@ -1160,6 +1179,60 @@ rh_store_write_accept(struct rh_store *st, const char *origin,
 	    bind_int(st, s, 3, now) == -1 || run(st, s) == -1)
 		return -1;
 	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+}
+
+/* Forgets the write ids accepted before before_ms in the next window of
+ * at most max rows (see store.h). */
+int
+rh_store_writes_forget(struct rh_store *st, int64_t before_ms, int max)
+{
+	sqlite3_stmt	*s;
+	const char	*from_o = st->sweep_origin ? st->sweep_origin : "";
+	const char	*from_w = st->sweep_write_id ? st->sweep_write_id : "";
+	char		*end_o = NULL, *end_w = NULL;
+	int		 rc, forgotten = 0;
+
+	if (max < 1)
+		return fail(st, "a sweep window holds at least one row");
+	if (rh_store_begin(st) == -1)
+		return -1;
+	s = stmt_get(st, S_WRITES_WINDOW_END);
+	rc = bind_text(st, s, 1, from_o) | bind_text(st, s, 2, from_w) |
+	    bind_int(st, s, 3, max - 1);
+	if (rc == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		end_o = strdup(col_text(s, 0));
+		end_w = strdup(col_text(s, 1));
+		rc = end_o != NULL && end_w != NULL ? 0 :
+		    fail(st, "out of memory");
+	} else if (rc == SQLITE_DONE)
+		rc = 0;		/* fewer than max rows left: up to the end */
+	else if (rc != -1)
+		rc = fail_db(st);
+	sqlite3_reset(s);
+	if (rc == 0) {
+		s = stmt_get(st, end_o ? S_WRITES_FORGET_RANGE :
+		    S_WRITES_FORGET_TAIL);
+		rc = bind_text(st, s, 1, from_o) | bind_text(st, s, 2, from_w);
+		if (end_o != NULL)
+			rc |= bind_text(st, s, 3, end_o) |
+			    bind_text(st, s, 4, end_w) |
+			    bind_int(st, s, 5, before_ms);
+		else
+			rc |= bind_int(st, s, 3, before_ms);
+		if (rc == 0 && (rc = run(st, s)) == 0)
+			forgotten = sqlite3_changes(st->db);
+	}
+	if (tx_end(st, rc) == -1) {
+		free(end_o);
+		free(end_w);
+		return -1;
+	}
+	/* The next window starts after this one, or at the start again. */
+	free(st->sweep_origin);
+	free(st->sweep_write_id);
+	st->sweep_origin = end_o;
+	st->sweep_write_id = end_w;
+	return forgotten;
 }
 
 /* Adds a job and returns its id. */

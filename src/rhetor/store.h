@@ -110,6 +110,13 @@ int64_t	rh_store_next_socket_number(struct rh_store *st, const char *ai_name);
 int	rh_store_write_accept(struct rh_store *st, const char *origin,
 	    const char *write_id, int64_t now);
 
+/* Forgets the write ids accepted before BEFORE_MS among the next MAX rows
+ * of the writes table, in key order from where the last call stopped
+ * (wrapping around at the end): calls made now and then sweep the whole
+ * table in small steps.  Returns how many were forgotten, or -1. */
+int	rh_store_writes_forget(struct rh_store *st, int64_t before_ms,
+	    int max);
+
 /* Jobs.  add returns the new job id (> 0) or -1. */
 int64_t	rh_store_job_add(struct rh_store *st, const char *origin,
 	    const char *write_id, const char *socket_id, const char *content);
