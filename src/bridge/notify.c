@@ -24,16 +24,17 @@ struct kept {
 static struct kept	*inbox;
 static size_t		 inbox_len;
 
-/* Sends a notification (params consumed). */
+/* Sends a notification (params consumed); progress may wait a little
+ * for the answer it goes with (see framing_pass_end). */
 static void
-notify(const char *method, cJSON *params)
+notify(const char *method, cJSON *params, int progress)
 {
 	cJSON	*n = cJSON_CreateObject();
 
 	aish_json_add_ref(n, "jsonrpc", "2.0");
 	aish_json_add_ref(n, "method", method);
 	aish_json_add_item(n, "params", params);
-	framing_write(n);
+	framing_write_kind(n, progress);
 	cJSON_Delete(n);
 }
 
@@ -65,7 +66,7 @@ notify_progress(struct req *r, int stage, const char *ai,
 	aish_json_add_ref(p, "kind", kind);
 	if (content != NULL)
 		aish_json_add_ref(p, "content", content);
-	notify("aish/progress", p);
+	notify("aish/progress", p, 1);
 }
 
 /* Sends aish/message for a read. */
@@ -82,7 +83,7 @@ notify_message(const aish_msg_t *m)
 	if (m->in_reply_to != NULL)
 		aish_json_add_ref(p, "in_reply_to", m->in_reply_to);
 	aish_json_add_int(p, "seq", m->seq);
-	notify("aish/message", p);
+	notify("aish/message", p, 0);
 }
 
 /* ---- the inbox ---- */
