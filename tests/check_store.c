@@ -367,9 +367,12 @@ static const char schema_v3[] =
 	" PRIMARY KEY(group_name, socket_id)) WITHOUT ROWID;"
 	"CREATE INDEX group_members_by_socket ON group_members(socket_id);"
 	"INSERT INTO jobs VALUES(7, 'apollo', 'w1', 'apollo', 'hi');"
+	"INSERT INTO history VALUES(2, 'athena', 'user', 'hi', 2);"
 	"INSERT INTO history VALUES(3, 'apollo', 'user', 'hello', 5);"
 	"INSERT INTO history VALUES(4, 'apollo', 'assistant', 'apollo: hello',"
 	" 13);"
+	"INSERT INTO history VALUES(5, 'athena', 'assistant', 'athena: hi',"
+	" 10);"
 	"INSERT INTO meta VALUES('seq', 41);"
 	"PRAGMA user_version=3;";
 
@@ -398,6 +401,13 @@ START_TEST(test_upgrade_from_v3)
 	    2, 0), 0);
 	list_history("apollo");
 	ck_assert_str_eq(seen, "assistant:apollo: hello,user:again");
+	/* Each socket's turns stay its own, in their order. */
+	list_history("athena");
+	ck_assert_str_eq(seen, "user:hi,assistant:athena: hi");
+	ck_assert_int_eq(rh_store_history_append(st, "hermes", "user", "new",
+	    0, 0), 0);
+	list_history("hermes");
+	ck_assert_str_eq(seen, "user:new");
 	ck_assert_int_eq(rh_store_next_seq(st), 42);
 }
 END_TEST
@@ -599,6 +609,16 @@ START_TEST(test_socket_delete_cascades)
 	ck_assert_int_eq(rh_store_history_count(st, "group", 0, 0), 1);
 	ck_assert_int_eq(rh_store_queue_count(st, "group"), 1);
 	ck_assert_int_eq(rh_store_write_accept(st, "group", "w1", 2), 0);
+	/* A socket made again under the old name starts with no history,
+	 * also after a reopen, and its turns do not mix with another's. */
+	put_socket("apollo", "apollo", 3);
+	ck_assert_int_eq(rh_store_history_append(st, "apollo", "user", "new",
+	    0, 0), 0);
+	reopen();
+	list_history("apollo");
+	ck_assert_str_eq(seen, "user:new");
+	list_history("group");
+	ck_assert_str_eq(seen, "user:yo");
 
 	/* Deleting an unknown socket is harmless. */
 	ck_assert_int_eq(rh_store_socket_delete(st, "nobody"), 0);

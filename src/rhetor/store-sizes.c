@@ -24,10 +24,10 @@ rh_sizes_find(struct rh_sizes *z, const char *socket_id)
 	return NULL;
 }
 
-/* Records the size of socket_id. */
+/* Records the size and place of socket_id's history. */
 struct rh_size *
 rh_sizes_set(struct rh_sizes *z, const char *socket_id, int64_t rows,
-    int64_t bytes)
+    int64_t bytes, int64_t key, int64_t last)
 {
 	struct rh_size	*e = rh_sizes_find(z, socket_id);
 	size_t		 n = strlen(socket_id) + 1;
@@ -41,6 +41,8 @@ rh_sizes_set(struct rh_sizes *z, const char *socket_id, int64_t rows,
 	}
 	e->rows = rows;
 	e->bytes = bytes;
+	e->key = key;
+	e->last = last;
 	return e;
 }
 

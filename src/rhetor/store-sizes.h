@@ -7,11 +7,14 @@
 
 #include <stdint.h>
 
-/* One socket's history size. */
+/* One socket's history size, and where its turns are: ids from key to
+ * key + HISTORY_SPAN - 1 (store.c); key is 0 while it has none yet. */
 struct rh_size {
 	struct rh_size	*next;
 	int64_t		 rows;
 	int64_t		 bytes;
+	int64_t		 key;
+	int64_t		 last;		/* the id of its newest turn, or key */
 	char		 socket_id[];
 };
 
@@ -25,7 +28,7 @@ struct rh_size	*rh_sizes_find(struct rh_sizes *z, const char *socket_id);
 /* Records the size of socket_id; returns its entry, or NULL without
  * memory. */
 struct rh_size	*rh_sizes_set(struct rh_sizes *z, const char *socket_id,
-		    int64_t rows, int64_t bytes);
+		    int64_t rows, int64_t bytes, int64_t key, int64_t last);
 /* Forgets socket_id's size. */
 void		 rh_sizes_forget(struct rh_sizes *z, const char *socket_id);
 /* Forgets every size (after a rollback, say). */

@@ -89,6 +89,9 @@ enum stmt_id {
 	S_HISTORY_DROP_UPTO,
 	S_HISTORY_EACH,
 	S_HISTORY_CLEAR,
+	S_HISTORY_KEY_GET,
+	S_HISTORY_KEY_SET,
+	S_HISTORY_KEY_DELETE,
 	S_GROUP_ADD,
 	S_GROUP_DELETE,
 	S_GROUP_MEMBERS_CLEAR,
@@ -171,20 +174,30 @@ static const char *const statement_sql[S_COUNT] = {
 	    "DELETE FROM queue WHERE socket_id = ?1 AND seq = ?2",
 	[S_QUEUE_COUNT] = "SELECT count(*) FROM queue WHERE socket_id = ?1",
 	[S_QUEUE_CLEAR] = "DELETE FROM queue WHERE socket_id = ?1",
+	/* A socket's turns have ids key .. key + HISTORY_SPAN - 1, so they
+	 * lie together in the table's own b-tree: no index to keep. */
 	[S_HISTORY_APPEND] =
-	    "INSERT INTO history(socket_id, role, content, bytes)"
+	    "INSERT INTO history(id, role, content, bytes)"
 	    " VALUES(?1, ?2, ?3, ?4)",
-	/* Walks of the covering index history_by_socket. */
 	[S_HISTORY_SIZE] =
-	    "SELECT count(*), total(bytes) FROM history WHERE socket_id = ?1",
+	    "SELECT count(*), total(bytes), coalesce(max(id), ?1) FROM history"
+	    " WHERE id BETWEEN ?1 AND ?2",
 	[S_HISTORY_OLDEST] =
-	    "SELECT id, bytes FROM history WHERE socket_id = ?1 ORDER BY id",
+	    "SELECT id, bytes FROM history WHERE id BETWEEN ?1 AND ?2"
+	    " ORDER BY id",
 	[S_HISTORY_DROP_UPTO] =
-	    "DELETE FROM history WHERE socket_id = ?1 AND id <= ?2",
+	    "DELETE FROM history WHERE id BETWEEN ?1 AND ?2",
 	[S_HISTORY_EACH] =
-	    "SELECT role, content FROM history WHERE socket_id = ?1"
-	    " ORDER BY id LIMIT -1 OFFSET ?2",
-	[S_HISTORY_CLEAR] = "DELETE FROM history WHERE socket_id = ?1",
+	    "SELECT role, content FROM history WHERE id BETWEEN ?1 AND ?2"
+	    " ORDER BY id LIMIT -1 OFFSET ?3",
+	[S_HISTORY_CLEAR] = "DELETE FROM history WHERE id BETWEEN ?1 AND ?2",
+	[S_HISTORY_KEY_GET] =
+	    "SELECT coalesce((SELECT value FROM meta"
+	    " WHERE key = 'history_of/' || ?1), 0)",
+	[S_HISTORY_KEY_SET] =
+	    "INSERT INTO meta(key, value) VALUES('history_of/' || ?1, ?2)",
+	[S_HISTORY_KEY_DELETE] =
+	    "DELETE FROM meta WHERE key = 'history_of/' || ?1",
 	[S_GROUP_ADD] =
 	    "INSERT INTO groups(name, created_at) VALUES(?1, ?2)"
 	    " ON CONFLICT(name) DO NOTHING",
@@ -284,6 +297,27 @@ static const char *const migrations[] = {
 	"DROP TABLE history;"
 	"ALTER TABLE history4 RENAME TO history;"
 	"CREATE INDEX history_by_socket ON history(socket_id, id, bytes);"),
+	/* 4 -> 5: one page fewer per message: each socket gets a number n
+	 * (meta "history_of/<socket>"), its turns the ids from n << 32 on,
+	 * and history loses its socket column and index. */
+	("INSERT INTO meta(key, value)"
+	"  SELECT 'history_of/' || socket_id, row_number() OVER"
+	"    (ORDER BY socket_id)"
+	"  FROM (SELECT DISTINCT socket_id FROM history);"
+	"INSERT INTO meta(key, value)"
+	"  SELECT 'history_sockets', count(DISTINCT socket_id) FROM history;"
+	"CREATE TABLE history5("
+	"  id INTEGER PRIMARY KEY,"
+	"  role TEXT NOT NULL,"
+	"  content TEXT NOT NULL,"
+	"  bytes INTEGER NOT NULL);"
+	"INSERT INTO history5"
+	"  SELECT (m.value << 32) + row_number() OVER"
+	"    (PARTITION BY h.socket_id ORDER BY h.id), h.role, h.content,"
+	"    h.bytes"
+	"  FROM history h JOIN meta m ON m.key = 'history_of/' || h.socket_id;"
+	"DROP TABLE history;"
+	"ALTER TABLE history5 RENAME TO history;"),
 };
 #define SCHEMA_VERSION	((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -303,6 +337,12 @@ struct later_list {
 /* Reply sequence numbers are reserved in the database this many at a
  * time: a restart after a crash skips at most this many. */
 #define SEQ_BLOCK		1024
+
+/* A socket's history turns have the ids n << HISTORY_SHIFT onwards, n
+ * being its number, counted in meta under HISTORY_SOCKETS_KEY. */
+#define HISTORY_SHIFT		32
+#define HISTORY_SPAN		((int64_t)1 << HISTORY_SHIFT)
+#define HISTORY_SOCKETS_KEY	"history_sockets"
 #define SEQ_KEY			"seq"
 
 /* Transactions nest at most this deep. */
@@ -1035,20 +1075,22 @@ rh_store_socket_put(struct rh_store *st, const struct rh_socket_row *row)
 	return run(st, s);
 }
 
+static int	history_delete(struct rh_store *, const char *, int);
+
 /* Deletes a socket and everything that belongs to it. */
 int
 rh_store_socket_delete(struct rh_store *st, const char *id)
 {
 	static const enum stmt_id steps[] = {
-		S_HISTORY_CLEAR, S_QUEUE_CLEAR, S_JOBS_DELETE_SOCKET,
-		S_WRITES_DELETE_ORIGIN, S_GROUP_MEMBER_DROP, S_SOCKET_DELETE
+		S_QUEUE_CLEAR, S_JOBS_DELETE_SOCKET, S_WRITES_DELETE_ORIGIN,
+		S_GROUP_MEMBER_DROP, S_SOCKET_DELETE
 	};
 	size_t	i;
-	int	rc = 0;
+	int	rc;
 
 	if (need(st, id, "socket id") == -1 || rh_store_begin(st) == -1)
 		return -1;
-	rh_sizes_forget(&st->sizes, id);
+	rc = history_delete(st, id, 1);
 	for (i = 0; rc == 0 && i < sizeof steps / sizeof steps[0]; i++)
 		rc = run_text(st, steps[i], id);
 	return tx_end(st, rc);
@@ -1464,29 +1506,59 @@ rh_store_queue_clear(struct rh_store *st, const char *socket_id)
 
 /* --------------------------------------------------------------- history */
 
-/* The history size of a socket: known, or counted now. */
+/* The size and place of a socket's history: known, or read now. */
 static struct rh_size *
 history_size(struct rh_store *st, const char *socket_id)
 {
 	struct rh_size	*z;
 	sqlite3_stmt	*s;
+	int64_t		 key, rows = 0, bytes = 0, last;
 
 	if ((z = rh_sizes_find(&st->sizes, socket_id)) != NULL)
 		return z;
-	s = stmt_get(st, S_HISTORY_SIZE);
-	if (bind_text(st, s, 1, socket_id) == -1)
+	s = stmt_get(st, S_HISTORY_KEY_GET);
+	if (bind_text(st, s, 1, socket_id) == -1 ||
+	    (key = run_int(st, s)) == -1)
 		return NULL;
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		fail_db(st);
+	key <<= HISTORY_SHIFT;
+	last = key;
+	if (key != 0) {
+		s = stmt_get(st, S_HISTORY_SIZE);
+		if (bind_int(st, s, 1, key) == -1 ||
+		    bind_int(st, s, 2, key + HISTORY_SPAN - 1) == -1)
+			return NULL;
+		if (sqlite3_step(s) != SQLITE_ROW) {
+			fail_db(st);
+			sqlite3_reset(s);
+			return NULL;
+		}
+		rows = sqlite3_column_int64(s, 0);
+		bytes = (int64_t)sqlite3_column_double(s, 1);
+		last = sqlite3_column_int64(s, 2);
 		sqlite3_reset(s);
-		return NULL;
 	}
-	z = rh_sizes_set(&st->sizes, socket_id, sqlite3_column_int64(s, 0),
-	    (int64_t)sqlite3_column_double(s, 1));
-	sqlite3_reset(s);
-	if (z == NULL)
+	if ((z = rh_sizes_set(&st->sizes, socket_id, rows, bytes, key,
+	    last)) == NULL)
 		fail(st, "out of memory");
 	return z;
+}
+
+/* Gives a socket that has never had history its number, and so its
+ * place in the table. */
+static int
+history_place(struct rh_store *st, struct rh_size *z)
+{
+	sqlite3_stmt	*s;
+	int64_t		 n;
+
+	if ((n = counter_next(st, HISTORY_SOCKETS_KEY, "")) == -1)
+		return -1;
+	s = stmt_get(st, S_HISTORY_KEY_SET);
+	if (bind_text(st, s, 1, z->socket_id) == -1 || bind_int(st, s, 2, n) ==
+	    -1 || run(st, s) == -1)
+		return -1;
+	z->key = z->last = n << HISTORY_SHIFT;
+	return 0;
 }
 
 /* True while ROWS turns of BYTES bytes are more than the limits allow,
@@ -1501,12 +1573,10 @@ history_over(int64_t rows, int64_t bytes, int max_turns, int64_t max_bytes,
 
 /* How many of the socket's oldest turns are beyond the limits (the newest
  * turn never is); *cut is the id of the last of them, *cut_bytes their
- * size.  A walk from the oldest end of the index, as far as the excess
- * goes. */
+ * size.  A walk from the oldest end, as far as the excess goes. */
 static int64_t
-history_excess(struct rh_store *st, const char *socket_id,
-    const struct rh_size *z, int max_turns, int64_t max_bytes,
-    int64_t *cut, int64_t *cut_bytes)
+history_excess(struct rh_store *st, const struct rh_size *z, int max_turns,
+    int64_t max_bytes, int64_t *cut, int64_t *cut_bytes)
 {
 	sqlite3_stmt	*s;
 	int64_t		 rows = z->rows, bytes = z->bytes, n = 0;
@@ -1516,7 +1586,8 @@ history_excess(struct rh_store *st, const char *socket_id,
 	if (!history_over(rows, bytes, max_turns, max_bytes, 0))
 		return 0;
 	if ((s = each_start(st, S_HISTORY_OLDEST)) == NULL ||
-	    bind_text(st, s, 1, socket_id) == -1)
+	    bind_int(st, s, 1, z->key) == -1 ||
+	    bind_int(st, s, 2, z->last) == -1)
 		return -1;
 	while (rows > 1 && history_over(rows, bytes, max_turns, max_bytes,
 	    0) && sqlite3_step(s) == SQLITE_ROW) {
@@ -1533,39 +1604,24 @@ history_excess(struct rh_store *st, const char *socket_id,
 /* Drops the oldest turns past the limits once they are past them by an
  * eighth: one delete for many appends, down to the limits. */
 static int
-history_trim(struct rh_store *st, const char *socket_id, struct rh_size *z,
-    int max_turns, int64_t max_bytes)
+history_trim(struct rh_store *st, struct rh_size *z, int max_turns,
+    int64_t max_bytes)
 {
 	sqlite3_stmt	*s;
 	int64_t		 cut, cut_bytes, n;
 
 	if (!history_over(z->rows, z->bytes, max_turns, max_bytes, 1))
 		return 0;
-	if ((n = history_excess(st, socket_id, z, max_turns, max_bytes, &cut,
+	if ((n = history_excess(st, z, max_turns, max_bytes, &cut,
 	    &cut_bytes)) <= 0)
 		return (int)n;
 	s = stmt_get(st, S_HISTORY_DROP_UPTO);
-	if (bind_text(st, s, 1, socket_id) == -1 ||
-	    bind_int(st, s, 2, cut) == -1 || run(st, s) == -1)
+	if (bind_int(st, s, 1, z->key) == -1 || bind_int(st, s, 2, cut) == -1 ||
+	    run(st, s) == -1)
 		return -1;
 	z->rows -= n;
 	z->bytes -= cut_bytes;
 	return 0;
-}
-
-/* How many of the oldest turns a reader leaves out: those the next trim
- * will drop.  -1 on error. */
-static int64_t
-history_skip(struct rh_store *st, const char *socket_id, int max_turns,
-    int64_t max_bytes)
-{
-	struct rh_size	*z = history_size(st, socket_id);
-	int64_t		 cut, cut_bytes;
-
-	if (z == NULL)
-		return -1;
-	return history_excess(st, socket_id, z, max_turns, max_bytes, &cut,
-	    &cut_bytes);
 }
 
 /* Appends a turn, then trims the oldest ones to fit the limits. */
@@ -1577,54 +1633,64 @@ rh_store_history_append(struct rh_store *st, const char *socket_id,
 	struct rh_size	*z;
 	sqlite3_stmt	*s;
 	int64_t		 len = (int64_t)strlen(content);
-	int		 rc, known, began;
+	int		 rc = 0, began;
 
 	if (need(st, socket_id, "socket id") == -1 ||
 	    need(st, role, "role") == -1 ||
 	    need(st, content, "content") == -1 ||
 	    (began = atomic_begin(st)) == -1)
 		return -1;
-	known = rh_sizes_find(&st->sizes, socket_id) != NULL;
-	s = stmt_get(st, S_HISTORY_APPEND);
-	rc = bind_text(st, s, 1, socket_id);
-	if (rc == 0)
-		rc = bind_text(st, s, 2, role);
-	if (rc == 0)
-		rc = bind_text(st, s, 3, content);
-	if (rc == 0)
-		rc = bind_int(st, s, 4, len);
-	if (rc == 0)
-		rc = run(st, s);
-	/* A size counted now includes the new turn; a known one does not. */
-	if (rc == 0 && (z = history_size(st, socket_id)) == NULL)
+	if ((z = history_size(st, socket_id)) == NULL)
 		rc = -1;
-	else if (rc == 0) {
-		if (known) {
-			z->rows++;
-			z->bytes += len;
-		}
-		rc = history_trim(st, socket_id, z, max_turns, max_bytes);
+	else if (z->key == 0)
+		rc = history_place(st, z);
+	else if (z->last - z->key >= HISTORY_SPAN - 1)
+		rc = fail(st, "the history of %s has used all its ids",
+		    socket_id);
+	if (rc == 0) {
+		s = stmt_get(st, S_HISTORY_APPEND);
+		rc = bind_int(st, s, 1, z->last + 1);
+		if (rc == 0)
+			rc = bind_text(st, s, 2, role);
+		if (rc == 0)
+			rc = bind_text(st, s, 3, content);
+		if (rc == 0)
+			rc = bind_int(st, s, 4, len);
+		if (rc == 0)
+			rc = run(st, s);
+	}
+	if (rc == 0) {
+		z->last++;
+		z->rows++;
+		z->bytes += len;
+		rc = history_trim(st, z, max_turns, max_bytes);
 	}
 	return atomic_end(st, began, rc);
 }
 
-/* Calls CB for every turn of a socket, oldest first. */
+/* Calls CB for every turn of a socket within the limits, oldest first. */
 int
 rh_store_history_each(struct rh_store *st, const char *socket_id,
     int max_turns, int64_t max_bytes, rh_turn_cb cb, void *ud)
 {
 	struct rh_turn_row	 row;
+	struct rh_size		*z;
 	sqlite3_stmt		*s;
-	int64_t			 skip;
+	int64_t			 skip, cut, cut_bytes;
 	int			 rc;
 
 	if (need(st, socket_id, "socket id") == -1 ||
 	    need(st, cb, "callback") == -1 ||
-	    (skip = history_skip(st, socket_id, max_turns, max_bytes)) < 0 ||
-	    (s = each_start(st, S_HISTORY_EACH)) == NULL)
+	    (z = history_size(st, socket_id)) == NULL)
 		return -1;
-	if (bind_text(st, s, 1, socket_id) == -1 ||
-	    bind_int(st, s, 2, skip) == -1)
+	if (z->key == 0)
+		return 0;
+	if ((skip = history_excess(st, z, max_turns, max_bytes, &cut,
+	    &cut_bytes)) < 0 || (s = each_start(st, S_HISTORY_EACH)) == NULL)
+		return -1;
+	if (bind_int(st, s, 1, z->key) == -1 ||
+	    bind_int(st, s, 2, z->last) == -1 ||
+	    bind_int(st, s, 3, skip) == -1)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		row.role = col_text(s, 0);
@@ -1640,23 +1706,55 @@ rh_store_history_count(struct rh_store *st, const char *socket_id,
     int max_turns, int64_t max_bytes)
 {
 	struct rh_size	*z;
-	int64_t		 skip;
+	int64_t		 skip, cut, cut_bytes;
 
 	if (need(st, socket_id, "socket id") == -1 ||
 	    (z = history_size(st, socket_id)) == NULL ||
-	    (skip = history_skip(st, socket_id, max_turns, max_bytes)) < 0)
+	    (skip = history_excess(st, z, max_turns, max_bytes, &cut,
+	    &cut_bytes)) < 0)
 		return -1;
 	return (int)(z->rows - skip);
+}
+
+/* Deletes a socket's turns; forget says to drop its number too (the
+ * socket is gone).  Inside the caller's transaction. */
+static int
+history_delete(struct rh_store *st, const char *socket_id, int forget)
+{
+	struct rh_size	*z = history_size(st, socket_id);
+	sqlite3_stmt	*s;
+	int		 rc = 0;
+
+	if (z == NULL)
+		return -1;
+	if (z->key != 0) {
+		s = stmt_get(st, S_HISTORY_CLEAR);
+		rc = bind_int(st, s, 1, z->key);
+		if (rc == 0)
+			rc = bind_int(st, s, 2, z->key + HISTORY_SPAN - 1);
+		if (rc == 0)
+			rc = run(st, s);
+	}
+	if (rc == 0 && forget)
+		rc = run_text(st, S_HISTORY_KEY_DELETE, socket_id);
+	/* A rollback forgets every size: this one is read again then. */
+	if (rc == 0 && forget)
+		rh_sizes_forget(&st->sizes, socket_id);
+	else if (rc == 0)
+		z->rows = z->bytes = 0;
+	return rc;
 }
 
 /* Forgets a socket's conversation. */
 int
 rh_store_history_clear(struct rh_store *st, const char *socket_id)
 {
-	if (need(st, socket_id, "socket id") == -1)
+	int	began;
+
+	if (need(st, socket_id, "socket id") == -1 ||
+	    (began = atomic_begin(st)) == -1)
 		return -1;
-	rh_sizes_forget(&st->sizes, socket_id);
-	return run_text(st, S_HISTORY_CLEAR, socket_id);
+	return atomic_end(st, began, history_delete(st, socket_id, 0));
 }
 
 /* ---------------------------------------------------------------- groups */
