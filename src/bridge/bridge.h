@@ -44,7 +44,6 @@
 #define BRIDGE_UNREACHABLE_MS	10000L
 #define BRIDGE_INBOX_CAP	1000
 #define BRIDGE_OUT_KEEP		(256u * 1024)	/* output flushed past this */
-#define BRIDGE_PROGRESS_WAIT_MS	1	/* progress alone waits this long */
 
 enum framing {
 	FRAMING_AUTO,
@@ -137,8 +136,6 @@ void		 bridge_maybe_quit(void);
 void		 framing_feed(const char *data, size_t len);
 void		 framing_eof(void);
 void		 framing_write(const cJSON *msg);
-void		 framing_write_kind(const cJSON *msg, int progress);
-void		 framing_pass_end(void);
 void		 framing_flush(void);
 
 /* rpc.c */

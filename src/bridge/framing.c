@@ -13,10 +13,8 @@
  * The writer puts header and body in one buffer and hands it to one
  * write(2): Vim drops a body that comes ~100 ms after its header, and
  * frames must never interleave.  The frames of one pass of the loop go
- * out together (framing_pass_end after each lws_service), so an answer and
- * its notifications cost the client one wake-up.  Progress notifications
- * alone may wait up to BRIDGE_PROGRESS_WAIT_MS for company: the "begin"
- * of a request answered within that time goes out with its answer.
+ * out together (framing_flush after each lws_service), so an answer and
+ * its notifications cost the client one wake-up.
  */
 #include <errno.h>
 #include <poll.h>
@@ -348,12 +346,9 @@ framing_eof(void)
 
 /* Frames written during one pass of the loop, waiting for framing_flush. */
 static struct {
-	char			*buf;
-	size_t			 len;
-	size_t			 cap;
-	int			 urgent;	/* holds more than progress */
-	int			 timer_set;	/* flush_sul is scheduled */
-	lws_sorted_usec_list_t	 flush_sul;
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;
 } out;
 
 /* Writes all n bytes at p to stdout, waiting when the pipe is full. */
@@ -400,10 +395,6 @@ out_reserve(size_t n)
 void
 framing_flush(void)
 {
-	if (out.timer_set)
-		lws_sul_cancel(&out.flush_sul);
-	out.timer_set = 0;
-	out.urgent = 0;
 	if (out.len > 0)
 		write_all(out.buf, out.len);
 	out.len = 0;
@@ -411,31 +402,6 @@ framing_flush(void)
 		free(out.buf);
 		out.buf = NULL;
 		out.cap = 0;
-	}
-}
-
-/* Timer: progress notifications have waited long enough. */
-static void
-flush_waiting(lws_sorted_usec_list_t *sul)
-{
-	out.timer_set = 0;
-	framing_flush();
-}
-
-/* Ends a pass of the loop: what it wrote goes out now, unless it is only
- * progress, which goes out with the next answer or within
- * BRIDGE_PROGRESS_WAIT_MS, whichever comes first. */
-void
-framing_pass_end(void)
-{
-	if (out.urgent || br.ctx == NULL) {
-		framing_flush();
-		return;
-	}
-	if (out.len > 0 && !out.timer_set) {
-		out.timer_set = 1;
-		lws_sul_schedule(br.ctx, 0, &out.flush_sul, flush_waiting,
-		    BRIDGE_PROGRESS_WAIT_MS * LWS_US_PER_MS);
 	}
 }
 
@@ -457,10 +423,9 @@ print_in_place(const cJSON *msg)
 }
 
 /* Adds one message to the output, header and body together; it goes out
- * with the others of this pass (see framing_pass_end).  progress says it
- * is a progress notification, which may wait a little. */
+ * with the others of this pass at framing_flush. */
 void
-framing_write_kind(const cJSON *msg, int progress)
+framing_write(const cJSON *msg)
 {
 	char	*json = NULL, *body;
 	size_t	 n;
@@ -486,15 +451,6 @@ framing_write_kind(const cJSON *msg, int progress)
 	if (br.framing == FRAMING_NDJSON)
 		out.buf[out.len++] = '\n';
 	cJSON_free(json);
-	if (!progress)
-		out.urgent = 1;
 	if (out.len >= BRIDGE_OUT_KEEP)
 		framing_flush();
-}
-
-/* Adds an answer or a notification that goes out at the end of this pass. */
-void
-framing_write(const cJSON *msg)
-{
-	framing_write_kind(msg, 0);
 }

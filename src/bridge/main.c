@@ -349,7 +349,7 @@ main(int argc, char **argv)
 	while (!br.quit) {
 		if (lws_service(br.ctx, 0) < 0)
 			break;
-		framing_pass_end();
+		framing_flush();
 	}
 	framing_flush();
 	logmsg("exiting with status %d", br.exit_code);

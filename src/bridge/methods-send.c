@@ -87,6 +87,7 @@ struct pipe_state {
 	char		 *input;	/* the current stage's input */
 	cJSON		 *done;		/* [{ai, socket_id, output, ms}] */
 	int64_t		  stage_start;
+	int		  begun;	/* the current stage's begin was sent */
 	int		  is_send;
 };
 
@@ -107,6 +108,23 @@ pipe_free(struct req *r)
 	free(s);
 }
 
+/* Sends the current stage's begin, once: when the server has accepted
+ * its write (the ack), or when the AI's first words come before the ack
+ * (through team-chat-all).  An AI that answers at once has its begin,
+ * end and answer go out in one write. */
+static void
+stage_begin(struct req *r)
+{
+	struct pipe_state	*s = r->state;
+	const char		*sock = s->stages[s->cur];
+
+	if (s->begun)
+		return;
+	s->begun = 1;
+	notify_progress(r, (int)s->cur, ainame_get(sock), sock, "begin",
+	    NULL);
+}
+
 /* Writes the current stage's input to its AI, whose name is known. */
 static void
 stage_write(struct req *r)
@@ -119,8 +137,7 @@ stage_write(struct req *r)
 		return;
 	snprintf(r->socket_id, sizeof r->socket_id, "%s", sock);
 	s->stage_start = lws_now_usecs();
-	notify_progress(r, (int)s->cur, ainame_get(sock), sock, "begin",
-	    NULL);
+	s->begun = 0;
 	/* libaish makes the id: unique across bridges and restarts. */
 	err = aish_write(br.aish, sock, s->input, NULL, r->write_id);
 	if (err != AISH_OK) {
@@ -227,12 +244,17 @@ stage_msg(struct req *r, const aish_msg_t *m)
 	struct pipe_state	*s = r->state;
 
 	switch (m->type) {
+	case AISH_MSG_ACK:
+		stage_begin(r);
+		break;
 	case AISH_MSG_DELTA:
+		stage_begin(r);
 		notify_progress(r, (int)s->cur,
 		    ainame_get(s->stages[s->cur]), s->stages[s->cur], "delta",
 		    m->content ? m->content : "");
 		break;
 	case AISH_MSG_READ:
+		stage_begin(r);
 		stage_done(r, m);
 		break;
 	case AISH_MSG_ERROR:

@@ -24,17 +24,16 @@ struct kept {
 static struct kept	*inbox;
 static size_t		 inbox_len;
 
-/* Sends a notification (params consumed); progress may wait a little
- * for the answer it goes with (see framing_pass_end). */
+/* Sends a notification (params consumed). */
 static void
-notify(const char *method, cJSON *params, int progress)
+notify(const char *method, cJSON *params)
 {
 	cJSON	*n = cJSON_CreateObject();
 
 	aish_json_add_ref(n, "jsonrpc", "2.0");
 	aish_json_add_ref(n, "method", method);
 	aish_json_add_item(n, "params", params);
-	framing_write_kind(n, progress);
+	framing_write(n);
 	cJSON_Delete(n);
 }
 
@@ -66,7 +65,7 @@ notify_progress(struct req *r, int stage, const char *ai,
 	aish_json_add_ref(p, "kind", kind);
 	if (content != NULL)
 		aish_json_add_ref(p, "content", content);
-	notify("aish/progress", p, 1);
+	notify("aish/progress", p);
 }
 
 /* Sends aish/message for a read. */
@@ -83,7 +82,7 @@ notify_message(const aish_msg_t *m)
 	if (m->in_reply_to != NULL)
 		aish_json_add_ref(p, "in_reply_to", m->in_reply_to);
 	aish_json_add_int(p, "seq", m->seq);
-	notify("aish/message", p, 0);
+	notify("aish/message", p);
 }
 
 /* ---- the inbox ---- */
