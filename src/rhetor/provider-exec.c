@@ -6,8 +6,12 @@
  *
  * The command runs in a process group of its own, started with
  * posix_spawnp (no fork of a threaded process).  Its pipes are
- * non-blocking and a loop timer services them every few milliseconds, so
- * no read, write or wait ever blocks the loop.  The child also finds the
+ * non-blocking.  Its stdout and stderr are adopted into the loop (on a
+ * vhost of their own that listens nowhere, so no client can ask for their
+ * protocol) and read as soon as they are written; a timer feeds stdin
+ * what did not fit in the pipe at once (a large binary stream) and
+ * watches for the exit and the idle timeout.  No read, write or wait
+ * ever blocks the loop.  The child also finds the
  * socket in its environment: AISH_SOCKET_ID, AISH_AI_NAME, AISH_MODEL and
  * AISH_PROMPT.  A binary stream reaches stdin as its raw bytes, with its
  * type in AISH_MIME.
@@ -32,8 +36,10 @@
 
 extern char **environ;
 
-/* How often the pipes are looked at (µs). */
-#define TICK_US		(5 * LWS_US_PER_MS)
+/* How often a running command is checked for its exit and idle time,
+ * and how often once its output has ended and its exit is awaited (ms). */
+#define WATCH_MS	100
+#define WAIT_MS		2
 /* How much of stderr is kept, and how many of its last lines are shown. */
 #define STDERR_KEEP	4096
 #define STDERR_LINES	5
@@ -47,7 +53,10 @@ struct exec_state {
 	struct rh_job		*job;
 	const struct rh_provider *prov;
 	pid_t			 pid;		/* 0 once reaped */
-	int			 in_fd, out_fd, err_fd;	/* -1 when closed */
+	int			 in_fd;		/* -1 once closed */
+	/* stdout and stderr in the loop, NULL once closed (the loop owns
+	 * their fds). */
+	struct lws		*out_wsi, *err_wsi;
 	size_t			 in_off;
 	struct sp_buf		 text;
 	struct sp_buf		 piece;
@@ -105,53 +114,60 @@ kill_and_forget(struct lws_context *context, pid_t pid)
 	    20 * LWS_US_PER_MS);
 }
 
-/* Closes one pipe end if open. */
-static void
-close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
-/* Reads what the pipe *fd has into buf: the byte count, or 0 when nothing
- * is there now or the pipe ended (then it is closed). */
+/* Reads what the pipe of wsi has into buf: the byte count, 0 when nothing
+ * is there now, -1 when it ended. */
 static ssize_t
-read_some(int *fd, char *buf, size_t len)
+read_some(struct lws *wsi, char *buf, size_t len)
 {
 	ssize_t	n;
 
 	do
-		n = read(*fd, buf, len);
+		n = read(lws_get_socket_fd(wsi), buf, len);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && errno == EAGAIN)
 		return 0;
-	if (n <= 0) {
-		close_fd(fd);
-		return 0;
-	}
-	return n;
+	return n > 0 ? n : -1;
 }
 
-/* Frees a command's state; the process is reaped or handed on. */
+/* Lets go of a pipe: the loop closes it soon, without calling back. */
 static void
-exec_free(struct exec_state *es)
+pipe_drop(struct lws **wsi)
+{
+	if (*wsi == NULL)
+		return;
+	lws_set_opaque_user_data(*wsi, NULL);
+	lws_set_timeout(*wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	*wsi = NULL;
+}
+
+/* Frees what is left of a command once its job is answered or stopped. */
+static void
+exec_release(struct exec_state *es)
 {
 	lws_sul_cancel(&es->sul);
-	if (es->pid > 0)
-		kill_and_forget(rh_job_context(es->job), es->pid);
-	close_fd(&es->in_fd);
-	close_fd(&es->out_fd);
-	close_fd(&es->err_fd);
+	if (es->in_fd >= 0)
+		close(es->in_fd);
+	pipe_drop(&es->out_wsi);
+	pipe_drop(&es->err_wsi);
 	sp_buf_free(&es->text);
 	sp_buf_free(&es->piece);
 	sp_buf_free(&es->err);
-	es->job->provider_state = NULL;
 	free(es);
 }
 
+/* Stops a command: its process group is killed and reaped later. */
+static void
+exec_free(struct exec_state *es)
+{
+	if (es->pid > 0)
+		kill_and_forget(rh_job_context(es->job), es->pid);
+	es->job->provider_state = NULL;
+	exec_release(es);
+}
+
 /* Feeds the message (or a stream's raw bytes) to stdin as far as the
- * pipe takes it. */
+ * pipe takes it; closes it once it is all written or the command stopped
+ * reading. */
 static void
 pump_stdin(struct exec_state *es)
 {
@@ -172,19 +188,21 @@ pump_stdin(struct exec_state *es)
 		else
 			break;	/* EPIPE: the command does not read it */
 	}
-	close_fd(&es->in_fd);
+	if (es->in_fd >= 0)
+		close(es->in_fd);
+	es->in_fd = -1;
 }
 
-/* Reads what stdout has and streams it in whole characters. */
-static void
+/* Reads what stdout has and streams it in whole characters; -1 once it
+ * ended. */
+static int
 pump_stdout(struct exec_state *es)
 {
 	char	buf[16384];
 	ssize_t	n;
 	size_t	start;
 
-	while (es->out_fd >= 0 &&
-	    (n = read_some(&es->out_fd, buf, sizeof buf)) > 0) {
+	while ((n = read_some(es->out_wsi, buf, sizeof buf)) > 0) {
 		es->last_output_ms = rh_mono_ms();
 		sp_buf_reset(&es->piece);
 		sp_utf8_feed(&es->utf8, buf, (size_t)n, &es->piece);
@@ -194,18 +212,18 @@ pump_stdout(struct exec_state *es)
 		sp_buf_add(&es->text, es->piece.data, es->piece.len);
 		rh_job_delta(es->job, es->text.data + start, es->piece.len);
 	}
+	return n < 0 ? -1 : 0;
 }
 
-/* Keeps the last STDERR_KEEP bytes of stderr. */
-static void
+/* Keeps the last STDERR_KEEP bytes of stderr; -1 once it ended. */
+static int
 pump_stderr(struct exec_state *es)
 {
 	char	buf[4096];
 	ssize_t	n;
 	size_t	drop;
 
-	while (es->err_fd >= 0 &&
-	    (n = read_some(&es->err_fd, buf, sizeof buf)) > 0) {
+	while ((n = read_some(es->err_wsi, buf, sizeof buf)) > 0) {
 		sp_buf_add(&es->err, buf, (size_t)n);
 		if (es->err.len > STDERR_KEEP) {
 			drop = es->err.len - STDERR_KEEP;
@@ -214,6 +232,7 @@ pump_stderr(struct exec_state *es)
 			es->err.len -= drop;
 		}
 	}
+	return n < 0 ? -1 : 0;
 }
 
 /* The last lines of stderr, as valid text (allocated). */
@@ -269,7 +288,8 @@ exec_finish(struct exec_state *es)
 		else
 			snprintf(how, sizeof how, "killed by signal %d",
 			    WTERMSIG(st));
-		pump_stderr(es);
+		if (es->err_wsi != NULL)
+			(void)pump_stderr(es);
 		tail = stderr_tail(es);
 		job->provider_state = NULL;
 		rh_provider_fail(job, prov, "%s%s%s", how, *tail ? ": " : "",
@@ -279,52 +299,114 @@ exec_finish(struct exec_state *es)
 	}
 }
 
-/* Frees what is left once the job has been answered. */
-static void
-exec_release(struct exec_state *es)
+/* Answers the job once the command has exited and its output ended (or,
+ * when a child it left holds the output open, EXIT_GRACE_MS after the
+ * exit); returns 1 when it did, and es is gone. */
+static int
+exec_check(struct exec_state *es, int64_t now)
 {
-	lws_sul_cancel(&es->sul);
-	close_fd(&es->in_fd);
-	close_fd(&es->out_fd);
-	close_fd(&es->err_fd);
-	sp_buf_free(&es->text);
-	sp_buf_free(&es->piece);
-	sp_buf_free(&es->err);
-	free(es);
-}
-
-/* Timer: services the pipes, notices the end, enforces the timeout. */
-static void
-exec_tick(lws_sorted_usec_list_t *sul)
-{
-	struct exec_state	*es = from_sul(sul);
-	struct rh_job		*job = es->job;
-	const struct rh_provider *prov;
-	int64_t			 now = rh_mono_ms();
-
-	pump_stdin(es);
-	pump_stdout(es);
-	pump_stderr(es);
 	if (es->pid > 0 && waitpid(es->pid, &es->wstatus, WNOHANG) == es->pid) {
 		es->pid = 0;
 		es->exited_ms = now;
 	}
-	if (es->exited_ms > 0 && ((es->out_fd < 0 && es->err_fd < 0) ||
-	    now - es->exited_ms >= EXIT_GRACE_MS)) {
-		pump_stdout(es);
-		exec_finish(es);
-		exec_release(es);
+	if (es->exited_ms == 0 || ((es->out_wsi != NULL ||
+	    es->err_wsi != NULL) && now - es->exited_ms < EXIT_GRACE_MS))
+		return 0;
+	if (es->out_wsi != NULL)
+		(void)pump_stdout(es);
+	exec_finish(es);
+	exec_release(es);
+	return 1;
+}
+
+/* Timer: feeds stdin, notices the exit, enforces the idle timeout. */
+static void
+exec_watch(lws_sorted_usec_list_t *sul)
+{
+	struct exec_state	*es = from_sul(sul);
+	struct rh_job		*job = es->job;
+	const struct rh_provider *prov = es->prov;
+	int64_t			 now = rh_mono_ms(), next;
+
+	pump_stdin(es);
+	if (exec_check(es, now))
 		return;
-	}
 	if (es->exited_ms == 0 && now - es->last_output_ms >=
-	    es->prov->timeout_ms) {
-		prov = es->prov;
+	    prov->timeout_ms) {
 		exec_free(es);
 		rh_provider_fail(job, prov, "no output for %d ms (timeout_ms); "
 		    "the command was killed", prov->timeout_ms);
 		return;
 	}
-	lws_sul_schedule(rh_job_context(job), 0, &es->sul, exec_tick, TICK_US);
+	/* Soon while stdin waits or only the exit is awaited; else at the
+	 * idle deadline, looking in on the command every WATCH_MS. */
+	if (es->in_fd >= 0 || es->exited_ms > 0 ||
+	    (es->out_wsi == NULL && es->err_wsi == NULL))
+		next = WAIT_MS;
+	else {
+		next = es->last_output_ms + prov->timeout_ms - now;
+		if (next > WATCH_MS)
+			next = WATCH_MS;
+	}
+	lws_sul_schedule(rh_job_context(job), 0, &es->sul, exec_watch,
+	    next * LWS_US_PER_MS);
+}
+
+/* The loop's events on a command's pipes. */
+static int
+pipe_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct exec_state	*es = lws_get_opaque_user_data(wsi);
+
+	(void)user;
+	(void)in;
+	(void)len;
+	if (es == NULL)		/* not a pipe, or one let go of (pipe_drop) */
+		return reason == LWS_CALLBACK_RAW_RX_FILE ? -1 : 0;
+	switch (reason) {
+	case LWS_CALLBACK_RAW_RX_FILE:
+		if (wsi == es->out_wsi)
+			return pump_stdout(es);
+		if (wsi == es->err_wsi)
+			return pump_stderr(es);
+		return 0;
+	case LWS_CALLBACK_RAW_CLOSE_FILE:
+		if (wsi == es->out_wsi)
+			es->out_wsi = NULL;
+		else if (wsi == es->err_wsi)
+			es->err_wsi = NULL;
+		if (exec_check(es, rh_mono_ms()))
+			return 0;
+		/* The output ended just before the exit: look again soon. */
+		if (es->out_wsi == NULL && es->err_wsi == NULL)
+			lws_sul_schedule(rh_job_context(es->job), 0, &es->sul,
+			    exec_watch, WAIT_MS * LWS_US_PER_MS);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* The protocol of the pipes' vhost. */
+const struct lws_protocols rh_exec_protocols[] = {
+	{ "aish-exec-pipe", pipe_callback, 0, 0, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+/* Puts a pipe into the loop; NULL (and the fd closed) when it cannot. */
+static struct lws *
+pipe_adopt(struct exec_state *es, int fd)
+{
+	lws_adopt_desc_t	info;
+
+	memset(&info, 0, sizeof info);
+	info.vh = es->job->srv->pipes_vhost;
+	info.type = LWS_ADOPT_RAW_FILE_DESC;
+	info.fd.filefd = fd;
+	info.vh_prot_name = rh_exec_protocols[0].name;
+	info.opaque = es;
+	return lws_adopt_descriptor_vhost_via_info(&info);
 }
 
 /* The environment of the command: ours, with the socket's variables. */
@@ -435,11 +517,14 @@ spawn(struct exec_state *es, struct rh_socket *s)
 		return rc;
 	}
 	es->in_fd = in[1];
-	es->out_fd = out[0];
-	es->err_fd = err[0];
-	fcntl(es->in_fd, F_SETFL, O_NONBLOCK);
-	fcntl(es->out_fd, F_SETFL, O_NONBLOCK);
-	fcntl(es->err_fd, F_SETFL, O_NONBLOCK);
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	fcntl(err[0], F_SETFL, O_NONBLOCK);
+	es->out_wsi = pipe_adopt(es, out[0]);
+	es->err_wsi = pipe_adopt(es, err[0]);
+	if (es->out_wsi == NULL || es->err_wsi == NULL)
+		return EMFILE;
+	pump_stdin(es);		/* what fits in the pipe goes now */
 	return 0;
 }
 
@@ -457,17 +542,19 @@ exec_start(struct rh_job *job, struct rh_socket *s, struct rh_err *err)
 	es = xcalloc(1, sizeof *es);
 	es->job = job;
 	es->prov = s->provider;
-	es->in_fd = es->out_fd = es->err_fd = -1;
+	es->in_fd = -1;
 	es->last_output_ms = rh_mono_ms();
 	if ((rc = spawn(es, s)) != 0) {
 		rh_provider_err(err, s->provider, "cannot run %s: %s",
 		    s->provider->command[0], strerror(rc));
-		free(es);
+		if (es->pid > 0)
+			kill_and_forget(rh_job_context(job), es->pid);
+		exec_release(es);
 		return -1;
 	}
 	job->provider_state = es;
-	pump_stdin(es);
-	lws_sul_schedule(rh_job_context(job), 0, &es->sul, exec_tick, TICK_US);
+	lws_sul_schedule(rh_job_context(job), 0, &es->sul, exec_watch,
+	    WAIT_MS * LWS_US_PER_MS);
 	return 0;
 }
 

@@ -62,6 +62,8 @@ extern const struct rh_provider_type rh_type_ollama;
 extern const struct rh_provider_type rh_type_openai;
 extern const struct rh_provider_type rh_type_anthropic;
 extern const struct rh_provider_type rh_type_exec;
+/* The protocol of the vhost that carries exec commands' pipes. */
+extern const struct lws_protocols rh_exec_protocols[];
 
 /* Makes the instances from cf (NULL: no config, in which case Ollama is
  * probed at its default URL to choose the default provider).  Writes a

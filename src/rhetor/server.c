@@ -158,6 +158,17 @@ listen_on(struct rh_server *srv)
 		return -1;
 	}
 	srv->port = lws_get_vhost_listen_port(srv->vhost);
+
+	/* The exec provider's pipes, on a vhost no client can reach. */
+	memset(&info, 0, sizeof info);
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = rh_exec_protocols;
+	info.vhost_name = "aish-pipes";
+	if ((srv->pipes_vhost = lws_create_vhost(srv->context, &info)) ==
+	    NULL) {
+		rh_log("cannot make the vhost of the exec pipes");
+		return -1;
+	}
 	return 0;
 }
 

@@ -90,6 +90,7 @@ struct rh_server {
 	struct rh_options	 opt;
 	struct lws_context	*context;
 	struct lws_vhost	*vhost;
+	struct lws_vhost	*pipes_vhost;	/* exec pipes; listens nowhere */
 	struct rh_store		*store;
 	struct rh_socket	*sockets;
 	struct rh_socket_index	 socket_index;	/* the sockets by id */
