@@ -255,7 +255,8 @@ http GET /metrics
 check "clients gone" 0 "$(metric aish_websocket_clients)"
 
 # --- queue drops: 1005 replies for a socket nobody reads -------------------
-http POST /api/ai/socket/create '{"ai_name":"drop","socket_id":"drop","context":{"echo":{"delay_ms":300}}}'
+# (the replies come once the writer has gone: later under a slow checker)
+http POST /api/ai/socket/create '{"ai_name":"drop","socket_id":"drop","context":{"echo":{"delay_ms":'$((300 * SLOWDOWN))'}}}'
 for i in $(seq 1 1005); do printf '{"type":"write","content":"%d","id":"d%d"}\n' "$i" "$i"; done > "$T/many"
 echo "waitack 1005" >> "$T/many"
 echo close >> "$T/many"

@@ -12,11 +12,14 @@ RHETOR=${RHETOR:-$top_builddir/aish-rhetor}
 WSC=${WSC:-$top_builddir/tests/tools/aish-wsc}
 TEST_NAME=$(basename "$0" .sh)
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/aish-$TEST_NAME.XXXXXX")
-# Under AddressSanitizer everything is slower and resident memory counts
-# its shadow memory: time limits stretch, and memory bounds are not
-# checked (the normal build checks them).
+# Under AddressSanitizer, or with the server under valgrind (VALGRIND=1),
+# everything is slower and resident memory counts the checker's own:
+# time limits stretch, and memory bounds are not checked (the normal build
+# checks them).
 if ldd "$RHETOR" 2>/dev/null | grep -q libasan; then
 	SANITIZED=1 SLOWDOWN=3
+elif [ -n "${VALGRIND:-}" ]; then
+	SANITIZED=1 SLOWDOWN=10
 else
 	SANITIZED=0 SLOWDOWN=1
 fi
@@ -43,7 +46,8 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$REPORT_DIR/ub
 RHETOR_WRAPPER=()
 if [ -n "${VALGRIND:-}" ]; then
 	RHETOR_WRAPPER=(valgrind --quiet --error-exitcode=99 --leak-check=full
-		--errors-for-leak-kinds=definite --log-file="$REPORT_DIR/valgrind.%p")
+		--show-leak-kinds=definite --errors-for-leak-kinds=definite
+		--log-file="$REPORT_DIR/valgrind.%p")
 fi
 
 # memory_reports: prints every sanitizer or valgrind report written so far
@@ -251,11 +255,11 @@ queue_size() {
 	jget "$BODY" .queue_size 2>/dev/null || echo "?"
 }
 
-# wait_queue SOCKET N: polls (up to 3 s) until SOCKET's queue holds N
-# replies; prints the size last seen.
+# wait_queue SOCKET N: polls (up to 3 s, times SLOWDOWN) until SOCKET's
+# queue holds N replies; prints the size last seen.
 wait_queue() {
 	local i n=
-	for i in $(seq 1 60); do
+	for i in $(seq 1 $((60 * SLOWDOWN))); do
 		n=$(queue_size "$1")
 		[ "$n" = "$2" ] && break
 		sleep 0.05

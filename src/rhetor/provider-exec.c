@@ -129,7 +129,8 @@ read_some(struct lws *wsi, char *buf, size_t len)
 	return n > 0 ? n : -1;
 }
 
-/* Lets go of a pipe: the loop closes it soon, without calling back. */
+/* Lets go of a pipe: the loop closes it soon, and its last callbacks
+ * find no command to act on. */
 static void
 pipe_drop(struct lws **wsi)
 {
