@@ -59,7 +59,9 @@ cat > "$T/config.json" <<EOF
     "exsplit": {"type": "exec", "command": ["sh", "-c", "cat > /dev/null; printf 'a\\\\342\\\\230'; sleep 0.2; printf '\\\\203b'"]},
     "exslow": {"type": "exec", "command": ["sh", "-c", "echo \$\$ > '$T/exslow.pid'; sleep 10"]},
     "exmissing": {"type": "exec", "command": ["/nonexistent/aish-command"]},
-    "exstall": {"type": "exec", "timeout_ms": 500, "command": ["sh", "-c", "sleep 10"]}
+    "exstall": {"type": "exec", "timeout_ms": 500, "command": ["sh", "-c", "sleep 10"]},
+    "exheir": {"type": "exec", "command": ["sh", "-c", "cat > /dev/null; echo done; sleep 30 & echo \$! > '$T/exheir.pid'; exit 0"]},
+    "excount": {"type": "exec", "command": ["sh", "-c", "sleep 0.2; wc -c"]}
   },
   "ais": {
     "apollo": {"provider": "ol", "model": "count", "prompt": "You are Apollo."},
@@ -261,6 +263,24 @@ missing_why="*No such file*"
 [ -n "${VALGRIND:-}" ] && missing_why="exit status 127"
 check_match "exec: a missing command" "exmissing (exec, /nonexistent/aish-command): $missing_why" \
 	"$(final "$T/exmissing" .message)"
+
+# A command that exits leaving a child that holds its stdout open is
+# answered all the same (within the 10 s the client waits, not after the
+# child's 30).
+mk exheir exheir m
+say "$T/exheir" exheir
+check "exec: answered when a child it left holds stdout" "done" \
+	"$(final "$T/exheir" '.content | rtrimstr("\n")')"
+[ -s "$T/exheir.pid" ] && kill "$(cat "$T/exheir.pid")" 2>/dev/null
+
+# More than a pipe holds (64 KiB), written as the command reads it.
+mk excount excount m
+big=$(head -c 100000 /dev/zero | tr '\0' a)
+http POST /api/ai/socket/excount/write "{\"content\":\"$big\",\"id\":\"big1\"}"
+check "exec: a long message accepted" 202 "$STATUS"
+http GET "/api/ai/socket/excount/read?wait_ms=$((5000 * SLOWDOWN))"
+check "exec: a message longer than the pipe reaches stdin whole" 100000 \
+	"$(jget "$BODY" '[.messages[].content] | join("|") | gsub("[ \n]"; "")')"
 
 mk exstall exstall m
 say "$T/exstall" exstall
