@@ -23,8 +23,8 @@ aish_json_add_ref(cJSON *obj, const char *key, const char *value)
 }
 
 /* An integer item printed from its digits. */
-cJSON *
-aish_json_int(int64_t v)
+static cJSON *
+json_int(int64_t v)
 {
 	char	digits[24];
 
@@ -36,5 +36,5 @@ aish_json_int(int64_t v)
 void
 aish_json_add_int(cJSON *obj, const char *key, int64_t v)
 {
-	aish_json_add_item(obj, key, aish_json_int(v));
+	aish_json_add_item(obj, key, json_int(v));
 }

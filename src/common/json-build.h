@@ -24,7 +24,4 @@ void	aish_json_add_int(cJSON *obj, const char *key, int64_t v);
 /* Adds key (a string literal) with item (consumed). */
 void	aish_json_add_item(cJSON *obj, const char *key, cJSON *item);
 
-/* An integer as a JSON number item. */
-cJSON	*aish_json_int(int64_t v);
-
 #endif
