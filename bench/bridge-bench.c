@@ -3,13 +3,24 @@
  * other end of its stdin and stdout (NDJSON framing).
  *
  *   bridge-bench rtt BRIDGE URL        aish/send to an echo socket, one
- *                                      request in flight: p50 and p99
+ *                                      request in flight: p50 and p99,
+ *                                      plain, with an instruction, with a
+ *                                      4 KiB context item and plain with
+ *                                      the very text that item makes,
+ *                                      taken in turn (--plain: plain
+ *                                      only)
  *   bridge-bench throughput BRIDGE URL K requests in flight: messages/s
  *   bridge-bench startup BRIDGE URL    exec to the initialize answer
  *   bridge-bench memory BRIDGE URL     VmRSS of an idle bridge
  *   bridge-bench fanout BRIDGE URL     aish/teamChat to N echo sockets
  *                                      that answer after D ms, against
  *                                      aish/send to one of them
+ *   bridge-bench lsp BRIDGE URL        an LSP workspace/executeCommand
+ *                                      (a rewrite by an echo socket that
+ *                                      answers at once) to the bridge's
+ *                                      workspace/applyEdit, in turn with
+ *                                      aish/send of the same text: p50
+ *                                      and p99 of each
  *   bridge-bench exec -- CMD ARG...    exec to exit of any command
  *
  * The bridge runs as "BRIDGE --rhetor URL --no-spawn --framing ndjson",
@@ -44,6 +55,8 @@ extern char **environ;
 
 #define BENCH_TIMEOUT_MS	30000
 #define BENCH_PAYLOAD		100
+#define BENCH_CONTEXT		4096
+#define BENCH_INSTRUCTION	"fix the grammar"
 #define BENCH_LINE_MAX		(1 << 20)
 #define BENCH_AI_NAME		"bench"
 #define NOTIFICATION_PREFIX	"{\"jsonrpc\":\"2.0\",\"method\":"
@@ -61,6 +74,7 @@ struct options {
 	long		 messages;	/* throughput: answers per round */
 	long		 sockets;	/* fanout */
 	long		 delay_ms;	/* fanout */
+	bool		 plain;		/* rtt: plain aish/send only */
 };
 
 /* A running bridge and the unread part of its output. */
@@ -156,15 +170,22 @@ bridge_write(struct bridge *b, const char *text, size_t len)
 static long
 bridge_request(struct bridge *b, const char *method, const char *params)
 {
-	char line[4096];
+	char small[4096], *line = small;
+	size_t size = strlen(method) + strlen(params) + 96;
 	long id = b->next_id++;
 	int len;
 
-	len = snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":%ld,"
+	if (size > sizeof small)
+		line = xmalloc(size);
+	else
+		size = sizeof small;
+	len = snprintf(line, size, "{\"jsonrpc\":\"2.0\",\"id\":%ld,"
 	    "\"method\":\"%s\",\"params\":%s}\n", id, method, params);
-	if (len < 0 || (size_t)len >= sizeof line)
+	if (len < 0 || (size_t)len >= size)
 		die("request too long");
 	bridge_write(b, line, (size_t)len);
+	if (line != small)
+		free(line);
 	return id;
 }
 
@@ -297,16 +318,72 @@ bridge_create_socket(struct bridge *b, long delay_ms)
 	return id;
 }
 
-/* The params of an aish/send of 100 bytes to socket. */
+/* The kinds of aish/send the rtt mode measures. */
+enum send_kind {
+	SEND_PLAIN,		/* 100 bytes of content */
+	SEND_INSTRUCTION,	/* the same with an instruction */
+	SEND_CONTEXT,		/* the same with a 4 KiB context item */
+	SEND_AS_CONTENT,	/* plain, the text SEND_CONTEXT makes as content:
+				 * the same bytes through the server and the
+				 * AI, without the bridge's composing */
+	SEND_KINDS
+};
+
+/* The params of an aish/send of 100 bytes to socket, of a given kind. */
 static void
-send_params(char *out, size_t size, const char *socket)
+send_params_kind(char *out, size_t size, const char *socket,
+    enum send_kind kind)
 {
-	char payload[BENCH_PAYLOAD + 1];
+	char payload[BENCH_PAYLOAD + 1], context[BENCH_CONTEXT + 1];
 
 	memset(payload, 'x', BENCH_PAYLOAD);
 	payload[BENCH_PAYLOAD] = '\0';
-	snprintf(out, size, "{\"ai\":\"%s\",\"content\":\"%s\"}", socket,
-	    payload);
+	memset(context, 'y', BENCH_CONTEXT);
+	context[BENCH_CONTEXT] = '\0';
+	if (kind == SEND_INSTRUCTION)
+		snprintf(out, size, "{\"ai\":\"%s\",\"content\":\"%s\","
+		    "\"instruction\":\"" BENCH_INSTRUCTION "\"}", socket,
+		    payload);
+	else if (kind == SEND_CONTEXT)
+		snprintf(out, size, "{\"ai\":\"%s\",\"content\":\"%s\","
+		    "\"context\":[{\"name\":\"src/cache.c\",\"text\":\"%s\","
+		    "\"language\":\"c\"}]}", socket, payload, context);
+	else if (kind == SEND_AS_CONTENT)
+		snprintf(out, size, "{\"ai\":\"%s\",\"content\":\"src/cache.c"
+		    "\\n```c\\n%s\\n```\\n\\n%s\"}", socket, context, payload);
+	else
+		snprintf(out, size, "{\"ai\":\"%s\",\"content\":\"%s\"}",
+		    socket, payload);
+}
+
+/* The params of a plain aish/send of 100 bytes to socket. */
+static void
+send_params(char *out, size_t size, const char *socket)
+{
+	send_params_kind(out, size, socket, SEND_PLAIN);
+}
+
+/* Checks once that the bridge really sent what kind says: the echo AI's
+ * reply is the text it received. */
+static void
+check_reply(struct bridge *b, const char *params, enum send_kind kind)
+{
+	const cJSON	*content;
+	const char	*text, *want;
+	cJSON		*msg;
+	size_t		 len;
+
+	content = cJSON_GetObjectItemCaseSensitive(bridge_result(b,
+	    bridge_request(b, "aish/send", params), &msg), "content");
+	text = cJSON_IsString(content) ? content->valuestring : "";
+	len = strlen(text);
+	want = kind == SEND_INSTRUCTION ? BENCH_AI_NAME ": " BENCH_INSTRUCTION
+	    "\n\n" : kind >= SEND_CONTEXT ? BENCH_AI_NAME ": src/cache.c\n"
+	    "```c\nyyy" : BENCH_AI_NAME ": xxx";
+	if (strncmp(text, want, strlen(want)) != 0 || len < BENCH_PAYLOAD ||
+	    (kind >= SEND_CONTEXT && len < BENCH_CONTEXT + BENCH_PAYLOAD))
+		die("the echo AI received something else: %.80s", text);
+	cJSON_Delete(msg);
 }
 
 /* Starts a bridge, initializes it and creates one echo socket. */
@@ -322,43 +399,81 @@ bridge_ready(struct bridge *b, const struct options *o, long delay_ms)
 /* The modes                                                           */
 /* ------------------------------------------------------------------ */
 
-/* rtt: aish/send one at a time; per round p50 and p99. */
+/*
+ * rtt: aish/send one at a time; per round p50 and p99 of each kind.  The
+ * kinds take turns request by request, so that each sees the same load
+ * and their ratios hold even on a busy machine; a light one (100 bytes)
+ * always follows a heavy one (4 KiB) and the other way round, so that
+ * what a heavy request leaves behind (its history row, a checkpoint)
+ * weighs alike on both light kinds.
+ */
 static void
 mode_rtt(const struct options *o)
 {
-	double *samples, *p50, *p99, t0;
-	char params[512], *socket;
+	static const char *const names[SEND_KINDS][2] = {
+		{ "bridge_rtt_p50_us", "bridge_rtt_p99_us" },
+		{ "bridge_rtt_instruction_p50_us",
+		    "bridge_rtt_instruction_p99_us" },
+		{ "bridge_rtt_context_p50_us", "bridge_rtt_context_p99_us" },
+		{ "bridge_rtt_as_content_p50_us",
+		    "bridge_rtt_as_content_p99_us" },
+	};
+	static const enum send_kind turns[SEND_KINDS] = {
+		SEND_CONTEXT, SEND_PLAIN, SEND_AS_CONTENT, SEND_INSTRUCTION
+	};
+	double *samples[SEND_KINDS], *p50[SEND_KINDS], *p99[SEND_KINDS], t0;
+	char *params[SEND_KINDS], *socket;
 	struct bridge b = { 0 };
+	int j, k, kinds = o->plain ? 1 : SEND_KINDS;
 	long r, i;
 
 	socket = bridge_ready(&b, o, 0);
-	send_params(params, sizeof params, socket);
+	for (k = 0; k < kinds; k++) {
+		params[k] = xmalloc(BENCH_CONTEXT + 1024);
+		send_params_kind(params[k], BENCH_CONTEXT + 1024, socket,
+		    (enum send_kind)k);
+		samples[k] = xcalloc((size_t)o->count, sizeof *samples[k]);
+		p50[k] = xcalloc((size_t)o->repeat, sizeof *p50[k]);
+		p99[k] = xcalloc((size_t)o->repeat, sizeof *p99[k]);
+		check_reply(&b, params[k], (enum send_kind)k);
+	}
 	bench_print_affinity("bridge-bench", getpid());
 	bench_print_affinity("aish-bridge", b.pid);
-	printf("# aish/send of %d bytes to echo socket %s: %ld rounds of "
-	    "%ld, one in flight\n", BENCH_PAYLOAD, socket, o->repeat, o->count);
-	samples = xcalloc((size_t)o->count, sizeof *samples);
-	p50 = xcalloc((size_t)o->repeat, sizeof *p50);
-	p99 = xcalloc((size_t)o->repeat, sizeof *p99);
+	printf("# aish/send of %d bytes to echo socket %s%s: %ld rounds of "
+	    "%ld, one in flight\n", BENCH_PAYLOAD, socket, kinds > 1 ?
+	    "; in turn plain, with an instruction, with a 4 KiB context "
+	    "item, and plain with that item's text as content" :
+	    "", o->repeat, o->count);
 	for (i = 0; i < 100; i++)	/* warm up: the WebSocket is open */
-		bridge_call(&b, "aish/send", params);
+		for (k = 0; k < kinds; k++)
+			bridge_call(&b, "aish/send", params[k]);
 	for (r = 0; r < o->repeat; r++) {
 		for (i = 0; i < o->count; i++) {
-			t0 = bench_now_us();
-			bridge_call(&b, "aish/send", params);
-			samples[i] = bench_now_us() - t0;
+			for (j = 0; j < kinds; j++) {
+				k = kinds == 1 ? SEND_PLAIN : turns[j];
+				t0 = bench_now_us();
+				bridge_call(&b, "aish/send", params[k]);
+				samples[k][i] = bench_now_us() - t0;
+			}
 		}
-		p50[r] = bench_percentile(samples, (size_t)o->count, 0.50);
-		p99[r] = bench_percentile(samples, (size_t)o->count, 0.99);
+		for (k = 0; k < kinds; k++) {
+			p50[k][r] = bench_percentile(samples[k],
+			    (size_t)o->count, 0.50);
+			p99[k][r] = bench_percentile(samples[k],
+			    (size_t)o->count, 0.99);
+		}
 	}
 	if (!bridge_stop(&b))
 		die("the bridge did not exit cleanly");
-	bench_summary("bridge_rtt_p50_us", p50, (size_t)o->repeat, "us");
-	bench_summary("bridge_rtt_p99_us", p99, (size_t)o->repeat, "us");
-	free(samples);
+	for (k = 0; k < kinds; k++) {
+		bench_summary(names[k][0], p50[k], (size_t)o->repeat, "us");
+		bench_summary(names[k][1], p99[k], (size_t)o->repeat, "us");
+		free(samples[k]);
+		free(p50[k]);
+		free(p99[k]);
+		free(params[k]);
+	}
 	free(b.buf);
-	free(p50);
-	free(p99);
 	free(socket);
 }
 
@@ -547,6 +662,168 @@ mode_fanout(const struct options *o)
 	free(b.buf);
 }
 
+/* The capabilities of an LSP client like VS Code's: progress, edits,
+ * versioned documentChanges. */
+#define LSP_INIT_PARAMS	"{\"processId\":null,\"rootUri\":null," \
+	"\"capabilities\":{\"workspace\":{\"applyEdit\":true," \
+	"\"workspaceEdit\":{\"documentChanges\":true}}," \
+	"\"window\":{\"workDoneProgress\":true}," \
+	"\"textDocument\":{\"codeAction\":{\"codeActionLiteralSupport\":{}}}}}"
+#define LSP_URI		"file:///bench/notes.txt"
+
+/* Answers the bridge's request msg (whose id is a string) with result. */
+static void
+lsp_answer(struct bridge *b, const cJSON *msg, const char *result)
+{
+	const cJSON	*id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+	char		 line[256];
+	int		 len;
+
+	if (!cJSON_IsString(id))
+		die("a request of the bridge without a string id");
+	len = snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":\"%s\","
+	    "\"result\":%s}\n", id->valuestring, result);
+	if (len < 0 || (size_t)len >= sizeof line)
+		die("an id too long");
+	bridge_write(b, line, (size_t)len);
+}
+
+/*
+ * Runs one executeCommand: answers the progress token's creation and the
+ * edit as a client does, and waits for the command's answer.  Returns
+ * the microseconds from the request to the applyEdit; the edit's new text
+ * goes to *text once (when text is not NULL).
+ */
+static double
+lsp_rewrite(struct bridge *b, const char *params, char **text)
+{
+	const cJSON	*method, *id, *edit;
+	double		 t0 = bench_now_us(), applied = -1;
+	long		 rid = bridge_request(b, "workspace/executeCommand",
+			    params);
+	cJSON		*msg;
+	char		*line;
+
+	for (;;) {
+		line = bridge_line(b);
+		if (strncmp(line, NOTIFICATION_PREFIX,
+		    sizeof NOTIFICATION_PREFIX - 1) == 0)
+			continue;	/* $/progress */
+		if (strstr(line, "\"method\":\"workspace/applyEdit\"") != NULL)
+			applied = bench_now_us() - t0;
+		if ((msg = cJSON_Parse(line)) == NULL)
+			die("the bridge wrote a line that is not JSON: %.200s",
+			    line);
+		method = cJSON_GetObjectItemCaseSensitive(msg, "method");
+		id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+		if (cJSON_IsString(method) && strcmp(method->valuestring,
+		    "workspace/applyEdit") == 0) {
+			edit = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+			    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+			    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItem(
+			    msg, "params"), "edit"), "documentChanges"), 0),
+			    "edits"), 0);
+			if (text != NULL && *text == NULL)
+				*text = strdup(cJSON_GetStringValue(
+				    cJSON_GetObjectItem(edit, "newText")) ?
+				    cJSON_GetStringValue(cJSON_GetObjectItem(
+				    edit, "newText")) : "");
+			lsp_answer(b, msg, "{\"applied\":true}");
+		} else if (cJSON_IsString(method))
+			lsp_answer(b, msg, "null");	/* progress/create */
+		else if (cJSON_IsNumber(id) && (long)id->valuedouble == rid) {
+			if (cJSON_GetObjectItem(msg, "error") != NULL)
+				die("executeCommand failed: %.200s", line);
+			cJSON_Delete(msg);
+			break;
+		}
+		cJSON_Delete(msg);
+	}
+	if (applied < 0)
+		die("executeCommand answered without an applyEdit");
+	return applied;
+}
+
+/*
+ * lsp: the time from an LSP executeCommand to the bridge's applyEdit, for
+ * a rewrite of 100 bytes by an echo socket that answers at once, taking
+ * turns with aish/send of the same 100 bytes to the same socket in the
+ * same bridge, so that the two are seen under the same load.
+ */
+static void
+mode_lsp(const struct options *o)
+{
+	char payload[BENCH_PAYLOAD + 1], open[512], params[512], send[512];
+	double *apply, *sent, *ap50, *ap99, *sp50, *sp99, t0;
+	struct bridge b = { 0 };
+	char *socket, *text = NULL;
+	long r, i;
+	int len;
+
+	memset(payload, 'x', BENCH_PAYLOAD);
+	payload[BENCH_PAYLOAD] = '\0';
+	bridge_start(&b, o);
+	bridge_call(&b, "initialize", LSP_INIT_PARAMS);
+	socket = bridge_create_socket(&b, 0);
+	len = snprintf(open, sizeof open, "{\"jsonrpc\":\"2.0\",\"method\":"
+	    "\"textDocument/didOpen\",\"params\":{\"textDocument\":{\"uri\":"
+	    "\"" LSP_URI "\",\"languageId\":\"plaintext\",\"version\":1,"
+	    "\"text\":\"%s\\n\"}}}\n", payload);
+	bridge_write(&b, open, (size_t)len);
+	snprintf(params, sizeof params, "{\"command\":\"aish.rewrite\","
+	    "\"arguments\":[{\"uri\":\"" LSP_URI "\",\"range\":{\"start\":"
+	    "{\"line\":0,\"character\":0},\"end\":{\"line\":0,\"character\":"
+	    "%d}},\"pipeline\":\"%s\"}]}", BENCH_PAYLOAD, socket);
+	send_params(send, sizeof send, socket);
+	lsp_rewrite(&b, params, &text);
+	if (text == NULL || strncmp(text, BENCH_AI_NAME ": xxx", 9) != 0 ||
+	    strlen(text) != strlen(BENCH_AI_NAME) + 2 + BENCH_PAYLOAD)
+		die("the edit is not the echo AI's rewrite: %.80s", text);
+	apply = xcalloc((size_t)o->count, sizeof *apply);
+	sent = xcalloc((size_t)o->count, sizeof *sent);
+	ap50 = xcalloc((size_t)o->repeat, sizeof *ap50);
+	ap99 = xcalloc((size_t)o->repeat, sizeof *ap99);
+	sp50 = xcalloc((size_t)o->repeat, sizeof *sp50);
+	sp99 = xcalloc((size_t)o->repeat, sizeof *sp99);
+	bench_print_affinity("bridge-bench", getpid());
+	bench_print_affinity("aish-bridge", b.pid);
+	printf("# LSP executeCommand (a rewrite of %d bytes by echo socket "
+	    "%s) to its applyEdit, in turn with aish/send of the same text: "
+	    "%ld rounds of %ld, one in flight\n", BENCH_PAYLOAD, socket,
+	    o->repeat, o->count);
+	for (i = 0; i < 100; i++) {	/* warm up */
+		lsp_rewrite(&b, params, NULL);
+		bridge_call(&b, "aish/send", send);
+	}
+	for (r = 0; r < o->repeat; r++) {
+		for (i = 0; i < o->count; i++) {
+			apply[i] = lsp_rewrite(&b, params, NULL);
+			t0 = bench_now_us();
+			bridge_call(&b, "aish/send", send);
+			sent[i] = bench_now_us() - t0;
+		}
+		ap50[r] = bench_percentile(apply, (size_t)o->count, 0.50);
+		ap99[r] = bench_percentile(apply, (size_t)o->count, 0.99);
+		sp50[r] = bench_percentile(sent, (size_t)o->count, 0.50);
+		sp99[r] = bench_percentile(sent, (size_t)o->count, 0.99);
+	}
+	if (!bridge_stop(&b))
+		die("the bridge did not exit cleanly");
+	bench_summary("lsp_apply_p50_us", ap50, (size_t)o->repeat, "us");
+	bench_summary("lsp_apply_p99_us", ap99, (size_t)o->repeat, "us");
+	bench_summary("lsp_send_p50_us", sp50, (size_t)o->repeat, "us");
+	bench_summary("lsp_send_p99_us", sp99, (size_t)o->repeat, "us");
+	free(apply);
+	free(sent);
+	free(ap50);
+	free(ap99);
+	free(sp50);
+	free(sp99);
+	free(text);
+	free(socket);
+	free(b.buf);
+}
+
 /* exec: the time from posix_spawn to the exit of a command, in ms. */
 static void
 mode_exec(const struct options *o)
@@ -587,10 +864,10 @@ mode_exec(const struct options *o)
 static void __attribute__((noreturn))
 usage(void)
 {
-	fputs("usage: bridge-bench rtt|throughput|startup|memory|fanout "
+	fputs("usage: bridge-bench rtt|throughput|startup|memory|fanout|lsp "
 	    "BRIDGE URL [--repeat R] [--count N]\n"
 	    "           [--inflight K] [--messages M] [--sockets N] "
-	    "[--delay-ms D] [--bridge-log FILE]\n"
+	    "[--delay-ms D] [--bridge-log FILE] [--plain]\n"
 	    "       bridge-bench exec [--repeat R] -- COMMAND [ARG...]\n",
 	    stderr);
 	exit(2);
@@ -631,6 +908,11 @@ parse_options(int argc, char **argv, struct options *o)
 			o->command = argv + i + 1;
 			break;
 		}
+		if (strcmp(argv[i], "--plain") == 0) {
+			o->plain = true;
+			i--;		/* takes no value */
+			continue;
+		}
 		if (i + 1 == argc)
 			usage();
 		if (strcmp(argv[i], "--repeat") == 0)
@@ -668,6 +950,7 @@ main(int argc, char **argv)
 		{ "startup", mode_startup },
 		{ "memory", mode_memory },
 		{ "fanout", mode_fanout },
+		{ "lsp", mode_lsp },
 		{ "exec", mode_exec },
 	};
 	struct options opts = { 0 };

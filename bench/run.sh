@@ -5,7 +5,11 @@
 # 1. Floor: a plain libwebsockets echo between two processes, 100-byte
 #    text frames, one in flight (p50, p99) and 64 in flight (msg/s).
 # 2. Bridge round trip: aish/send to an echo socket through aish-bridge
-#    and aish-rhetor, one in flight (p50, p99; goal: p50 < 4x the floor).
+#    and aish-rhetor, one in flight (p50, p99; goal: p50 < 4x the floor);
+#    taking turns with it, the same with an instruction (goal: p50 within
+#    5% of the plain one) and with a 4 KiB context item, against a plain
+#    one whose content is the very text the item makes (the same bytes
+#    through the server and the AI; goal: within 5%).
 # 3. Throughput: 64 aish/send in flight through the bridge (msg/s, and
 #    its ratio to the floor's pipelined rate).
 # 4. Fan-out: aish/teamChat to 100 echo sockets answering after 200 ms,
@@ -15,6 +19,17 @@
 #    under 10 ms) and aish -c with a one-stage pipeline, next to true.
 # 6. Memory: VmRSS of the idle bridge (goal: under 8 MiB) and of the
 #    server holding 1000 sockets (goal: under 40 MiB).
+# 7. Scale (bench/scale-curves.py, with python3): restart on a state of
+#    1000, 10000 and 100000 sockets (goal: under 2 s at the largest), the
+#    server's RSS then, and create p50 at each (goal: the largest under
+#    1.5x the smallest).
+# 8. Large messages: a write of 1 MiB and of 4 MiB to an echo socket, to
+#    its read, beside the same frame through libwebsockets' echo (goal:
+#    under 2x), and the servers' CPU per message.
+# 9. Steady load (the same script): 16 writes of 100 bytes in flight to an
+#    echo socket, 30000 a round, each timed to its read: p50, p99, p99.9
+#    (goal: under 10 ms) and the longest, beside the same frames through
+#    libwebsockets' echo.
 # Every process (servers, clients, the bridge) runs on the same CPU(s),
 # BENCH_CPUS (taskset; default 0), so both sides of each ratio are pinned
 # alike; the script prints the affinity each process actually got. Each
@@ -25,8 +40,11 @@
 # Environment: RHETOR, AISH, BRIDGE, FANOUT, WS_FLOOR and BRIDGE_BENCH
 # override the programs' paths; BENCH_CPUS, BENCH_REPEAT (5), RTT_COUNT
 # (2000), FLOOR_MESSAGES (20000), BRIDGE_MESSAGES (3000), INFLIGHT (64),
-# STARTS (20), FANOUT_SOCKETS (100), FANOUT_DELAY_MS (200) and
-# MEMORY_SOCKETS (1000) change the sizes.
+# STARTS (20), FANOUT_SOCKETS (100), FANOUT_DELAY_MS (200),
+# MEMORY_SOCKETS (1000), SCALE_SOCKETS ("1000 10000 100000"),
+# SCALE_MESSAGE_BYTES ("1048576 4194304"), SCALE_REPEAT (3),
+# STEADY_MESSAGES (30000; 0 leaves row 9 out) and STEADY_INFLIGHT (16)
+# change the sizes.
 
 set -eu
 
@@ -264,6 +282,9 @@ start_server bridge
 echo "== bridge round trip: aish/send to an echo socket, one in flight"
 measure bridge "$BRIDGE_BENCH" rtt "$BRIDGE" "$URL" --count "$RTT_COUNT" \
 	--repeat "$BENCH_REPEAT"
+echo "== LSP: executeCommand to its applyEdit, in turn with aish/send"
+measure bridge "$BRIDGE_BENCH" lsp "$BRIDGE" "$URL" --count "$RTT_COUNT" \
+	--repeat "$BENCH_REPEAT"
 echo "== bridge throughput: $INFLIGHT aish/send in flight"
 measure bridge "$BRIDGE_BENCH" throughput "$BRIDGE" "$URL" \
 	--inflight "$INFLIGHT" --messages "$BRIDGE_MESSAGES" \
@@ -321,11 +342,31 @@ stop_server
 echo "server_rss_idle_kib $idle $idle $idle KiB" >> "$RESULTS"
 echo "server_rss_full_kib $full $full $full KiB" >> "$RESULTS"
 
+### 7-8. scale: restart and create with many sockets, large messages
+
+SCALE_SOCKETS=${SCALE_SOCKETS:-1000 10000 100000}
+SCALE_MESSAGE_BYTES=${SCALE_MESSAGE_BYTES:-1048576 4194304}
+export SCALE_SOCKETS SCALE_MESSAGE_BYTES
+SCALE=
+if command -v python3 > /dev/null 2>&1; then
+	SCALE=yes
+	echo "== scale: restart and create with $SCALE_SOCKETS sockets;" \
+		"writes of $SCALE_MESSAGE_BYTES bytes, and the floor's echo"
+	measure scale python3 "$(dirname "$0")/scale-curves.py" "$RHETOR" \
+		"$WS_FLOOR"
+else
+	echo "== scale: skipped (no python3)"
+fi
+
 ### the table
 
 floor=$(get floor_rtt_p50_us)
 p50=$(get bridge_rtt_p50_us)
 rtt_ratio=$(ratio "$p50" "$floor")
+instr_ratio=$(ratio "$(get bridge_rtt_instruction_p50_us)" "$p50")
+ctx_ratio=$(ratio "$(get bridge_rtt_context_p50_us)" \
+	"$(get bridge_rtt_as_content_p50_us)")
+lsp_ratio=$(ratio "$(get lsp_apply_p50_us)" "$(get lsp_send_p50_us)")
 thr_ratio=$(ratio "$(get bridge_throughput_msgs)" "$(get floor_pipelined_msgs)")
 fan_ratio=$(get bridge_teamchat_ratio)
 server_fan_ratio=$(ratio "$(get server_teamchat_ms)" "$FANOUT_DELAY_MS")
@@ -343,6 +384,19 @@ row "2. bridge aish/send round trip, p50" "$(fmt bridge_rtt_p50_us)"
 row "   bridge aish/send round trip, p99" "$(fmt bridge_rtt_p99_us)"
 row "   bridge p50 / floor p50" "${rtt_ratio}x" "< 4x" \
 	"$(verdict "$rtt_ratio" "<" 4)"
+row "   with an instruction, p50" "$(fmt bridge_rtt_instruction_p50_us)"
+row "   with an instruction / plain" "${instr_ratio}x" "< 1.05x" \
+	"$(verdict "$instr_ratio" "<" 1.05)"
+row "   with a 4 KiB context item, p50" "$(fmt bridge_rtt_context_p50_us)"
+row "   plain, that item's text as content, p50" \
+	"$(fmt bridge_rtt_as_content_p50_us)"
+row "   context item / its text as content" "${ctx_ratio}x" "< 1.05x" \
+	"$(verdict "$ctx_ratio" "<" 1.05)"
+row "   LSP executeCommand to its applyEdit, p50" "$(fmt lsp_apply_p50_us)"
+row "   LSP executeCommand to its applyEdit, p99" "$(fmt lsp_apply_p99_us)"
+row "   aish/send in turn with it, p50" "$(fmt lsp_send_p50_us)"
+row "   executeCommand to applyEdit / aish/send" "${lsp_ratio}x" "< 1.25x" \
+	"$(verdict "$lsp_ratio" "<" 1.25)"
 row "3. bridge throughput, $INFLIGHT in flight" \
 	"$(fmt bridge_throughput_msgs)"
 row "   bridge / floor pipelined rate" "${thr_ratio}x"
@@ -363,6 +417,56 @@ row "   bridge RSS, idle with one WebSocket" "$(fmt bridge_rss_idle_kib)" \
 row "   server RSS, idle" "$(fmt server_rss_idle_kib)"
 row "   server RSS, $MEMORY_SOCKETS sockets" "$(fmt server_rss_full_kib)" \
 	"< 40 MiB" "$(verdict "$server_rss" "<" 40)"
+if [ -n "$SCALE" ]; then
+	first=${SCALE_SOCKETS%% *}
+	last=${SCALE_SOCKETS##* }
+	label="7. restart"
+	for n in $SCALE_SOCKETS; do
+		row "$label on $n sockets: exec to listening" \
+			"$(fmt restart_s_$n)"
+		label="   restart"
+		row "   server RSS then" "$(fmt restart_rss_kib_$n)"
+		row "   create p50 with $n sockets" "$(fmt create_p50_us_$n)"
+	done
+	restart=$(get restart_s_$last)
+	row "   restart on $last sockets" "$(ratio "$restart" 1) s" "< 2 s" \
+		"$(verdict "$restart" "<" 2)"
+	create_ratio=$(ratio "$(get create_p50_us_$last)" \
+		"$(get create_p50_us_$first)")
+	row "   create p50, $last / $first sockets" "${create_ratio}x" \
+		"< 1.5x" "$(verdict "$create_ratio" "<" 1.5)"
+	label="8. write"
+	for b in $SCALE_MESSAGE_BYTES; do
+		big_ratio=$(ratio "$(get big_aish_ms_$b)" "$(get big_floor_ms_$b)")
+		cpu_ratio=$(ratio "$(get big_aish_cpu_ms_$b)" \
+			"$(get big_floor_cpu_ms_$b)")
+		row "$label of $b bytes to an echo socket, to its read" \
+			"$(fmt big_aish_ms_$b)"
+		label="   write"
+		row "   floor: the same frame through lws echo" \
+			"$(fmt big_floor_ms_$b)"
+		row "   write / floor" "${big_ratio}x" "< 2x" \
+			"$(verdict "$big_ratio" "<" 2)"
+		cpu=$(ratio "$(get big_aish_cpu_ms_$b)" 1)
+		floor_cpu=$(ratio "$(get big_floor_cpu_ms_$b)" 1)
+		row "   server CPU per write / echo server's" \
+			"$cpu / $floor_cpu ms, ${cpu_ratio}x"
+	done
+	if [ "${STEADY_MESSAGES:-30000}" -gt 0 ]; then
+		inflight=${STEADY_INFLIGHT:-16}
+		row "9. steady load, $inflight writes in flight, p50" \
+			"$(fmt steady_aish_p50_ms)"
+		row "   steady load, p99" "$(fmt steady_aish_p99_ms)"
+		p999=$(get steady_aish_p999_ms)
+		row "   steady load, p99.9" "$(fmt steady_aish_p999_ms)" \
+			"< 10 ms" "$(verdict "$p999" "<" 10)"
+		row "   steady load, the longest" "$(fmt steady_aish_max_ms)"
+		row "   steady load, rate" "$(fmt steady_aish_msgs)"
+		row "   floor: lws echo of the same, p50 / p99.9" \
+			"$(fmt steady_floor_p50_ms) / $(fmt steady_floor_p999_ms)"
+		row "   floor: rate" "$(fmt steady_floor_msgs)"
+	fi
+fi
 
 echo
 echo "pinning: $PINNING; $(date -u +%Y-%m-%dT%H:%MZ), $(($(date +%s) - START)) s"

@@ -30,7 +30,8 @@
 #include <curl/curl.h>
 #include <libwebsockets.h>
 
-#include "aish-protocol.h"
+#include <aish/protocol.h>
+#include "buf.h"
 #include "xalloc.h"
 
 #define FANOUT_TIMEOUT_MS	30000
@@ -62,13 +63,6 @@ struct strlist {
 	size_t		  cap;
 };
 
-/* A growable byte buffer (HTTP bodies, WebSocket fragments). */
-struct buffer {
-	char		*data;
-	size_t		 len;
-	size_t		 cap;
-};
-
 /* The state of the WebSocket part, shared by the callback and main(). */
 struct fanout {
 	const struct options	*opts;
@@ -89,7 +83,7 @@ struct fanout {
 	size_t			 strangers;	/* reads from non-members */
 	double			*totals_ms;
 
-	struct buffer		 rx;		/* fragments of one message */
+	struct ac_buf		 rx;		/* fragments of one message */
 	bool			 closing;
 	bool			 finished;	/* the loop may stop */
 	bool			 failed;
@@ -170,18 +164,11 @@ strlist_free(struct strlist *l)
 
 /* Appends bytes to the buffer; false when it would pass limit. */
 static bool
-buffer_append(struct buffer *b, const void *data, size_t len, size_t limit)
+buffer_append(struct ac_buf *b, const char *data, size_t len, size_t limit)
 {
 	if (len > limit - b->len)
 		return false;
-	if (b->len + len + 1 > b->cap) {
-		while (b->len + len + 1 > b->cap)
-			b->cap = b->cap ? 2 * b->cap : 4096;
-		b->data = xrealloc(b->data, b->cap);
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-	b->data[b->len] = '\0';
+	ac_buf_add(b, data, len);
 	return true;
 }
 
@@ -303,7 +290,7 @@ parse_target(const char *url, struct target *t)
 static size_t
 collect_body(char *data, size_t size, size_t nmemb, void *user)
 {
-	struct buffer *body = user;
+	struct ac_buf *body = user;
 
 	if (!buffer_append(body, data, size * nmemb, AISH_MAX_BODY))
 		return 0;
@@ -330,7 +317,7 @@ create_request_body(long delay_ms)
 
 /* Takes the socket id out of a create answer, or dies showing the answer. */
 static void
-take_socket_id(long status, const struct buffer *body, struct strlist *created)
+take_socket_id(long status, const struct ac_buf *body, struct strlist *created)
 {
 	cJSON *root = cJSON_ParseWithLength(body->data ? body->data : "", body->len);
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "socket_id");
@@ -351,7 +338,7 @@ create_sockets(const struct options *opts, const struct target *t,
 	struct curl_slist *headers = NULL;
 	char url[512], auth[512], errbuf[CURL_ERROR_SIZE];
 	char *request = create_request_body(opts->delay_ms);
-	struct buffer body = { NULL, 0, 0 };
+	struct ac_buf body = { NULL, 0, 0 };
 	long i, status;
 	CURLcode rc;
 
@@ -608,7 +595,7 @@ send_write(struct fanout *f, struct lws *wsi)
 static int
 receive_fragment(struct fanout *f, struct lws *wsi, const void *in, size_t len)
 {
-	if (!buffer_append(&f->rx, in, len, AISH_MAX_BODY)) {
+	if (!buffer_append(&f->rx, (const char *)in, len, AISH_MAX_BODY)) {
 		fanout_fail(f, "a message from the server is larger than %u bytes",
 		    AISH_MAX_BODY);
 		return -1;

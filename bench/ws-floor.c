@@ -13,6 +13,12 @@
  * writeable callback, a fresh payload for every write (lws masks it in
  * place). Results are "KEY MEDIAN MIN MAX UNIT" lines (bench-stats.h).
  * Affinity is inherited: run it under taskset like the other side.
+ *
+ * With --serve it only runs the echo server, in the foreground, and
+ * prints "listening on PORT": a client of its own (bench/scale-curves.py)
+ * then times messages of any size on protocol "echo-big", which holds one
+ * message at a time, as long as it is, with aish-rhetor's 64 KiB receive
+ * buffer.
  */
 
 #include <errno.h>
@@ -41,6 +47,7 @@ struct options {
 	long	repeat;		/* rounds of each phase */
 	long	inflight;	/* frames in flight when pipelining */
 	long	messages;	/* echoes per pipelined round */
+	bool	serve;		/* only the echo server, in the foreground */
 };
 
 /* One server connection: the echoes it still owes, oldest first. */
@@ -50,6 +57,14 @@ struct echo_conn {
 	size_t		 head;		/* next to send */
 	size_t		 count;		/* queued, complete or not */
 	bool		 partial;	/* the newest is still arriving */
+};
+
+/* One server connection of protocol echo-big: the message arriving or
+ * being echoed. */
+struct big_conn {
+	unsigned char	*buf;		/* LWS_PRE bytes, then the message */
+	size_t		 len, cap;
+	bool		 complete;	/* whole: to be echoed */
 };
 
 /* The client's progress through its phases. */
@@ -151,13 +166,67 @@ echo_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	return 0;
 }
 
+/* Appends a piece of a big message, doubling the buffer as it grows. */
+static void
+big_append(struct big_conn *c, const void *in, size_t len)
+{
+	if (c->complete)
+		c->len = 0;
+	c->complete = false;
+	if (LWS_PRE + c->len + len > c->cap) {
+		c->cap = c->cap ? c->cap : 64 * 1024;
+		while (LWS_PRE + c->len + len > c->cap)
+			c->cap *= 2;
+		c->buf = xrealloc(c->buf, c->cap);
+	}
+	memcpy(c->buf + LWS_PRE + c->len, in, len);
+	c->len += len;
+}
+
+/* The echo-big protocol's callback: echoes each message whole, in one
+ * lws_write (lws sends what the socket does not take at once). */
+static int
+big_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct big_conn *c = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_RECEIVE:
+		big_append(c, in, len);
+		if (lws_is_final_fragment(wsi)) {
+			c->complete = true;
+			lws_callback_on_writable(wsi);
+		}
+		break;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (c->complete && c->len > 0) {
+			if (lws_write(wsi, c->buf + LWS_PRE, c->len,
+			    LWS_WRITE_TEXT) < (int)c->len)
+				return -1;
+			c->len = 0;
+		}
+		break;
+	case LWS_CALLBACK_CLOSED:
+		free(c->buf);
+		c->buf = NULL;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
 static const struct lws_protocols echo_protocols[] = {
 	{ "echo", echo_callback, sizeof(struct echo_conn), FLOOR_MAX_MESSAGE,
+	    0, NULL, 0 },
+	{ "echo-big", big_callback, sizeof(struct big_conn), 64 * 1024,
 	    0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
-/* Runs the echo server until killed; reports its port on report_fd. */
+/* Runs the echo server until killed; reports its port on report_fd, or
+ * prints it when report_fd is -1. */
 static void __attribute__((noreturn))
 run_server(int report_fd)
 {
@@ -175,9 +244,14 @@ run_server(int report_fd)
 		die("the echo server's context could not be created");
 	vhost = lws_get_vhost_by_name(context, "default");
 	port = vhost != NULL ? lws_get_vhost_listen_port(vhost) : -1;
-	if (write(report_fd, &port, sizeof port) != sizeof port)
-		die("could not report the echo server's port");
-	close(report_fd);
+	if (report_fd == -1) {
+		printf("listening on %d\n", port);
+		fflush(stdout);
+	} else {
+		if (write(report_fd, &port, sizeof port) != sizeof port)
+			die("could not report the echo server's port");
+		close(report_fd);
+	}
 	for (;;)
 		if (lws_service(context, 0) < 0)
 			break;
@@ -365,13 +439,19 @@ parse_options(int argc, char **argv, struct options *o)
 	int i;
 
 	o->count = 2000;
+	o->serve = false;
 	o->repeat = 5;
 	o->inflight = 64;
 	o->messages = 20000;
 	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--serve") == 0) {
+			o->serve = true;
+			continue;
+		}
 		if (i + 1 == argc) {
 			fprintf(stderr, "usage: ws-floor [--count N] "
-			    "[--repeat R] [--inflight K] [--messages M]\n");
+			    "[--repeat R] [--inflight K] [--messages M] | "
+			    "--serve\n");
 			exit(2);
 		}
 		if (strcmp(argv[i], "--count") == 0)
@@ -405,6 +485,8 @@ main(int argc, char **argv)
 
 	parse_options(argc, argv, &opts);
 	lws_set_log_level(LLL_ERR, NULL);
+	if (opts.serve)
+		run_server(-1);
 	signal(SIGALRM, on_alarm);
 	alarm(FLOOR_TIMEOUT_S);
 	if (pipe(fds) != 0)

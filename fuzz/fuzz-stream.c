@@ -1,6 +1,6 @@
 /*
  * fuzz-stream.c: fuzzes the parsers of streamed provider answers
- * (src/rhetor/stream-parse.c): NDJSON lines, Server-Sent Events and the
+ * (src/rhetor/provider-stream.c): NDJSON lines, Server-Sent Events and the
  * UTF-8 splitter.
  *
  * The first byte of an input picks how the rest is cut into chunks.  Each
@@ -14,7 +14,7 @@
 
 #include "fuzz.h"
 #include "names.h"
-#include "stream-parse.h"
+#include "provider-stream.h"
 
 /* How a stream is cut: a small generator seeded by the input. */
 struct chunker {
@@ -35,14 +35,14 @@ next_chunk(struct chunker *ch)
 static int
 record_line(void *ud, const char *line, size_t len)
 {
-	struct sp_buf	*out = ud;
+	struct ac_buf	*out = ud;
 	char		 head[32];
 
 	FUZZ_CHECK(memchr(line, '\n', len) == NULL);
 	FUZZ_CHECK(memchr(line, '\r', len) == NULL);
 	snprintf(head, sizeof head, "[%zu]", len);
-	sp_buf_add(out, head, strlen(head));
-	sp_buf_add(out, line, len);
+	ac_buf_add(out, head, strlen(head));
+	ac_buf_add(out, line, len);
 	return 0;
 }
 
@@ -50,20 +50,20 @@ record_line(void *ud, const char *line, size_t len)
 static int
 record_event(void *ud, const char *event, const char *data, size_t len)
 {
-	struct sp_buf	*out = ud;
+	struct ac_buf	*out = ud;
 	char		 head[64];
 
 	FUZZ_CHECK(data[len] == '\0');
 	snprintf(head, sizeof head, "[%zu:%zu]", strlen(event), len);
-	sp_buf_add(out, head, strlen(head));
-	sp_buf_add(out, event, strlen(event));
-	sp_buf_add(out, data, len);
+	ac_buf_add(out, head, strlen(head));
+	ac_buf_add(out, event, strlen(event));
+	ac_buf_add(out, data, len);
 	return 0;
 }
 
 /* Feeds the stream to a line splitter in chunks (whole when seed < 0). */
 static void
-run_lines(const char *s, size_t n, int seed, struct sp_buf *out)
+run_lines(const char *s, size_t n, int seed, struct ac_buf *out)
 {
 	struct sp_lines	 p;
 	struct chunker	 ch = { (unsigned)seed };
@@ -84,7 +84,7 @@ run_lines(const char *s, size_t n, int seed, struct sp_buf *out)
 
 /* Feeds the stream to an event parser in chunks (whole when seed < 0). */
 static void
-run_sse(const char *s, size_t n, int seed, struct sp_buf *out)
+run_sse(const char *s, size_t n, int seed, struct ac_buf *out)
 {
 	struct sp_sse	 p;
 	struct chunker	 ch = { (unsigned)seed };
@@ -105,7 +105,7 @@ run_sse(const char *s, size_t n, int seed, struct sp_buf *out)
 
 /* Feeds the stream to a UTF-8 splitter in chunks (whole when seed < 0). */
 static void
-run_utf8(const char *s, size_t n, int seed, struct sp_buf *out)
+run_utf8(const char *s, size_t n, int seed, struct ac_buf *out)
 {
 	struct sp_utf8	 u;
 	struct chunker	 ch = { (unsigned)seed };
@@ -119,18 +119,18 @@ run_utf8(const char *s, size_t n, int seed, struct sp_buf *out)
 		before = out->len;
 		sp_utf8_feed(&u, s + off, k, out);
 		/* Each chunk's output stands on its own as whole text. */
-		FUZZ_CHECK(aish_utf8_valid(out->data ? out->data + before :
+		FUZZ_CHECK(ac_utf8_valid(out->data ? out->data + before :
 		    "", out->len - before));
 		FUZZ_CHECK(u.npending < sizeof u.pending);
 		off += k;
 	}
 	sp_utf8_finish(&u, out);
-	FUZZ_CHECK(out->len == 0 || aish_utf8_valid(out->data, out->len));
+	FUZZ_CHECK(out->len == 0 || ac_utf8_valid(out->data, out->len));
 }
 
 /* True when two transcripts hold the same bytes. */
 static int
-same(const struct sp_buf *a, const struct sp_buf *b)
+same(const struct ac_buf *a, const struct ac_buf *b)
 {
 	return a->len == b->len &&
 	    (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
@@ -141,8 +141,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	void		(*run[])(const char *, size_t, int,
-			    struct sp_buf *) = { run_lines, run_sse, run_utf8 };
-	struct sp_buf	 whole, chunked;
+			    struct ac_buf *) = { run_lines, run_sse, run_utf8 };
+	struct ac_buf	 whole, chunked;
 	const char	*s = (const char *)data + 1;
 	size_t		 i;
 	int		 seed;
@@ -156,8 +156,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		run[i](s, len - 1, -1, &whole);
 		run[i](s, len - 1, seed, &chunked);
 		FUZZ_CHECK(same(&whole, &chunked));
-		sp_buf_free(&whole);
-		sp_buf_free(&chunked);
+		ac_buf_free(&whole);
+		ac_buf_free(&chunked);
 	}
 	return 0;
 }

@@ -7,7 +7,11 @@
  * registry calls, writes and replies, team chat, cancel, the write queue
  * while the server is down, a server killed with -9 and restarted in the
  * middle of a write (the reply arrives exactly once), the drop of repeated
- * final frames, aish_close(), and the caller's-loop mode.
+ * final frames, aish_close(), the caller's-loop mode, users' turns
+ * (AISH_MSG_TURN, another handle's and the handle's own, never a reply),
+ * a write that connects at once to a server that is back, and a list of
+ * server URLs: parsed, every node tried before the back-off, an error
+ * naming them all, the next node used when the first does not answer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -141,6 +145,10 @@ struct seen {
 	size_t		 n_members;
 	int		 local;
 	int		 duplicate;
+	int		 fresh;
+	int		 finished;
+	char		 role[16];
+	aish_t		*handle;	/* whose callback saw it */
 };
 
 static struct seen	seen[MAX_SEEN];
@@ -161,6 +169,10 @@ on_message(aish_t *h, const aish_msg_t *m, void *user)
 	s->n_members = m->n_members;
 	s->local = m->local;
 	s->duplicate = m->duplicate;
+	s->fresh = m->fresh;
+	s->finished = m->finished;
+	s->handle = h;
+	snprintf(s->role, sizeof s->role, "%s", m->role ? m->role : "");
 	snprintf(s->conn, sizeof s->conn, "%s", m->conn_socket_id);
 	snprintf(s->socket_id, sizeof s->socket_id, "%s",
 	    m->socket_id ? m->socket_id : "");
@@ -209,6 +221,37 @@ find(aish_msg_type_t type, const char *id)
 	return NULL;
 }
 
+/* The place in seen of the one message that finished write id (there
+ * must be exactly one). */
+static int
+finished_at(const char *id)
+{
+	int	i, at = -1, n = 0;
+
+	for (i = 0; i < n_seen; i++) {
+		if (seen[i].finished && strcmp(seen[i].id, id) == 0) {
+			at = i;
+			n++;
+		}
+	}
+	ck_assert_msg(n == 1, "write %s finished %d times", id, n);
+	return at;
+}
+
+/* The first message of a type for write id that handle hh saw, or NULL. */
+static const struct seen *
+find_by(aish_t *hh, aish_msg_type_t type, const char *id)
+{
+	int	i;
+
+	for (i = 0; i < n_seen; i++) {
+		if (seen[i].handle == hh && seen[i].type == type &&
+		    strcmp(seen[i].id, id) == 0)
+			return &seen[i];
+	}
+	return NULL;
+}
+
 /* ---- the handle ---- */
 
 static aish_t	*h;
@@ -235,6 +278,25 @@ on_result(aish_t *hh, const aish_result_t *res, void *user)
 	snprintf(r->body, sizeof r->body, "%.*s", (int)res->body_len,
 	    res->body ? res->body : "");
 	r->done = 1;
+}
+
+/* An HTTP result's error and message. */
+struct failed_result {
+	int		 done;
+	aish_error_t	 err;
+	char		 message[1024];
+};
+
+/* Keeps an HTTP result's error and message. */
+static void
+on_result_message(aish_t *hh, const aish_result_t *res, void *user)
+{
+	struct failed_result	*got = user;
+
+	got->err = res->err;
+	snprintf(got->message, sizeof got->message, "%s",
+	    res->message ? res->message : "");
+	got->done = 1;
 }
 
 /* Makes the handle for url with the recording callbacks. */
@@ -433,6 +495,16 @@ START_TEST(test_bad_arguments)
 	    AISH_E_INVALID);
 	ck_assert_int_eq(aish_write_len(hh, "apollo", "a\0b", 3, NULL, id),
 	    AISH_E_INVALID);
+	ck_assert_int_eq(aish_write_flags(hh, "apollo", "x", 1, 0x80, NULL,
+	    id), AISH_E_INVALID);
+	ck_assert_int_eq(aish_write_flags(hh, "apollo", NULL, 0,
+	    AISH_WRITE_FRESH, NULL, id), AISH_E_INVALID);
+	ck_assert_int_eq(aish_write_flags(hh, "a b", "x", 1, AISH_WRITE_FRESH,
+	    NULL, id), AISH_E_INVALID);
+	ck_assert_int_eq(aish_history(hh, "a b", 0, 0, on_result, &r),
+	    AISH_E_INVALID);
+	ck_assert_int_eq(aish_history(NULL, "apollo", 0, 0, on_result, &r),
+	    AISH_E_INVALID);
 	ck_assert_int_eq(aish_team_chat(hh, NULL, NULL, id), AISH_E_INVALID);
 	ck_assert_int_eq(aish_team_chat(hh, "hi", "all", id), AISH_E_INVALID);
 	ck_assert_int_eq(aish_team_chat(hh, "hi", "a/b", id), AISH_E_INVALID);
@@ -515,7 +587,173 @@ START_TEST(test_unreachable)
 }
 END_TEST
 
+/* The RETRYING states a handle told, and the failure count of the
+ * first (see on_state_first_retry). */
+static aish_conn_state_t	first_retry_state;
+static unsigned			first_retry_failures;
+static int			n_retrying;
+
+/* Records the first RETRYING state and its failure count. */
+static void
+on_state_first_retry(aish_t *hh, const char *socket_id,
+    aish_conn_state_t state, unsigned failures, int64_t down_ms, void *user)
+{
+	if (state != AISH_CONN_RETRYING)
+		return;
+	if (n_retrying++ == 0) {
+		first_retry_state = state;
+		first_retry_failures = failures;
+	}
+}
+
+/* A list of URLs: what is a valid one, how aish_url() and
+ * aish_node_url() give it, and, with nothing behind any of them, an HTTP
+ * error that names every URL and a WebSocket that tries every node once
+ * before it waits out the back-off. */
+START_TEST(test_url_list)
+{
+	aish_options_t	 o;
+	aish_t		*hh;
+	struct result	 r;
+	char		 list[2048], url[64], want[256];
+	const char	*bad[] = { "http://127.0.0.1:1,", ",http://127.0.0.1:1",
+	    "http://127.0.0.1:1,,http://127.0.0.1:2", "http://127.0.0.1:1, ",
+	    "http://127.0.0.1:1,ftp://127.0.0.1:2",
+	    "http://127.0.0.1:1,http://u:p@127.0.0.1:2",
+	    "http://127.0.0.1:1,127.0.0.1:2" };
+	size_t		 i;
+	int		 p1 = free_port(), p2 = free_port();
+	lws_usec_t	 end;
+
+	memset(&o, 0, sizeof o);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		o.url = bad[i];
+		ck_assert_msg(aish_new(&o, &hh) == AISH_E_INVALID, "%s taken",
+		    bad[i]);
+		ck_assert_ptr_null(hh);
+	}
+	/* Up to AISH_MAX_URLS. */
+	list[0] = '\0';
+	for (i = 0; i < AISH_MAX_URLS; i++) {
+		snprintf(url, sizeof url, "%shttp://127.0.0.1:%zu",
+		    i ? "," : "", 1 + i);
+		strcat(list, url);
+	}
+	o.url = list;
+	ck_assert_int_eq(aish_new(&o, &hh), AISH_OK);
+	ck_assert_str_eq(aish_url(hh), list);
+	aish_free(hh);
+	strcat(list, ",http://127.0.0.1:99");
+	ck_assert_int_eq(aish_new(&o, &hh), AISH_E_INVALID);
+	/* One URL: as before. */
+	o.url = "http://127.0.0.1:1/";
+	ck_assert_int_eq(aish_new(&o, &hh), AISH_OK);
+	ck_assert_str_eq(aish_url(hh), "http://127.0.0.1:1");
+	ck_assert_str_eq(aish_node_url(hh), "http://127.0.0.1:1");
+	aish_free(hh);
+	ck_assert_ptr_null(aish_node_url(NULL));
+
+	/* Two dead nodes, written with blanks and trailing slashes. */
+	snprintf(list, sizeof list, " http://127.0.0.1:%d/ , "
+	    "http://127.0.0.1:%d ", p1, p2);
+	memset(&o, 0, sizeof o);
+	o.url = list;
+	o.on_state = on_state_first_retry;
+	o.http_timeout_ms = 5000;
+	n_retrying = 0;
+	ck_assert_int_eq(aish_new(&o, &h), AISH_OK);
+	snprintf(want, sizeof want, "http://127.0.0.1:%d,http://127.0.0.1:%d",
+	    p1, p2);
+	ck_assert_str_eq(aish_url(h), want);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", p1);
+	ck_assert_str_eq(aish_node_url(h), url);
+	memset(&r, 0, sizeof r);
+	ck_assert_int_eq(aish_health(h, on_result, &r), AISH_OK);
+	wait_result(&r);
+	ck_assert_int_eq(r.err, AISH_E_UNREACHABLE);
+	ck_assert_int_eq(aish_open(h, "apollo"), AISH_OK);
+	end = lws_now_usecs() + 5 * LWS_USEC_PER_SEC;
+	while (n_retrying == 0 && lws_now_usecs() < end)
+		aish_service(h, 50);
+	ck_assert_int_eq(n_retrying, 1);
+	ck_assert_int_eq(first_retry_state, AISH_CONN_RETRYING);
+	/* Both nodes failed before the first back-off. */
+	ck_assert_uint_eq(first_retry_failures, 2);
+	aish_free(h);
+	h = NULL;
+}
+END_TEST
+
+/* The message of an HTTP request that no node answered names them. */
+START_TEST(test_url_list_message)
+{
+	aish_options_t		 o;
+	struct failed_result	 got;
+	char			 list[128], want[200];
+	int			 p1 = free_port(), p2 = free_port();
+
+	memset(&got, 0, sizeof got);
+	snprintf(list, sizeof list, "http://127.0.0.1:%d,http://127.0.0.1:%d",
+	    p1, p2);
+	memset(&o, 0, sizeof o);
+	o.url = list;
+	ck_assert_int_eq(aish_new(&o, &h), AISH_OK);
+	ck_assert_int_eq(aish_list(h, on_result_message, &got), AISH_OK);
+	ck_assert_int_eq(aish_run_until(h, &got.done, WAIT_MS), AISH_OK);
+	ck_assert_int_eq(got.err, AISH_E_UNREACHABLE);
+	snprintf(want, sizeof want, "no server answered (tried %s)", list);
+	ck_assert_msg(strstr(got.message, want) != NULL, "message: %s",
+	    got.message);
+	snprintf(want, sizeof want, "127.0.0.1:%d", p2);
+	ck_assert_msg(strstr(got.message, want) != NULL, "message: %s",
+	    got.message);
+	aish_free(h);
+	h = NULL;
+}
+END_TEST
+
 /* ---- tests with a server ---- */
+
+/* The first node of the list does not answer: the HTTP request and the
+ * WebSocket go to the next at once, which answers; no back-off comes. */
+START_TEST(test_url_list_next_node)
+{
+	aish_options_t	 o;
+	struct result	 r;
+	char		 list[256], id[AISH_ID_SIZE];
+	char		 dead[64];
+
+	snprintf(dead, sizeof dead, "http://127.0.0.1:%d", free_port());
+	snprintf(list, sizeof list, "%s,%s", dead, server_url);
+	aish_free(h);
+	memset(&o, 0, sizeof o);
+	o.url = list;
+	o.on_message = on_message;
+	o.on_state = on_state_first_retry;
+	o.http_timeout_ms = 5000;
+	n_retrying = 0;
+	ck_assert_int_eq(aish_new(&o, &h), AISH_OK);
+	/* A write first: its WebSocket finds the dead node, then the
+	 * server. */
+	ck_assert_int_eq(aish_write(h, "metis", "one", NULL, id), AISH_OK);
+	wait_for_finals(id, 1);
+	ck_assert_str_eq(find(AISH_MSG_READ, id)->content, "metis: one");
+	ck_assert_int_eq(count(AISH_MSG_READ, id), 1);
+	ck_assert_str_eq(aish_node_url(h), server_url);
+	ck_assert_int_eq(n_retrying, 0);
+	aish_free(h);
+
+	/* An HTTP request first, on a new handle. */
+	ck_assert_int_eq(aish_new(&o, &h), AISH_OK);
+	ck_assert_str_eq(aish_node_url(h), dead);
+	memset(&r, 0, sizeof r);
+	ck_assert_int_eq(aish_list(h, on_result, &r), AISH_OK);
+	wait_result(&r);
+	ck_assert_int_eq(r.err, AISH_OK);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"metis\""));
+	ck_assert_str_eq(aish_node_url(h), server_url);
+}
+END_TEST
 
 /* create, list, get, reset, delete, health over HTTP. */
 START_TEST(test_registry)
@@ -568,6 +806,79 @@ START_TEST(test_registry)
 }
 END_TEST
 
+/* Reads athena's history (limit, before as for aish_history) into r. */
+static void
+history(int limit, int64_t before, struct result *r)
+{
+	memset(r, 0, sizeof *r);
+	ck_assert_int_eq(aish_history(h, "athena", limit, before, on_result,
+	    r), AISH_OK);
+	wait_result(r);
+}
+
+/* A fresh write (and a fresh team chat) is answered and leaves no turn in
+ * the history, also when re-sent after a reconnect; aish_history pages
+ * through the turns with limit and before. */
+START_TEST(test_fresh_history)
+{
+	char			 id[AISH_ID_SIZE], id2[AISH_ID_SIZE];
+	char			 id3[AISH_ID_SIZE], want[256], url[64];
+	const struct seen	*rd, *rd2, *ack;
+	struct result		 r;
+	int			 port = free_port();
+
+	/* Written while the server is down: sent once it is up, after
+	 * failed attempts. */
+	aish_free(h);
+	server_kill();
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+	h = make_handle(url);
+	ck_assert_int_eq(aish_write(h, "athena", "kept", NULL, id), AISH_OK);
+	ck_assert_int_eq(aish_write_flags(h, "athena", "one-shot", 8,
+	    AISH_WRITE_FRESH, NULL, id2), AISH_OK);
+	linger(300);
+	server_start(port);
+	wait_for_finals(id, 1);
+	wait_for_finals(id2, 1);
+	rd2 = find(AISH_MSG_READ, id2);
+	ck_assert_ptr_nonnull(rd2);
+	ck_assert_str_eq(rd2->content, "athena: one-shot");
+	ck_assert_int_eq(aish_team_chat_flags(h, "team one-shot", NULL,
+	    AISH_TEAM_FRESH, id3), AISH_OK);
+	lws_usec_t end = lws_now_usecs() + WAIT_MS * LWS_US_PER_MS;
+	while ((ack = find(AISH_MSG_ACK, id3)) == NULL &&
+	    lws_now_usecs() < end)
+		aish_service(h, 50);
+	ck_assert_ptr_nonnull(ack);
+	wait_for_finals(id3, (int)ack->n_members);
+	rd = find(AISH_MSG_READ, id);
+
+	history(0, 0, &r);
+	ck_assert_int_eq(r.err, AISH_OK);
+	snprintf(want, sizeof want, "{\"turns\":[{\"role\":\"user\","
+	    "\"content\":\"kept\",\"seq\":%lld,", (long long)rd->seq - 1);
+	ck_assert_msg(strncmp(r.body, want, strlen(want)) == 0, "%s", r.body);
+	snprintf(want, sizeof want, "{\"role\":\"assistant\","
+	    "\"content\":\"athena: kept\",\"seq\":%lld,", (long long)rd->seq);
+	ck_assert_msg(strstr(r.body, want) != NULL, "%s", r.body);
+	ck_assert_msg(strstr(r.body, "one-shot") == NULL, "%s", r.body);
+	history(1, 0, &r);
+	ck_assert_msg(strstr(r.body, "\"role\":\"user\"") == NULL &&
+	    strstr(r.body, "athena: kept") != NULL, "%s", r.body);
+	history(5, rd->seq, &r);
+	ck_assert_msg(strstr(r.body, "\"content\":\"kept\"") != NULL &&
+	    strstr(r.body, "athena: kept") == NULL, "%s", r.body);
+	history(0, 1, &r);
+	ck_assert_str_eq(r.body, "{\"turns\":[]}");
+	memset(&r, 0, sizeof r);
+	ck_assert_int_eq(aish_history(h, "nosuch", 0, 0, on_result, &r),
+	    AISH_OK);
+	wait_result(&r);
+	ck_assert_int_eq(r.err, AISH_E_NOT_FOUND);
+	ck_assert_int_eq(r.status, 404);
+}
+END_TEST
+
 /* A write gets its ack, its deltas and exactly one read. */
 START_TEST(test_write_read)
 {
@@ -585,6 +896,9 @@ START_TEST(test_write_read)
 	ck_assert_ptr_nonnull(rd);
 	ck_assert_str_eq(rd->content, "athena: hi");
 	ck_assert_str_eq(rd->socket_id, "athena");
+	/* The read finishes the write, the ack does not. */
+	ck_assert_int_eq(ack->finished, 0);
+	ck_assert_int_eq(seen[finished_at(id)].type, AISH_MSG_READ);
 	ck_assert_int_ge(rd->seq, 0);
 	ck_assert_int_eq(aish_pending(h, NULL), 0);
 	ck_assert_int_eq(aish_socket_state(h, "athena", NULL, NULL),
@@ -611,6 +925,7 @@ START_TEST(test_write_read)
 	ck_assert_int_eq(count(AISH_MSG_DELTA, id2), 3);
 	ck_assert_str_eq(joined, "hermes: one two three");
 	ck_assert_str_eq(seen[read_at].content, joined);
+	ck_assert_int_eq(finished_at(id2), read_at);
 	/* One connection per socket, reused. */
 	ck_assert_int_eq(n_states_up, 2);
 }
@@ -628,6 +943,7 @@ START_TEST(test_unknown_socket)
 	ck_assert_ptr_nonnull(e);
 	ck_assert_str_eq(e->code, "unknown_socket");
 	ck_assert_int_eq(e->local, 1);
+	ck_assert_int_eq(e->finished, 1);
 	ck_assert_int_eq(aish_socket_state(h, "nosuch", NULL, NULL),
 	    AISH_CONN_FAILED);
 	ck_assert_int_eq(aish_pending(h, NULL), 0);
@@ -639,7 +955,7 @@ START_TEST(test_team_chat)
 {
 	char			 id[AISH_ID_SIZE], want[96];
 	const struct seen	*ack;
-	int			 i, members, reads = 0;
+	int			 i, members, reads = 0, last = -1, done;
 
 	ck_assert_int_eq(aish_team_chat(h, "hello team", NULL, id), AISH_OK);
 	lws_usec_t end = lws_now_usecs() + WAIT_MS * LWS_US_PER_MS;
@@ -658,8 +974,14 @@ START_TEST(test_team_chat)
 		    seen[i].socket_id);
 		ck_assert_str_eq(seen[i].header, want);
 		ck_assert_str_eq(seen[i].conn, "team-chat-all");
+		last = i;
 	}
 	ck_assert_int_eq(reads, members);
+	/* The last member's read, and it alone, finishes the write: the
+	 * caller need not count the members. */
+	done = finished_at(id);
+	ck_assert_int_eq(done, last);
+	ck_assert_int_eq(ack->finished, 0);
 	/* The write is finished once every member answered. */
 	ck_assert_int_eq(aish_pending(h, NULL), 0);
 	linger(200);
@@ -739,6 +1061,7 @@ START_TEST(test_cancel)
 	ck_assert_ptr_nonnull(e);
 	ck_assert_str_eq(e->code, "cancelled");
 	ck_assert_int_eq(e->local, 0);
+	ck_assert_int_eq(e->finished, 1);
 	ck_assert_int_eq(count(AISH_MSG_READ, id), 0);
 
 	/* Not yet sent: dropped at once. */
@@ -749,6 +1072,7 @@ START_TEST(test_cancel)
 	ck_assert_ptr_nonnull(e);
 	ck_assert_str_eq(e->code, "cancelled");
 	ck_assert_int_eq(e->local, 1);
+	ck_assert_int_eq(e->finished, 1);
 	ck_assert_int_eq(aish_pending(h, "numa"), 0);
 }
 END_TEST
@@ -813,6 +1137,142 @@ START_TEST(test_server_restart)
 	    "prometheus: b");
 	ck_assert_int_eq(aish_pending(h, NULL), 0);
 	ck_assert_int_eq(n_states_up, 2);
+}
+END_TEST
+
+/* Services two handles until hh saw a message of type for id. */
+static const struct seen *
+wait_seen(aish_t *hh, aish_t *other, aish_msg_type_t type, const char *id)
+{
+	lws_usec_t	end = lws_now_usecs() + WAIT_MS * LWS_US_PER_MS;
+
+	while (find_by(hh, type, id) == NULL) {
+		ck_assert_msg(lws_now_usecs() < end, "no message of type %d "
+		    "for %s within %d ms", (int)type, id, WAIT_MS);
+		aish_service(hh, 10);
+		if (other != NULL)
+			aish_service(other, 10);
+	}
+	return find_by(hh, type, id);
+}
+
+/* A write that joins the conversation is a turn for every handle with
+ * the socket open: from the server for another handle, told by libaish
+ * itself to the writer once acknowledged, with the seq the history gives
+ * it; a turn ends no write.  A fresh write is no turn, and its reply is
+ * marked fresh. */
+START_TEST(test_turns)
+{
+	aish_t			*peer = make_handle(server_url);
+	char			 id[AISH_ID_SIZE], fid[AISH_ID_SIZE];
+	const struct seen	*ack, *mine, *theirs, *rd;
+	struct result		 r;
+	char			 turn[160];
+	lws_usec_t		 end;
+
+	ck_assert_int_eq(aish_open(peer, "hermes"), AISH_OK);
+	end = lws_now_usecs() + WAIT_MS * LWS_US_PER_MS;
+	while (aish_socket_state(peer, "hermes", NULL, NULL) != AISH_CONN_UP) {
+		ck_assert(lws_now_usecs() < end);
+		aish_service(peer, 10);
+	}
+	ck_assert_int_eq(aish_write(h, "hermes", "hello there", NULL, id),
+	    AISH_OK);
+	ack = wait_seen(h, peer, AISH_MSG_ACK, id);
+	ck_assert_int_gt(ack->seq, 0);
+	mine = wait_seen(h, peer, AISH_MSG_TURN, id);
+	theirs = wait_seen(peer, h, AISH_MSG_TURN, id);
+	rd = wait_seen(peer, h, AISH_MSG_READ, id);
+	wait_for_finals(id, 1);
+	/* The writer's own turn: local, right after its ack. */
+	ck_assert_int_eq(mine->local, 1);
+	ck_assert_ptr_eq(mine, ack + 1);
+	ck_assert_str_eq(mine->content, "hello there");
+	ck_assert_str_eq(mine->role, "user");
+	ck_assert_str_eq(mine->socket_id, "hermes");
+	ck_assert_int_eq(mine->seq, ack->seq);
+	/* The other handle's: from the server, before the reply. */
+	ck_assert_int_eq(theirs->local, 0);
+	ck_assert_str_eq(theirs->content, "hello there");
+	ck_assert_str_eq(theirs->role, "user");
+	ck_assert_int_eq(theirs->seq, ack->seq);
+	ck_assert(theirs < rd);
+	ck_assert_str_eq(rd->role, "assistant");
+	ck_assert_int_eq(rd->fresh, 0);
+	ck_assert_int_gt(rd->seq, theirs->seq);
+	/* Never a reply: the write ended with its read alone. */
+	ck_assert_int_eq(count(AISH_MSG_READ, id), 2);
+	ck_assert_int_eq(aish_pending(h, NULL), 0);
+	/* The history gives the turn the same seq. */
+	memset(&r, 0, sizeof r);
+	ck_assert_int_eq(aish_history(h, "hermes", 2, 0, on_result, &r),
+	    AISH_OK);
+	wait_result(&r);
+	snprintf(turn, sizeof turn, "{\"role\":\"user\",\"content\":"
+	    "\"hello there\",\"seq\":%lld,", (long long)ack->seq);
+	ck_assert_msg(strstr(r.body, turn) != NULL, "%s not in %s", turn,
+	    r.body);
+
+	/* A fresh write: no turn anywhere, its reply marked. */
+	ck_assert_int_eq(aish_write_flags(h, "hermes", "once", 4,
+	    AISH_WRITE_FRESH, NULL, fid), AISH_OK);
+	rd = wait_seen(peer, h, AISH_MSG_READ, fid);
+	wait_for_finals(fid, 2);
+	ck_assert_int_eq(rd->fresh, 1);
+	ck_assert_int_eq(find(AISH_MSG_ACK, fid)->seq, -1);
+	ck_assert_int_eq(count(AISH_MSG_TURN, fid), 0);
+	aish_free(peer);
+}
+END_TEST
+
+/* A new write connects at once: a server that is back is used without
+ * waiting out the back-off (here 10 s), and the writes kept meanwhile go
+ * with it. */
+START_TEST(test_reconnect_at_once)
+{
+	aish_options_t	 o;
+	char		 id[AISH_ID_SIZE], id2[AISH_ID_SIZE];
+	int		 port = server_port;
+	unsigned	 failures = 0;
+	lws_usec_t	 t0, end;
+
+	aish_free(h);
+	memset(&o, 0, sizeof o);
+	o.url = server_url;
+	o.on_message = on_message;
+	o.on_state = on_state;
+	o.retry_min_ms = 10000;
+	o.retry_max_ms = 10000;
+	ck_assert_int_eq(aish_new(&o, &h), AISH_OK);
+	ck_assert_int_eq(aish_write(h, "metis", "one", NULL, id), AISH_OK);
+	wait_for_finals(id, 1);
+	server_kill();
+	end = lws_now_usecs() + WAIT_MS * LWS_US_PER_MS;
+	while (aish_socket_state(h, "metis", NULL, NULL) == AISH_CONN_UP) {
+		ck_assert(lws_now_usecs() < end);
+		aish_service(h, 10);
+	}
+	/* The drop, then one attempt made by a write at once (not in 10 s),
+	 * which fails: the write never left (the server cannot have it). */
+	ck_assert_int_eq(aish_write(h, "metis", "two", NULL, id), AISH_OK);
+	while (failures == 0 && lws_now_usecs() < end) {
+		aish_service(h, 10);
+		aish_socket_state(h, "metis", &failures, NULL);
+	}
+	ck_assert_uint_gt(failures, 0);
+	ck_assert_int_eq(aish_write_sent(h, "metis", id), 0);
+	server_start(port);
+	t0 = lws_now_usecs();
+	ck_assert_int_eq(aish_write(h, "metis", "three", NULL, id2),
+	    AISH_OK);
+	wait_for_finals(id2, 1);
+	wait_for_finals(id, 1);
+	ck_assert_msg(lws_now_usecs() - t0 < 2000 * LWS_US_PER_MS,
+	    "the write waited %lld ms", (long long)((lws_now_usecs() - t0) /
+	    LWS_US_PER_MS));
+	ck_assert_str_eq(find(AISH_MSG_READ, id)->content, "metis: two");
+	ck_assert_str_eq(find(AISH_MSG_READ, id2)->content, "metis: three");
+	ck_assert_int_eq(aish_write_sent(h, "metis", id), 0);	/* not kept */
 }
 END_TEST
 
@@ -896,6 +1356,8 @@ libaish_suite(void)
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_bad_arguments);
 	tcase_add_test(tc, test_unreachable);
+	tcase_add_test(tc, test_url_list);
+	tcase_add_test(tc, test_url_list_message);
 	tcase_set_timeout(tc, 20);
 	suite_add_tcase(s, tc);
 
@@ -903,6 +1365,7 @@ libaish_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_registry);
 	tcase_add_test(tc, test_write_read);
+	tcase_add_test(tc, test_fresh_history);
 	tcase_add_test(tc, test_unknown_socket);
 	tcase_add_test(tc, test_team_chat);
 	tcase_add_test(tc, test_stream);
@@ -912,6 +1375,9 @@ libaish_suite(void)
 	tcase_add_test(tc, test_server_restart);
 	tcase_add_test(tc, test_close);
 	tcase_add_test(tc, test_callers_loop);
+	tcase_add_test(tc, test_turns);
+	tcase_add_test(tc, test_reconnect_at_once);
+	tcase_add_test(tc, test_url_list_next_node);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,8 +1,10 @@
 /*
- * check_parse.c: tests for the aish command-language parser (src/cli/parse.c).
+ * check_parse.c: tests for the aish command-language parser
+ * (src/common/parse.c), on the command line and in stages mode.
  *
- * Every operator, quoting and escape rule, comments, each error with its
- * column, the SPEC examples, and out-of-memory at every allocation (this
+ * Every operator, quoting and escape rule, comments, instructions, each
+ * error with its column, the SPEC examples, the bridge's stages mode
+ * (same stages, or an error), and out-of-memory at every allocation (this
  * file replaces malloc, calloc and realloc with versions that can be told
  * to fail once; they hand everything else to glibc's allocator).
  *
@@ -86,8 +88,8 @@ realloc(void *p, size_t size)
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
 
-static struct aish_cmd		cmd;
-static struct aish_cmd_error	err;
+static struct ac_cmd		cmd;
+static struct ac_cmd_error	err;
 
 /* Starts each test with an empty command and error. */
 static void
@@ -101,14 +103,14 @@ setup(void)
 static void
 teardown(void)
 {
-	aish_cmd_free(&cmd);
+	ac_cmd_free(&cmd);
 }
 
 /* True when cmd holds nothing at all. */
 static int
-cmd_is_empty(const struct aish_cmd *c)
+cmd_is_empty(const struct ac_cmd *c)
 {
-	return c->kind == AISH_CMD_EMPTY && c->input_text == NULL &&
+	return c->kind == AC_CMD_EMPTY && c->input_text == NULL &&
 	    c->input_file == NULL && c->output_file == NULL &&
 	    c->append == 0 && c->stages == NULL && c->nstages == 0 &&
 	    c->group == NULL;
@@ -120,8 +122,8 @@ parse_ok(const char *line)
 {
 	int	r;
 
-	aish_cmd_free(&cmd);
-	r = aish_cmd_parse(line, &cmd, &err);
+	ac_cmd_free(&cmd);
+	r = ac_cmd_parse(line, &cmd, &err);
 	ck_assert_msg(r == 0, "\"%s\" failed at column %zu: %s", line,
 	    err.column, err.message);
 }
@@ -132,8 +134,8 @@ parse_fails(const char *line, size_t column, const char *needle)
 {
 	int	r;
 
-	aish_cmd_free(&cmd);
-	r = aish_cmd_parse(line, &cmd, &err);
+	ac_cmd_free(&cmd);
+	r = ac_cmd_parse(line, &cmd, &err);
 	ck_assert_msg(r == -1, "\"%s\" parsed but should fail", line);
 	ck_assert_msg(cmd_is_empty(&cmd), "\"%s\": cmd not empty on error",
 	    line);
@@ -144,7 +146,8 @@ parse_fails(const char *line, size_t column, const char *needle)
 	    err.message, err.column, column);
 }
 
-/* Checks that cmd's stages are exactly the NULL-terminated list names. */
+/* Checks that cmd's stages are exactly the NULL-terminated list names,
+ * none with an instruction. */
 static void
 check_stages(const char *const *names)
 {
@@ -152,13 +155,58 @@ check_stages(const char *const *names)
 
 	for (n = 0; names[n] != NULL; n++) {
 		ck_assert_msg(n < cmd.nstages, "missing stage %s", names[n]);
-		ck_assert_str_eq(cmd.stages[n], names[n]);
+		ck_assert_str_eq(cmd.stages[n].ai, names[n]);
+		ck_assert_ptr_null(cmd.stages[n].instruction);
 	}
 	ck_assert_uint_eq(cmd.nstages, n);
 	if (n == 0)
 		ck_assert_ptr_null(cmd.stages);
-	else
-		ck_assert_ptr_null(cmd.stages[n]);
+}
+
+/* Checks stage i: its AI and its instruction (NULL: none). */
+static void
+check_stage(size_t i, const char *ai, const char *instruction)
+{
+	ck_assert_msg(i < cmd.nstages, "no stage %zu", i);
+	ck_assert_str_eq(cmd.stages[i].ai, ai);
+	if (instruction == NULL)
+		ck_assert_ptr_null(cmd.stages[i].instruction);
+	else {
+		ck_assert_ptr_nonnull(cmd.stages[i].instruction);
+		ck_assert_str_eq(cmd.stages[i].instruction, instruction);
+	}
+}
+
+/* Parses line in stages mode, failing the test when it does not parse. */
+static void
+stages_ok(const char *line)
+{
+	int	r;
+
+	ac_cmd_free(&cmd);
+	r = ac_stages_parse(line, &cmd, &err);
+	ck_assert_msg(r == 0, "stages \"%s\" failed at column %zu: %s", line,
+	    err.column, err.message);
+	ck_assert_int_eq(cmd.kind, AC_CMD_PIPELINE);
+}
+
+/* Parses line in stages mode expecting an error at column whose message
+ * holds needle. */
+static void
+stages_fail(const char *line, size_t column, const char *needle)
+{
+	int	r;
+
+	ac_cmd_free(&cmd);
+	r = ac_stages_parse(line, &cmd, &err);
+	ck_assert_msg(r == -1, "stages \"%s\" parsed but should fail", line);
+	ck_assert_msg(cmd_is_empty(&cmd), "\"%s\": cmd not empty on error",
+	    line);
+	ck_assert_msg(strstr(err.message, needle) != NULL,
+	    "\"%s\": message \"%s\" lacks \"%s\"", line, err.message, needle);
+	ck_assert_msg(err.column == column,
+	    "\"%s\": error \"%s\" at column %zu, expected %zu", line,
+	    err.message, err.column, column);
 }
 
 /* Parses `echo ARGS | x` and checks that the text is expected. */
@@ -166,7 +214,7 @@ static void
 check_echo(const char *line, const char *expected)
 {
 	parse_ok(line);
-	ck_assert_int_eq(cmd.kind, AISH_CMD_PIPELINE);
+	ck_assert_int_eq(cmd.kind, AC_CMD_PIPELINE);
 	ck_assert_ptr_nonnull(cmd.input_text);
 	ck_assert_str_eq(cmd.input_text, expected);
 }
@@ -181,7 +229,7 @@ check_echo(const char *line, const char *expected)
 START_TEST(test_spec_echo_hello)
 {
 	parse_ok("echo \"Hello\" | apollo");
-	ck_assert_int_eq(cmd.kind, AISH_CMD_PIPELINE);
+	ck_assert_int_eq(cmd.kind, AC_CMD_PIPELINE);
 	ck_assert_str_eq(cmd.input_text, "Hello");
 	ck_assert_ptr_null(cmd.input_file);
 	ck_assert_ptr_null(cmd.output_file);
@@ -194,7 +242,7 @@ END_TEST
 START_TEST(test_spec_design_cache)
 {
 	parse_ok("echo \"Design a cache\" | athena | apollo");
-	ck_assert_int_eq(cmd.kind, AISH_CMD_PIPELINE);
+	ck_assert_int_eq(cmd.kind, AC_CMD_PIPELINE);
 	ck_assert_str_eq(cmd.input_text, "Design a cache");
 	ck_assert_ptr_null(cmd.input_file);
 	ck_assert_ptr_null(cmd.output_file);
@@ -205,7 +253,7 @@ END_TEST
 START_TEST(test_spec_team_chat)
 {
 	parse_ok("team-chat \"What's the best programming language?\"");
-	ck_assert_int_eq(cmd.kind, AISH_CMD_TEAM_CHAT);
+	ck_assert_int_eq(cmd.kind, AC_CMD_TEAM_CHAT);
 	ck_assert_str_eq(cmd.input_text,
 	    "What's the best programming language?");
 	ck_assert_ptr_null(cmd.group);
@@ -228,7 +276,7 @@ END_TEST
 START_TEST(test_example_input_and_append)
 {
 	parse_ok("apollo < notes.txt | athena >> log.txt");
-	ck_assert_int_eq(cmd.kind, AISH_CMD_PIPELINE);
+	ck_assert_int_eq(cmd.kind, AC_CMD_PIPELINE);
 	ck_assert_ptr_null(cmd.input_text);
 	ck_assert_str_eq(cmd.input_file, "notes.txt");
 	ck_assert_str_eq(cmd.output_file, "log.txt");
@@ -240,7 +288,7 @@ END_TEST
 START_TEST(test_example_team_chat_group)
 {
 	parse_ok("team-chat -g reviewers \"Look at this\"");
-	ck_assert_int_eq(cmd.kind, AISH_CMD_TEAM_CHAT);
+	ck_assert_int_eq(cmd.kind, AC_CMD_TEAM_CHAT);
 	ck_assert_str_eq(cmd.group, "reviewers");
 	ck_assert_str_eq(cmd.input_text, "Look at this");
 	NO_STAGES();
@@ -250,7 +298,7 @@ END_TEST
 START_TEST(test_example_no_input)
 {
 	parse_ok("athena | apollo");
-	ck_assert_int_eq(cmd.kind, AISH_CMD_PIPELINE);
+	ck_assert_int_eq(cmd.kind, AC_CMD_PIPELINE);
 	ck_assert_ptr_null(cmd.input_text);
 	ck_assert_ptr_null(cmd.input_file);
 	ck_assert_ptr_null(cmd.output_file);
@@ -261,7 +309,7 @@ END_TEST
 START_TEST(test_single_stage)
 {
 	parse_ok("apollo");
-	ck_assert_int_eq(cmd.kind, AISH_CMD_PIPELINE);
+	ck_assert_int_eq(cmd.kind, AC_CMD_PIPELINE);
 	ck_assert_ptr_null(cmd.input_text);
 	STAGES("apollo");
 	parse_ok("a.b_c-9 | Z");
@@ -449,7 +497,7 @@ START_TEST(test_keywords_may_be_quoted)
 	parse_ok("\"echo\" hi | apollo");
 	ck_assert_str_eq(cmd.input_text, "hi");
 	parse_ok("'team-chat' hi");
-	ck_assert_int_eq(cmd.kind, AISH_CMD_TEAM_CHAT);
+	ck_assert_int_eq(cmd.kind, AC_CMD_TEAM_CHAT);
 }
 END_TEST
 
@@ -507,7 +555,7 @@ END_TEST
 START_TEST(test_team_chat_words)
 {
 	parse_ok("team-chat hello   world");
-	ck_assert_int_eq(cmd.kind, AISH_CMD_TEAM_CHAT);
+	ck_assert_int_eq(cmd.kind, AC_CMD_TEAM_CHAT);
 	ck_assert_str_eq(cmd.input_text, "hello world");
 	ck_assert_ptr_null(cmd.group);
 	NO_STAGES();
@@ -535,7 +583,7 @@ END_TEST
 START_TEST(test_team_chat_fed_by_echo)
 {
 	parse_ok("echo \"What now?\" | team-chat -g reviewers");
-	ck_assert_int_eq(cmd.kind, AISH_CMD_TEAM_CHAT);
+	ck_assert_int_eq(cmd.kind, AC_CMD_TEAM_CHAT);
 	ck_assert_str_eq(cmd.input_text, "What now?");
 	ck_assert_str_eq(cmd.group, "reviewers");
 	NO_STAGES();
@@ -548,7 +596,7 @@ END_TEST
 START_TEST(test_team_chat_from_file)
 {
 	parse_ok("team-chat < question.txt");
-	ck_assert_int_eq(cmd.kind, AISH_CMD_TEAM_CHAT);
+	ck_assert_int_eq(cmd.kind, AC_CMD_TEAM_CHAT);
 	ck_assert_ptr_null(cmd.input_text);
 	ck_assert_str_eq(cmd.input_file, "question.txt");
 	parse_ok("team-chat -g g1 < q.txt >> log.txt");
@@ -562,7 +610,7 @@ END_TEST
 START_TEST(test_team_chat_from_caller)
 {
 	parse_ok("team-chat");
-	ck_assert_int_eq(cmd.kind, AISH_CMD_TEAM_CHAT);
+	ck_assert_int_eq(cmd.kind, AC_CMD_TEAM_CHAT);
 	ck_assert_ptr_null(cmd.input_text);
 	ck_assert_ptr_null(cmd.input_file);
 	ck_assert_ptr_null(cmd.group);
@@ -675,20 +723,124 @@ START_TEST(test_error_invalid_ai_name)
 	memset(line, 'a', 64);
 	line[64] = '\0';
 	parse_ok(line);
-	ck_assert_uint_eq(strlen(cmd.stages[0]), 64);
+	ck_assert_uint_eq(strlen(cmd.stages[0].ai), 64);
 	memset(line, 'a', 65);
 	line[65] = '\0';
 	parse_fails(line, 0, "invalid AI name");
 }
 END_TEST
 
-START_TEST(test_error_extra_words)
+/* ------------------------------------------------------------------ */
+/* Instructions                                                        */
+/* ------------------------------------------------------------------ */
+
+START_TEST(test_instruction_words)
 {
-	parse_fails("apollo hello", 7,
-	    "unexpected word 'hello' after AI name 'apollo'");
-	parse_fails("echo a | athena b c | apollo", 16,
-	    "unexpected word 'b' after AI name 'athena'");
-	parse_fails("apollo > out extra", 13, "unexpected word 'extra'");
+	parse_ok("apollo fix the grammar");
+	ck_assert_int_eq(cmd.kind, AC_CMD_PIPELINE);
+	ck_assert_uint_eq(cmd.nstages, 1);
+	check_stage(0, "apollo", "fix the grammar");
+	ck_assert_ptr_null(cmd.input_text);
+	/* Quoted, it is the same stage. */
+	parse_ok("apollo \"fix the grammar\"");
+	check_stage(0, "apollo", "fix the grammar");
+	parse_ok("apollo 'fix the grammar'");
+	check_stage(0, "apollo", "fix the grammar");
+	/* Words are joined by one blank; quoted blanks stay. */
+	parse_ok("apollo  fix\t the   grammar ");
+	check_stage(0, "apollo", "fix the grammar");
+	parse_ok("apollo fix \"the  grammar\"");
+	check_stage(0, "apollo", "fix the  grammar");
+	/* An empty instruction is none. */
+	parse_ok("apollo \"\"");
+	check_stage(0, "apollo", NULL);
+}
+END_TEST
+
+START_TEST(test_instruction_spec_example)
+{
+	parse_ok("echo \"Design a cache\" | athena list the risks | apollo");
+	ck_assert_str_eq(cmd.input_text, "Design a cache");
+	ck_assert_uint_eq(cmd.nstages, 2);
+	check_stage(0, "athena", "list the risks");
+	check_stage(1, "apollo", NULL);
+	parse_ok("athena review this | apollo \"sum it up\" >> log.txt");
+	check_stage(0, "athena", "review this");
+	check_stage(1, "apollo", "sum it up");
+	ck_assert_str_eq(cmd.output_file, "log.txt");
+}
+END_TEST
+
+START_TEST(test_instruction_around_redirections)
+{
+	parse_ok("apollo fix < in.txt the grammar > out.txt");
+	check_stage(0, "apollo", "fix the grammar");
+	ck_assert_str_eq(cmd.input_file, "in.txt");
+	ck_assert_str_eq(cmd.output_file, "out.txt");
+	parse_ok("< in.txt apollo sum up");
+	check_stage(0, "apollo", "sum up");
+	parse_ok("apollo > out extra");
+	check_stage(0, "apollo", "extra");
+	ck_assert_str_eq(cmd.output_file, "out");
+	/* Operators and comments end the instruction unless quoted. */
+	parse_ok("apollo a|b");
+	check_stage(0, "apollo", "a");
+	check_stage(1, "b", NULL);
+	parse_ok("apollo 'a|b' \"c > d\" e\\#f # and no more");
+	check_stage(0, "apollo", "a|b c > d e#f");
+	ck_assert_ptr_null(cmd.output_file);
+}
+END_TEST
+
+START_TEST(test_instruction_text_kept_as_typed)
+{
+	parse_ok("apollo \"don't\" rename 'x \"y\"' héllo ✓");
+	check_stage(0, "apollo", "don't rename x \"y\" héllo ✓");
+	parse_ok("apollo 'line one\nline two'");
+	check_stage(0, "apollo", "line one\nline two");
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Stages mode (the bridge's aish/pipeline)                            */
+/* ------------------------------------------------------------------ */
+
+START_TEST(test_stages_mode_same_stages)
+{
+	stages_ok("apollo fix the grammar");
+	check_stage(0, "apollo", "fix the grammar");
+	stages_ok("athena review this | apollo \"sum it up\"");
+	ck_assert_uint_eq(cmd.nstages, 2);
+	check_stage(0, "athena", "review this");
+	check_stage(1, "apollo", "sum it up");
+	stages_ok("  athena|apollo  ");
+	STAGES("athena", "apollo");
+	stages_ok("apollo 'issue #12' \\#13 x#y");
+	check_stage(0, "apollo", "issue #12 #13 x#y");
+	stages_ok("apollo 'a < b' \"c >> d\"");
+	check_stage(0, "apollo", "a < b c >> d");
+	ck_assert_ptr_null(cmd.input_file);
+	ck_assert_ptr_null(cmd.output_file);
+}
+END_TEST
+
+START_TEST(test_stages_mode_errors)
+{
+	stages_fail("", 0, "no AI in the pipeline");
+	stages_fail("   ", 0, "no AI in the pipeline");
+	stages_fail("apollo fix issue #12", 17, "'#' would start a comment");
+	stages_fail("# apollo", 0, "'#' would start a comment");
+	stages_fail("echo hi | apollo", 0, "echo has no place");
+	stages_fail("apollo | team-chat", 9, "team-chat has no place");
+	stages_fail("apollo < in.txt", 7, "redirection '<' has no place");
+	stages_fail("apollo explain a > b", 17, "redirection '>' has no place");
+	stages_fail("apollo >> log", 7, "redirection '>>' has no place");
+	stages_fail("apollo >", 7, "redirection '>' has no place");
+	stages_fail("athena | | apollo", 9, "empty stage");
+	stages_fail("apollo don't", 10, "unterminated single quote");
+	stages_fail("ap/ollo fix", 0, "invalid AI name");
+	stages_fail("apollo (briefly)", 7, "'(' is not supported");
+	ck_assert_int_eq(ac_stages_parse(NULL, &cmd, &err), -1);
 }
 END_TEST
 
@@ -705,19 +857,19 @@ END_TEST
 START_TEST(test_team_chat_synthesize)
 {
 	parse_ok("team-chat --synthesize -g devs which cache");
-	ck_assert_int_eq(cmd.kind, AISH_CMD_TEAM_CHAT);
+	ck_assert_int_eq(cmd.kind, AC_CMD_TEAM_CHAT);
 	ck_assert_int_eq(cmd.synthesize, 1);
 	ck_assert_str_eq(cmd.group, "devs");
 	ck_assert_str_eq(cmd.input_text, "which cache");
-	aish_cmd_free(&cmd);
+	ac_cmd_free(&cmd);
 	parse_ok("team-chat -g devs hi");
 	ck_assert_int_eq(cmd.synthesize, 0);
-	aish_cmd_free(&cmd);
+	ac_cmd_free(&cmd);
 	/* After --, it is a word of the message. */
 	parse_ok("team-chat -- --synthesize");
 	ck_assert_int_eq(cmd.synthesize, 0);
 	ck_assert_str_eq(cmd.input_text, "--synthesize");
-	aish_cmd_free(&cmd);
+	ac_cmd_free(&cmd);
 	parse_fails("team-chat --synth hi", 10, "unknown option '--synth'");
 }
 END_TEST
@@ -773,13 +925,13 @@ END_TEST
 
 START_TEST(test_error_null_arguments)
 {
-	ck_assert_int_eq(aish_cmd_parse(NULL, &cmd, &err), -1);
+	ck_assert_int_eq(ac_cmd_parse(NULL, &cmd, &err), -1);
 	ck_assert(cmd_is_empty(&cmd));
 	ck_assert_str_ne(err.message, "");
-	ck_assert_int_eq(aish_cmd_parse("apollo", NULL, &err), -1);
-	ck_assert_int_eq(aish_cmd_parse("apollo |", &cmd, NULL), -1);
+	ck_assert_int_eq(ac_cmd_parse("apollo", NULL, &err), -1);
+	ck_assert_int_eq(ac_cmd_parse("apollo |", &cmd, NULL), -1);
 	ck_assert(cmd_is_empty(&cmd));
-	ck_assert_int_eq(aish_cmd_parse("apollo", &cmd, NULL), 0);
+	ck_assert_int_eq(ac_cmd_parse("apollo", &cmd, NULL), 0);
 	STAGES("apollo");
 }
 END_TEST
@@ -787,7 +939,8 @@ END_TEST
 START_TEST(test_error_late_frees_early_parts)
 {
 	/* Text, stages and a group are built before the error: no leaks. */
-	parse_fails("echo hi | apollo | athena x", 26, "unexpected word");
+	parse_fails("echo hi | apollo do it | athena x > a > b", 38,
+	    "two outputs");
 	parse_fails("echo hi | team-chat -g devs -y", 28, "unknown option");
 	parse_fails("apollo < in | athena > a > b", 25, "two outputs");
 }
@@ -796,10 +949,10 @@ END_TEST
 START_TEST(test_free_is_idempotent)
 {
 	parse_ok("echo hi | apollo > out");
-	aish_cmd_free(&cmd);
+	ac_cmd_free(&cmd);
 	ck_assert(cmd_is_empty(&cmd));
-	aish_cmd_free(&cmd);
-	aish_cmd_free(NULL);
+	ac_cmd_free(&cmd);
+	ac_cmd_free(NULL);
 	ck_assert(cmd_is_empty(&cmd));
 }
 END_TEST
@@ -816,14 +969,39 @@ check_every_allocation_failure(const char *line)
 	int	r;
 
 	for (n = 0; n < 10000; n++) {
-		aish_cmd_free(&cmd);
+		ac_cmd_free(&cmd);
 		fail_happened = 0;
 		fail_countdown = n;
-		r = aish_cmd_parse(line, &cmd, &err);
+		r = ac_cmd_parse(line, &cmd, &err);
 		fail_countdown = -1;
 		if (!fail_happened) {
 			ck_assert_msg(r == 0, "\"%s\": %s", line, err.message);
 			ck_assert_msg(n > 0, "\"%s\" allocates nothing", line);
+			return;
+		}
+		ck_assert_msg(r == -1, "\"%s\": allocation %ld failed unseen",
+		    line, n);
+		ck_assert_str_eq(err.message, "out of memory");
+		ck_assert_msg(cmd_is_empty(&cmd), "\"%s\": cmd not empty", line);
+	}
+	ck_abort_msg("\"%s\" never finished", line);
+}
+
+/* The same in stages mode. */
+static void
+stages_every_allocation_failure(const char *line)
+{
+	long	n;
+	int	r;
+
+	for (n = 0; n < 10000; n++) {
+		ac_cmd_free(&cmd);
+		fail_happened = 0;
+		fail_countdown = n;
+		r = ac_stages_parse(line, &cmd, &err);
+		fail_countdown = -1;
+		if (!fail_happened) {
+			ck_assert_msg(r == 0, "\"%s\": %s", line, err.message);
 			return;
 		}
 		ck_assert_msg(r == -1, "\"%s\": allocation %ld failed unseen",
@@ -865,6 +1043,9 @@ START_TEST(test_out_of_memory)
 		    " | g | h | i | j | k | l | m | n | o | p | q | r",
 		"echo '' | apollo",
 		"team-chat ''",
+		"echo \"Design a cache\" | athena list the risks | apollo "
+		    "'sum it up' > out.txt",
+		"apollo fix < in.txt the grammar",
 	};
 	size_t	 i;
 
@@ -876,6 +1057,8 @@ START_TEST(test_out_of_memory)
 	}
 	for (i = 0; i < sizeof lines / sizeof lines[0]; i++)
 		check_every_allocation_failure(lines[i]);
+	stages_every_allocation_failure("athena review this | apollo "
+	    "\"sum it up\"");
 }
 END_TEST
 
@@ -952,7 +1135,6 @@ parse_suite(void)
 	tcase_add_test(tc, test_error_two_outputs);
 	tcase_add_test(tc, test_error_redirection_in_middle);
 	tcase_add_test(tc, test_error_invalid_ai_name);
-	tcase_add_test(tc, test_error_extra_words);
 	tcase_add_test(tc, test_error_echo_position);
 	tcase_add_test(tc, test_error_team_chat);
 	tcase_add_test(tc, test_error_stage_without_name);
@@ -962,6 +1144,16 @@ parse_suite(void)
 	tcase_add_test(tc, test_error_late_frees_early_parts);
 	tcase_add_test(tc, test_free_is_idempotent);
 	tcase_add_test(tc, test_team_chat_synthesize);
+
+	tc = new_case(s, "instructions");
+	tcase_add_test(tc, test_instruction_words);
+	tcase_add_test(tc, test_instruction_spec_example);
+	tcase_add_test(tc, test_instruction_around_redirections);
+	tcase_add_test(tc, test_instruction_text_kept_as_typed);
+
+	tc = new_case(s, "stages mode");
+	tcase_add_test(tc, test_stages_mode_same_stages);
+	tcase_add_test(tc, test_stages_mode_errors);
 
 	tc = new_case(s, "memory");
 	tcase_add_test(tc, test_out_of_memory);

@@ -240,7 +240,7 @@ START_TEST(test_open_modes)
 	put_socket("apollo", "apollo", 1);
 	ck_assert_int_eq(mode_of(state_file(path, sizeof path,
 	    "aish.db-wal")), 0600);
-	/* locking_mode=EXCLUSIVE: WAL keeps its index in memory. */
+	/* unix-excl: the WAL index of its connections is in memory. */
 	ck_assert_int_eq(mode_of(state_file(path, sizeof path,
 	    "aish.db-shm")), -1);
 	umask(old);
@@ -266,6 +266,72 @@ START_TEST(test_open_narrows_modes)
 	    "aish.db-wal")), 0600);
 	list_sockets(see_socket_id);
 	ck_assert_str_eq(seen, "apollo,athena");
+}
+END_TEST
+
+/* In a child process forked before this process used SQLite (what a
+ * second server is: another process): at each byte read from IN, opens
+ * the store in statedir (and closes it), and writes to OUT 'y' when that
+ * worked, 'l' when it was refused as locked, 'e' for another error. */
+static void
+child_open_store(int in, int out)
+{
+	struct rh_store	*s;
+	char		 err[512], c;
+
+	while (read(in, &c, 1) == 1) {
+		s = NULL;
+		err[0] = '\0';
+		if (rh_store_open(&s, statedir, err, sizeof err) == 0)
+			c = 'y';
+		else
+			c = strstr(err, "database is locked") != NULL ? 'l' :
+			    'e';
+		rh_store_close(s);
+		if (write(out, &c, 1) != 1)
+			break;
+	}
+	_exit(0);
+}
+
+/* Asks the child of child_open_store to open the store; its answer. */
+static char
+open_elsewhere(int to, int from)
+{
+	char	c = '?';
+
+	ck_assert_int_eq(write(to, "o", 1), 1);
+	ck_assert_int_eq(read(from, &c, 1), 1);
+	return c;
+}
+
+START_TEST(test_open_twice_refused)
+{
+	pid_t	pid;
+	int	to[2], from[2], status;
+
+	ck_assert_int_eq(pipe(to), 0);
+	ck_assert_int_eq(pipe(from), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(to[1]);
+		close(from[0]);
+		child_open_store(to[0], from[1]);
+	}
+	close(to[0]);
+	close(from[1]);
+	/* While the store is open, another process cannot open it; once it
+	 * is closed, it can. */
+	st = open_store();
+	put_socket("apollo", "apollo", 1);
+	ck_assert_int_eq(open_elsewhere(to[1], from[0]), 'l');
+	rh_store_close(st);
+	st = NULL;
+	ck_assert_int_eq(open_elsewhere(to[1], from[0]), 'y');
+	close(to[1]);
+	close(from[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 }
 END_TEST
 
@@ -338,8 +404,40 @@ START_TEST(test_open_newer_schema)
 }
 END_TEST
 
-/* The tables of schema version 3 whose layout version 4 changed, and
- * version 3's other tables as they were. */
+/* The same state as each older schema held it: a socket's unanswered
+ * job, the turns of two sockets, the reply counter at 41.  Schema 1 is
+ * the first one; 3 is the last with AUTOINCREMENT and a socket column in
+ * history; 5 the last before turns had seqs and jobs a fresh flag. */
+static const char schema_v1[] =
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"CREATE TABLE sockets(n INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" id TEXT NOT NULL UNIQUE, ai_name TEXT NOT NULL, model TEXT,"
+	" provider TEXT NOT NULL, prompt TEXT, context_json TEXT,"
+	" state TEXT NOT NULL, reason TEXT, created_at INTEGER NOT NULL,"
+	" last_activity INTEGER NOT NULL, kind INTEGER NOT NULL);"
+	"CREATE TABLE writes(origin TEXT NOT NULL, write_id TEXT NOT NULL,"
+	" accepted_at INTEGER NOT NULL, PRIMARY KEY(origin, write_id))"
+	" WITHOUT ROWID;"
+	"CREATE TABLE jobs(job_id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" origin TEXT NOT NULL, write_id TEXT NOT NULL,"
+	" socket_id TEXT NOT NULL, content TEXT NOT NULL);"
+	"CREATE INDEX jobs_by_socket ON jobs(socket_id);"
+	"CREATE TABLE queue(socket_id TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" json TEXT NOT NULL, PRIMARY KEY(socket_id, seq)) WITHOUT ROWID;"
+	"CREATE TABLE history(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" socket_id TEXT NOT NULL, role TEXT NOT NULL,"
+	" content TEXT NOT NULL, bytes INTEGER NOT NULL);"
+	"CREATE INDEX history_by_socket ON history(socket_id, id);"
+	"INSERT INTO jobs VALUES(7, 'apollo', 'w1', 'apollo', 'hi');"
+	"INSERT INTO history VALUES(2, 'athena', 'user', 'hi', 2);"
+	"INSERT INTO history VALUES(3, 'apollo', 'user', 'hello', 5);"
+	"INSERT INTO history VALUES(4, 'apollo', 'assistant', 'apollo: hello',"
+	" 13);"
+	"INSERT INTO history VALUES(5, 'athena', 'assistant', 'athena: hi',"
+	" 10);"
+	"INSERT INTO meta VALUES('seq', 41);"
+	"PRAGMA user_version=1;";
+
 static const char schema_v3[] =
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
 	"CREATE TABLE sockets(n INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -376,39 +474,197 @@ static const char schema_v3[] =
 	"INSERT INTO meta VALUES('seq', 41);"
 	"PRAGMA user_version=3;";
 
-START_TEST(test_upgrade_from_v3)
+/* Schema 5: athena's turns are number 1's (ids from 1 << 32), apollo's
+ * number 2's. */
+static const char schema_v5[] =
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"CREATE TABLE sockets(n INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" id TEXT NOT NULL UNIQUE, ai_name TEXT NOT NULL, model TEXT,"
+	" provider TEXT NOT NULL, prompt TEXT, context_json TEXT,"
+	" state TEXT NOT NULL, reason TEXT, created_at INTEGER NOT NULL,"
+	" last_activity INTEGER NOT NULL, kind INTEGER NOT NULL);"
+	"CREATE TABLE writes(origin TEXT NOT NULL, write_id TEXT NOT NULL,"
+	" accepted_at INTEGER NOT NULL, PRIMARY KEY(origin, write_id))"
+	" WITHOUT ROWID;"
+	"CREATE TABLE queue(socket_id TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" json TEXT NOT NULL, PRIMARY KEY(socket_id, seq)) WITHOUT ROWID;"
+	"CREATE TABLE groups(n INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" name TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL);"
+	"CREATE TABLE group_members(group_name TEXT NOT NULL,"
+	" socket_id TEXT NOT NULL, pos INTEGER NOT NULL,"
+	" PRIMARY KEY(group_name, socket_id)) WITHOUT ROWID;"
+	"CREATE INDEX group_members_by_socket ON group_members(socket_id);"
+	"CREATE TABLE jobs(job_id INTEGER PRIMARY KEY, origin TEXT NOT NULL,"
+	" write_id TEXT NOT NULL, socket_id TEXT NOT NULL,"
+	" content TEXT NOT NULL);"
+	"CREATE TABLE history(id INTEGER PRIMARY KEY, role TEXT NOT NULL,"
+	" content TEXT NOT NULL, bytes INTEGER NOT NULL);"
+	"INSERT INTO jobs VALUES(7, 'apollo', 'w1', 'apollo', 'hi');"
+	"INSERT INTO meta VALUES('history_of/athena', 1);"
+	"INSERT INTO meta VALUES('history_of/apollo', 2);"
+	"INSERT INTO meta VALUES('history_sockets', 2);"
+	"INSERT INTO history VALUES(4294967297, 'user', 'hi', 2);"
+	"INSERT INTO history VALUES(4294967298, 'assistant', 'athena: hi', 10);"
+	"INSERT INTO history VALUES(8589934593, 'user', 'hello', 5);"
+	"INSERT INTO history VALUES(8589934594, 'assistant', 'apollo: hello',"
+	" 13);"
+	"INSERT INTO meta VALUES('seq', 41);"
+	"PRAGMA user_version=5;";
+
+static const char *const old_schemas[] = { schema_v1, schema_v3, schema_v5 };
+
+/* Records every job as origin/write_id/socket_id/content/fresh. */
+static void
+see_job_fresh(void *ud, const struct rh_job_row *r)
+{
+	see("%s/%s/%s/%s/%d", r->origin, r->write_id, r->socket_id,
+	    r->content, r->fresh);
+}
+
+/* Records turns, newest first, as role:content@seq, the time as +T or
+ * "-" when not known. */
+static int
+see_page_turn(void *ud, const struct rh_turn_row *r)
+{
+	if (r->at > 0)
+		see("%s:%s@%lld+%lld", r->role, r->content, (long long)r->seq,
+		    (long long)r->at);
+	else
+		see("%s:%s@%lld-", r->role, r->content, (long long)r->seq);
+	return 0;
+}
+
+/* Collects a page of a socket's history into seen. */
+static void
+list_page(const char *id, int64_t before, int limit)
+{
+	seen[0] = '\0';
+	ck_assert_msg(rh_store_history_page(st, id, 0, 0, before, limit,
+	    see_page_turn, NULL) == 0, "%s", rh_store_error(st));
+}
+
+/* A store of each older schema opens as the newest: the unanswered job
+ * (not fresh), the history with seqs above every seq given out before,
+ * in its order, and the counter past them; new rows come after. */
+START_TEST(test_upgrade_old_schemas)
 {
 	sqlite3	*db;
 	char	 path[512];
 
+	/* The runs of the loop share the scratch directory. */
 	snprintf(path, sizeof path, "%s/a", tmpdir);
+	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	ck_assert_int_eq(mkdir(path, 0700), 0);
 	ck_assert_int_eq(mkdir(statedir, 0700), 0);
 	ck_assert_int_eq(sqlite3_open(state_file(path, sizeof path,
 	    "aish.db"), &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db, schema_v3, NULL, NULL, NULL),
+	ck_assert_int_eq(sqlite3_exec(db, old_schemas[_i], NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
-	/* The unanswered job, the history and the seq survive the upgrade;
-	 * new rows come after the old ones. */
 	st = open_store();
-	list_jobs(see_job);
-	ck_assert_str_eq(seen, "apollo/w1/apollo/hi");
-	ck_assert_int_gt(rh_store_job_add(st, "apollo", "w2", "apollo", "x"),
-	    7);
+	list_jobs(see_job_fresh);
+	ck_assert_str_eq(seen, "apollo/w1/apollo/hi/0");
+	ck_assert_int_gt(rh_store_job_add(st, "apollo", "w2", "apollo", "x",
+	    1), 7);
+	list_jobs(see_job_fresh);
+	ck_assert_str_eq(seen, "apollo/w1/apollo/hi/0,apollo/w2/apollo/x/1");
 	ck_assert_int_eq(rh_store_history_count(st, "apollo", 0, 0), 2);
-	ck_assert_int_eq(rh_store_history_append(st, "apollo", "user", "again",
-	    2, 0), 0);
-	list_history("apollo");
-	ck_assert_str_eq(seen, "assistant:apollo: hello,user:again");
-	/* Each socket's turns stay its own, in their order. */
+	/* Each socket's turns stay its own, in their order; the old ones
+	 * have no time. */
 	list_history("athena");
 	ck_assert_str_eq(seen, "user:hi,assistant:athena: hi");
+	/* The seqs follow the ids: by socket number, which schema 5 gave
+	 * in the order of the socket ids (apollo first), and then in the
+	 * order the turns were stored. */
+	list_page("athena", 0, 10);
+	if (_i == 2)
+		ck_assert_str_eq(seen, "assistant:athena: hi@43-,user:hi@42-");
+	else
+		ck_assert_str_eq(seen, "assistant:athena: hi@45-,user:hi@44-");
+	list_page("apollo", 0, 10);
+	if (_i == 2)
+		ck_assert_str_eq(seen,
+		    "assistant:apollo: hello@45-,user:hello@44-");
+	else
+		ck_assert_str_eq(seen,
+		    "assistant:apollo: hello@43-,user:hello@42-");
+	ck_assert_int_eq(rh_store_history_append(st, "apollo", "user",
+	    "again", 0, 1000, 2, 0), 0);
+	list_history("apollo");
+	ck_assert_str_eq(seen, "assistant:apollo: hello,user:again");
+	list_page("apollo", 0, 10);
+	ck_assert_msg(strncmp(seen, "user:again@46+1000,", 19) == 0, "%s",
+	    seen);
 	ck_assert_int_eq(rh_store_history_append(st, "hermes", "user", "new",
-	    0, 0), 0);
+	    0, 0, 0, 0), 0);
 	list_history("hermes");
 	ck_assert_str_eq(seen, "user:new");
-	ck_assert_int_eq(rh_store_next_seq(st), 42);
+	ck_assert_int_eq(rh_store_next_seq(st), 48);
+	/* Opened again, it stays as it is. */
+	reopen();
+	list_page("athena", 1, 10);
+	ck_assert_str_eq(seen, "");
+	list_page("athena", 0, 1);
+	ck_assert_msg(strncmp(seen, "assistant:athena: hi@4", 22) == 0, "%s",
+	    seen);
+	ck_assert_int_gt(rh_store_next_seq(st), 48);
+}
+END_TEST
+
+/* A page of history: the newest LIMIT turns with seq < BEFORE, within
+ * the caps, newest first; a callback may stop early. */
+static int
+stop_after_one(void *ud, const struct rh_turn_row *r)
+{
+	see("%s", r->content);
+	return 1;
+}
+
+START_TEST(test_history_page)
+{
+	int	i;
+	char	text[16];
+
+	st = open_store();
+	/* Turns 1..6 with seqs 10, 20, ... 60; a question without a seq
+	 * takes the next one from the counter. */
+	for (i = 1; i <= 6; i++) {
+		snprintf(text, sizeof text, "t%d", i);
+		ck_assert_int_eq(rh_store_history_append(st, "s", i % 2 ?
+		    "user" : "assistant", text, 10 * i, 5000 + i, 0, 0), 0);
+	}
+	list_page("s", 0, 100);
+	ck_assert_str_eq(seen, "assistant:t6@60+5006,user:t5@50+5005,"
+	    "assistant:t4@40+5004,user:t3@30+5003,assistant:t2@20+5002,"
+	    "user:t1@10+5001");
+	list_page("s", 0, 2);
+	ck_assert_str_eq(seen, "assistant:t6@60+5006,user:t5@50+5005");
+	list_page("s", 50, 2);
+	ck_assert_str_eq(seen, "assistant:t4@40+5004,user:t3@30+5003");
+	list_page("s", 41, 100);
+	ck_assert_str_eq(seen, "assistant:t4@40+5004,user:t3@30+5003,"
+	    "assistant:t2@20+5002,user:t1@10+5001");
+	list_page("s", 10, 100);
+	ck_assert_str_eq(seen, "");
+	list_page("s", 0, 0);
+	ck_assert_str_eq(seen, "");
+	list_page("nobody", 0, 10);
+	ck_assert_str_eq(seen, "");
+	/* Within the caps only: 4 turns. */
+	seen[0] = '\0';
+	ck_assert_int_eq(rh_store_history_page(st, "s", 4,
+	    0, 0, 100, see_page_turn, NULL), 0);
+	ck_assert_str_eq(seen, "assistant:t6@60+5006,user:t5@50+5005,"
+	    "assistant:t4@40+5004,user:t3@30+5003");
+	seen[0] = '\0';
+	ck_assert_int_eq(rh_store_history_page(st, "s", 0,
+	    0, 0, 100, stop_after_one, NULL), 0);
+	ck_assert_str_eq(seen, "t6");
+	/* A turn without a seq takes the next one. */
+	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "t7",
+	    0, 0, 0, 0), 0);
+	list_page("s", 0, 1);
+	ck_assert_str_eq(seen, "user:t7@1-");
 }
 END_TEST
 
@@ -580,21 +836,21 @@ START_TEST(test_socket_delete_cascades)
 	put_socket("apollo", "apollo", 1);
 	put_socket("group", "group", 2);
 	ck_assert_int_eq(rh_store_history_append(st, "apollo", "user", "hi",
-	    0, 0), 0);
+	    0, 0, 0, 0), 0);
 	ck_assert_int_eq(rh_store_history_append(st, "group", "user", "yo",
-	    0, 0), 0);
+	    0, 0, 0, 0), 0);
 	ck_assert_int_eq(rh_store_queue_push(st, "apollo", 1, "{}", 10,
 	    &dropped), 0);
 	ck_assert_int_eq(rh_store_queue_push(st, "group", 2, "{}", 10,
 	    &dropped), 0);
 	ck_assert_int_eq(rh_store_write_accept(st, "apollo", "w1", 1), 1);
 	ck_assert_int_eq(rh_store_write_accept(st, "group", "w1", 1), 1);
-	ck_assert_int_gt(rh_store_job_add(st, "apollo", "w1", "apollo", "a"),
+	ck_assert_int_gt(rh_store_job_add(st, "apollo", "w1", "apollo", "a", 0),
 	    0);
 	/* A job written to the group but answered by apollo. */
-	ck_assert_int_gt(rh_store_job_add(st, "group", "w1", "apollo", "b"),
+	ck_assert_int_gt(rh_store_job_add(st, "group", "w1", "apollo", "b", 0),
 	    0);
-	ck_assert_int_gt(rh_store_job_add(st, "group", "w1", "group", "c"),
+	ck_assert_int_gt(rh_store_job_add(st, "group", "w1", "group", "c", 0),
 	    0);
 
 	ck_assert_int_eq(rh_store_socket_delete(st, "apollo"), 0);
@@ -613,7 +869,7 @@ START_TEST(test_socket_delete_cascades)
 	 * also after a reopen, and its turns do not mix with another's. */
 	put_socket("apollo", "apollo", 3);
 	ck_assert_int_eq(rh_store_history_append(st, "apollo", "user", "new",
-	    0, 0), 0);
+	    0, 0, 0, 0), 0);
 	reopen();
 	list_history("apollo");
 	ck_assert_str_eq(seen, "user:new");
@@ -631,7 +887,7 @@ START_TEST(test_socket_delete_in_transaction)
 	st = open_store();
 	put_socket("apollo", "apollo", 1);
 	ck_assert_int_eq(rh_store_history_append(st, "apollo", "user", "hi",
-	    0, 0), 0);
+	    0, 0, 0, 0), 0);
 
 	/* Inside the caller's transaction, a rollback undoes the delete. */
 	ck_assert_int_eq(rh_store_begin(st), 0);
@@ -791,15 +1047,37 @@ START_TEST(test_writes_forget)
 }
 END_TEST
 
+START_TEST(test_writes_forget_skips_only_young)
+{
+	st = open_store();
+	ck_assert_int_eq(rh_store_write_accept(st, "apollo", "w1", 1000), 1);
+	ck_assert_int_eq(rh_store_write_accept(st, "apollo", "w2", 1000), 1);
+	/* A whole sweep finds nothing older than 1000 ... */
+	ck_assert_int_eq(rh_store_writes_forget(st, 500, 100), 0);
+	ck_assert_int_eq(rh_store_writes_forget(st, 900, 100), 0);
+	/* ... but an id accepted since at an older time is still swept. */
+	ck_assert_int_eq(rh_store_write_accept(st, "athena", "w3", 200), 1);
+	ck_assert_int_eq(rh_store_writes_forget(st, 500, 100), 1);
+	ck_assert_int_eq(rh_store_write_accept(st, "athena", "w3", 2000), 1);
+	/* Once the cutoff passes the oldest, the sweeps read again. */
+	ck_assert_int_eq(rh_store_writes_forget(st, 1500, 1), 1);
+	ck_assert_int_eq(rh_store_writes_forget(st, 1500, 1), 1);
+	ck_assert_int_eq(rh_store_writes_forget(st, 1500, 1), 0);
+	ck_assert_int_eq(rh_store_writes_forget(st, 1500, 1), 0);
+	ck_assert_int_eq(rh_store_write_accept(st, "apollo", "w1", 3000), 1);
+	ck_assert_int_eq(rh_store_write_accept(st, "athena", "w3", 3000), 0);
+}
+END_TEST
+
 START_TEST(test_jobs)
 {
 	int64_t	j1, j2, j3, j4;
 	char	want[128];
 
 	st = open_store();
-	j1 = rh_store_job_add(st, "apollo", "w1", "apollo", "one");
-	j2 = rh_store_job_add(st, "team-chat-all", "w2", "athena", "two");
-	j3 = rh_store_job_add(st, "team-chat-all", "w2", "hermes", "two");
+	j1 = rh_store_job_add(st, "apollo", "w1", "apollo", "one", 0);
+	j2 = rh_store_job_add(st, "team-chat-all", "w2", "athena", "two", 0);
+	j3 = rh_store_job_add(st, "team-chat-all", "w2", "hermes", "two", 0);
 	ck_assert_int_gt(j1, 0);
 	ck_assert_int_gt(j2, j1);
 	ck_assert_int_gt(j3, j2);
@@ -816,14 +1094,14 @@ START_TEST(test_jobs)
 	/* A new job's id is above every stored one: jobs resume oldest
 	 * first. */
 	ck_assert_int_eq(rh_store_job_delete(st, j3), 0);
-	j4 = rh_store_job_add(st, "apollo", "w3", "apollo", "three");
+	j4 = rh_store_job_add(st, "apollo", "w3", "apollo", "three", 0);
 	ck_assert_int_gt(j4, j1);
 	list_jobs(see_job_id);
 	snprintf(want, sizeof want, "%lld,%lld", (long long)j1,
 	    (long long)j4);
 	ck_assert_str_eq(seen, want);
-	ck_assert_int_eq(rh_store_job_add(st, "apollo", "w4", "apollo", NULL),
-	    -1);
+	ck_assert_int_eq(rh_store_job_add(st, "apollo", "w4", "apollo", NULL,
+	    0), -1);
 	ck_assert_str_eq(rh_store_error(st), "content is missing");
 }
 END_TEST
@@ -905,26 +1183,26 @@ START_TEST(test_history_turns)
 {
 	st = open_store();
 	ck_assert_int_eq(rh_store_history_append(st, "apollo", "user", "q1",
-	    4, 0), 0);
+	    0, 0, 4, 0), 0);
 	ck_assert_int_eq(rh_store_history_append(st, "apollo", "assistant",
-	    "a1", 4, 0), 0);
+	    "a1", 0, 0, 4, 0), 0);
 	ck_assert_int_eq(rh_store_history_append(st, "athena", "user", "z",
-	    4, 0), 0);
+	    0, 0, 4, 0), 0);
 	ck_assert_int_eq(rh_store_history_append(st, "apollo", "user", "q2",
-	    4, 0), 0);
+	    0, 0, 4, 0), 0);
 	ck_assert_int_eq(rh_store_history_append(st, "apollo", "assistant",
-	    "a2", 4, 0), 0);
+	    "a2", 0, 0, 4, 0), 0);
 	list_history("apollo");
 	ck_assert_str_eq(seen, "user:q1,assistant:a1,user:q2,assistant:a2");
 	ck_assert_int_eq(rh_store_history_append(st, "apollo", "user", "q3",
-	    4, 0), 0);
+	    0, 0, 4, 0), 0);
 	list_history("apollo");
 	ck_assert_str_eq(seen, "assistant:a1,user:q2,assistant:a2,user:q3");
 	ck_assert_int_eq(rh_store_history_count(st, "apollo", 0, 0), 4);
 	ck_assert_int_eq(rh_store_history_count(st, "athena", 0, 0), 1);
 	/* A limit of one keeps only the turn just added. */
 	ck_assert_int_eq(rh_store_history_append(st, "apollo", "assistant",
-	    "a3", 1, 0), 0);
+	    "a3", 0, 0, 1, 0), 0);
 	list_history("apollo");
 	ck_assert_str_eq(seen, "assistant:a3");
 
@@ -942,34 +1220,34 @@ START_TEST(test_history_bytes)
 	st = open_store();
 	/* 10 bytes each; the limit is 25 bytes. */
 	ck_assert_int_eq(rh_store_history_append(st, "s", "user",
-	    "0123456789", 0, 25), 0);
+	    "0123456789", 0, 0, 0, 25), 0);
 	ck_assert_int_eq(rh_store_history_append(st, "s", "assistant",
-	    "abcdefghij", 0, 25), 0);
+	    "abcdefghij", 0, 0, 0, 25), 0);
 	ck_assert_int_eq(rh_store_history_count(st, "s", 0, 0), 2);
 	ck_assert_int_eq(rh_store_history_append(st, "s", "user",
-	    "ABCDEFGHIJ", 0, 25), 0);
+	    "ABCDEFGHIJ", 0, 0, 0, 25), 0);
 	list_history("s");
 	ck_assert_str_eq(seen, "assistant:abcdefghij,user:ABCDEFGHIJ");
 	/* A turn larger than the limit on its own is still kept. */
 	ck_assert_int_eq(rh_store_history_append(st, "s", "assistant",
-	    "this turn is longer than twenty-five bytes", 0, 25), 0);
+	    "this turn is longer than twenty-five bytes", 0, 0, 0, 25), 0);
 	list_history("s");
 	ck_assert_str_eq(seen,
 	    "assistant:this turn is longer than twenty-five bytes");
 	/* Both limits at once: whichever bites first. */
 	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "12345",
-	    10, 50), 0);
+	    0, 0, 10, 50), 0);
 	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "67890",
-	    2, 50), 0);
+	    0, 0, 2, 50), 0);
 	list_history("s");
 	ck_assert_str_eq(seen, "user:12345,user:67890");
 	/* Multibyte content counts bytes, not characters. */
 	ck_assert_int_eq(rh_store_history_append(st, "s", "user",
-	    "\xc3\xa9\xc3\xa9\xc3\xa9", 0, 11), 0);
+	    "\xc3\xa9\xc3\xa9\xc3\xa9", 0, 0, 0, 11), 0);
 	list_history("s");
 	ck_assert_str_eq(seen, "user:67890,user:\xc3\xa9\xc3\xa9\xc3\xa9");
-	ck_assert_int_eq(rh_store_history_append(st, "s", NULL, "x", 0, 0),
-	    -1);
+	ck_assert_int_eq(rh_store_history_append(st, "s", NULL, "x", 0, 0, 0,
+	    0), -1);
 	ck_assert_str_eq(rh_store_error(st), "role is missing");
 }
 END_TEST
@@ -985,7 +1263,7 @@ START_TEST(test_history_batches)
 	for (i = 1; i <= 18; i++) {
 		snprintf(seen, sizeof seen, "t%02d", i);
 		ck_assert_int_eq(rh_store_history_append(st, "s", "user", seen,
-		    16, 0), 0);
+		    0, 0, 16, 0), 0);
 	}
 	ck_assert_int_eq(rh_store_history_count(st, "s", 0, 0), 18);
 	ck_assert_int_eq(rh_store_history_count(st, "s", 16, 0), 16);
@@ -993,8 +1271,8 @@ START_TEST(test_history_batches)
 	ck_assert_int_eq(rh_store_history_each(st, "s", 16, 0, see_turn, NULL),
 	    0);
 	ck_assert_msg(strncmp(seen, "user:t03,", 9) == 0, "%s", seen);
-	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "t19", 16,
-	    0), 0);
+	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "t19",
+	    0, 0, 16, 0), 0);
 	ck_assert_int_eq(rh_store_history_count(st, "s", 0, 0), 16);
 	reopen();
 	ck_assert_int_eq(rh_store_history_count(st, "s", 0, 0), 16);
@@ -1005,8 +1283,8 @@ START_TEST(test_history_batches)
 	ck_assert_int_eq(rh_store_history_each(st, "s", 0, 24, see_turn, NULL),
 	    0);
 	ck_assert_msg(strncmp(seen, "user:t12,", 9) == 0, "%s", seen);
-	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "t20", 0,
-	    24), 0);
+	ck_assert_int_eq(rh_store_history_append(st, "s", "user", "t20",
+	    0, 0, 0, 24), 0);
 	ck_assert_int_eq(rh_store_history_count(st, "s", 0, 0), 8);
 	/* The newest turn counts even when it alone is over the limit. */
 	ck_assert_int_eq(rh_store_history_count(st, "s", 0, 2), 1);
@@ -1022,8 +1300,8 @@ add_turns(const char *id, const char *turns)
 
 	for (; *turns != '\0'; turns++) {
 		one[0] = *turns;
-		ck_assert_int_eq(rh_store_history_append(st, id, "user", one, 3,
-		    0), 0);
+		ck_assert_int_eq(rh_store_history_append(st, id, "user", one,
+		    0, 0, 3, 0), 0);
 	}
 }
 
@@ -1082,7 +1360,7 @@ START_TEST(test_big_commits)
 	for (i = 0; i < 12; i++) {
 		big[0] = (char)('a' + i);
 		ck_assert_int_eq(rh_store_history_append(st, "s", "user", big,
-		    3, 0), 0);
+		    0, 0, 3, 0), 0);
 		ck_assert_int_eq(rh_store_queue_push(st, "s", i + 1, big, 2,
 		    &dropped), 0);
 	}
@@ -1099,6 +1377,50 @@ START_TEST(test_big_commits)
 }
 END_TEST
 
+/* The WAL file's size in bytes (0 when there is none). */
+static off_t
+wal_size(void)
+{
+	struct stat	sb;
+	char		path[512];
+
+	return stat(state_file(path, sizeof path, "aish.db-wal"), &sb) == 0 ?
+	    sb.st_size : 0;
+}
+
+START_TEST(test_wal_bounded_by_checkpoints)
+{
+	/* The room the store keeps for its WAL, 1,280 frames of 4 KiB, and
+	 * one commit of these (a few pages). */
+	const off_t	 bound = (1280 + 8) * (4096 + 24) + 32;
+	char		 turn[1500];
+	off_t		 size, most = 0;
+	int		 i, dropped;
+
+	memset(turn, 't', sizeof turn - 1);
+	turn[sizeof turn - 1] = '\0';
+	st = open_store();
+	/* Many small commits, as messages make: about 15,000 pages reach
+	 * the WAL, which the checkpointer's rounds and the store's own
+	 * checkpoint must keep reusing from its start. */
+	for (i = 0; i < 6000; i++) {
+		turn[0] = (char)('a' + i % 26);
+		ck_assert_int_eq(rh_store_history_append(st, "s", "user", turn,
+		    0, 0, 200, 0), 0);
+		ck_assert_int_eq(rh_store_queue_push(st, "s", i + 1, turn, 1000,
+		    &dropped), 0);
+		if ((size = wal_size()) > most)
+			most = size;
+	}
+	ck_assert_msg(most <= bound, "the WAL reached %lld bytes",
+	    (long long)most);
+	ck_assert_int_gt(most, 0);
+	reopen();
+	ck_assert_int_eq(rh_store_history_count(st, "s", 200, 0), 200);
+	ck_assert_int_eq(rh_store_queue_count(st, "s"), 1000);
+}
+END_TEST
+
 /* --------------------------------------------------------- transactions */
 
 START_TEST(test_rollback)
@@ -1109,12 +1431,12 @@ START_TEST(test_rollback)
 	ck_assert_int_eq(rh_store_begin(st), 0);
 	put_socket("apollo", "apollo", 1);
 	ck_assert_int_eq(rh_store_write_accept(st, "apollo", "w", 1), 1);
-	ck_assert_int_gt(rh_store_job_add(st, "apollo", "w", "apollo", "x"),
+	ck_assert_int_gt(rh_store_job_add(st, "apollo", "w", "apollo", "x", 0),
 	    0);
 	ck_assert_int_eq(rh_store_queue_push(st, "apollo", 1, "{}", 5,
 	    &dropped), 0);
 	ck_assert_int_eq(rh_store_history_append(st, "apollo", "user", "x",
-	    5, 0), 0);
+	    0, 0, 5, 0), 0);
 	ck_assert_int_eq(rh_store_rollback(st), 0);
 
 	list_sockets(see_socket_id);
@@ -1219,12 +1541,13 @@ child_commit_and_die(int fd)
 	else if (rh_store_begin(cs) == -1 ||
 	    rh_store_socket_put(cs, &row) == -1 ||
 	    rh_store_write_accept(cs, "apollo", "w1", 1) != 1 ||
-	    rh_store_job_add(cs, "apollo", "w1", "apollo", "hi") < 1 ||
+	    rh_store_job_add(cs, "apollo", "w1", "apollo", "hi", 0) < 1 ||
 	    rh_store_commit(cs) == -1)
 		code = '2';
 	else if (rh_store_next_seq(cs) != 1 ||
 	    rh_store_queue_push(cs, "apollo", 1, "{}", 10, &dropped) == -1 ||
-	    rh_store_history_append(cs, "apollo", "user", "hi", 0, 0) == -1)
+	    rh_store_history_append(cs, "apollo", "user", "hi", 0, 0, 0,
+	    0) == -1)
 		code = '3';
 	/* Left open on purpose: this transaction must be lost. */
 	else if (rh_store_begin(cs) == -1 ||
@@ -1339,6 +1662,18 @@ add(Suite *s, const char *name, const TTest *t)
 	suite_add_tcase(s, tc);
 }
 
+/* Adds loop test T, run for _i from 0 to N - 1, to a new case. */
+static void
+add_loop(Suite *s, const char *name, const TTest *t, int n)
+{
+	TCase	*tc = tcase_create(name);
+
+	tcase_add_unchecked_fixture(tc, make_scratch, remove_scratch);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, t, 0, n);
+	suite_add_tcase(s, tc);
+}
+
 /* Builds the store suite. */
 static Suite *
 store_suite(void)
@@ -1346,6 +1681,7 @@ store_suite(void)
 	Suite	*s = suite_create("store");
 
 	add(s, "open_modes", test_open_modes);
+	add(s, "open_twice_refused", test_open_twice_refused);
 	add(s, "open_narrows_modes", test_open_narrows_modes);
 	add(s, "open_bad_path", test_open_bad_path);
 	add(s, "open_not_a_database", test_open_not_a_database);
@@ -1358,12 +1694,15 @@ store_suite(void)
 	add(s, "socket_delete_cascades", test_socket_delete_cascades);
 	add(s, "socket_delete_in_transaction",
 	    test_socket_delete_in_transaction);
-	add(s, "upgrade_from_v3", test_upgrade_from_v3);
+	add_loop(s, "upgrade_old_schemas", test_upgrade_old_schemas,
+	    (int)(sizeof old_schemas / sizeof old_schemas[0]));
 	add(s, "counters", test_counters);
 	add(s, "counter_rollback", test_counter_rollback);
 	add(s, "seq_blocks", test_seq_blocks);
 	add(s, "write_accept", test_write_accept);
 	add(s, "writes_forget", test_writes_forget);
+	add(s, "writes_forget_skips_only_young",
+	    test_writes_forget_skips_only_young);
 	add(s, "jobs", test_jobs);
 	add(s, "queue", test_queue);
 	add(s, "queue_cap", test_queue_cap);
@@ -1371,7 +1710,9 @@ store_suite(void)
 	add(s, "history_bytes", test_history_bytes);
 	add(s, "history_sizes", test_history_sizes);
 	add(s, "history_batches", test_history_batches);
+	add(s, "history_page", test_history_page);
 	add(s, "big_commits", test_big_commits);
+	add(s, "wal_bounded_by_checkpoints", test_wal_bounded_by_checkpoints);
 	add(s, "rollback", test_rollback);
 	add(s, "nested_transactions", test_nested_transactions);
 	add(s, "failed_step", test_failed_step_rolls_back_its_part);

@@ -1,15 +1,15 @@
 /*
  * check_stream_parse.c: the NDJSON line, SSE event and UTF-8 splitters
- * (src/rhetor/stream-parse.c), fed whole and in every possible split.
+ * (src/rhetor/provider-stream.c), fed whole and in every possible split.
  */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "stream-parse.h"
+#include "provider-stream.h"
 
 /* What the callbacks collected: items joined by '|'. */
-static struct sp_buf	got;
+static struct ac_buf	got;
 static int		stop_after;	/* stop the parse after N items */
 static int		count;
 
@@ -17,7 +17,7 @@ static int		count;
 static void
 setup(void)
 {
-	sp_buf_free(&got);
+	ac_buf_free(&got);
 	stop_after = 0;
 	count = 0;
 }
@@ -26,7 +26,7 @@ setup(void)
 static void
 teardown(void)
 {
-	sp_buf_free(&got);
+	ac_buf_free(&got);
 }
 
 /* Line callback: appends "<line>|". */
@@ -34,8 +34,8 @@ static int
 on_line(void *ud, const char *line, size_t len)
 {
 	(void)ud;
-	sp_buf_add(&got, line, len);
-	sp_buf_add(&got, "|", 1);
+	ac_buf_add(&got, line, len);
+	ac_buf_add(&got, "|", 1);
 	return ++count == stop_after ? 7 : 0;
 }
 
@@ -44,10 +44,10 @@ static int
 on_event(void *ud, const char *event, const char *data, size_t len)
 {
 	(void)ud;
-	sp_buf_add(&got, event, strlen(event));
-	sp_buf_add(&got, "=", 1);
-	sp_buf_add(&got, data, len);
-	sp_buf_add(&got, "|", 1);
+	ac_buf_add(&got, event, strlen(event));
+	ac_buf_add(&got, "=", 1);
+	ac_buf_add(&got, data, len);
+	ac_buf_add(&got, "|", 1);
 	return 0;
 }
 
@@ -62,7 +62,7 @@ lines_every_split(const char *text, const char *want)
 			struct sp_lines	p;
 
 			memset(&p, 0, sizeof p);
-			sp_buf_reset(&got);
+			ac_buf_reset(&got);
 			ck_assert_int_eq(sp_lines_feed(&p, text, i, on_line,
 			    NULL), 0);
 			ck_assert_int_eq(sp_lines_feed(&p, text + i, j - i,
@@ -133,7 +133,7 @@ sse_every_split(const char *text, const char *want)
 		struct sp_sse	p;
 
 		memset(&p, 0, sizeof p);
-		sp_buf_reset(&got);
+		ac_buf_reset(&got);
 		ck_assert_int_eq(sp_sse_feed(&p, text, i, on_event, NULL), 0);
 		ck_assert_int_eq(sp_sse_feed(&p, text + i, n - i, on_event,
 		    NULL), 0);
@@ -188,25 +188,25 @@ utf8_every_split(const char *text, size_t n, const char *want)
 	for (i = 0; i <= n; i++) {
 		for (j = i; j <= n; j++) {
 			struct sp_utf8	u;
-			struct sp_buf	out, all;
+			struct ac_buf	out, all;
 			size_t		cut[4] = { 0, i, j, n };
 
 			memset(&u, 0, sizeof u);
 			memset(&out, 0, sizeof out);
 			memset(&all, 0, sizeof all);
 			for (k = 0; k < 3; k++) {
-				sp_buf_reset(&out);
+				ac_buf_reset(&out);
 				sp_utf8_feed(&u, text + cut[k],
 				    cut[k + 1] - cut[k], &out);
-				sp_buf_add(&all, out.data ? out.data : "",
+				ac_buf_add(&all, out.data ? out.data : "",
 				    out.len);
 			}
-			sp_buf_reset(&out);
+			ac_buf_reset(&out);
 			sp_utf8_finish(&u, &out);
-			sp_buf_add(&all, out.data ? out.data : "", out.len);
+			ac_buf_add(&all, out.data ? out.data : "", out.len);
 			ck_assert_str_eq(all.data, want);
-			sp_buf_free(&out);
-			sp_buf_free(&all);
+			ac_buf_free(&out);
+			ac_buf_free(&all);
 		}
 	}
 }
@@ -215,18 +215,18 @@ utf8_every_split(const char *text, size_t n, const char *want)
 START_TEST(test_utf8_holds_back)
 {
 	struct sp_utf8	u;
-	struct sp_buf	out;
+	struct ac_buf	out;
 
 	memset(&u, 0, sizeof u);
 	memset(&out, 0, sizeof out);
 	sp_utf8_feed(&u, "a\xf0\x9f", 3, &out);
 	ck_assert_str_eq(out.data, "a");
-	sp_buf_reset(&out);
+	ac_buf_reset(&out);
 	sp_utf8_feed(&u, "\x98", 1, &out);
 	ck_assert_uint_eq(out.len, 0);
 	sp_utf8_feed(&u, "\x80z", 2, &out);
 	ck_assert_str_eq(out.data, "\xf0\x9f\x98\x80z");
-	sp_buf_free(&out);
+	ac_buf_free(&out);
 }
 END_TEST
 

@@ -94,19 +94,27 @@ check_match "-l: header" "SOCKET*AI*PROVIDER*MODEL*STATE*QUEUE*LAST ACTIVITY*" "
 check_match "-l: apollo row" "*apollo*apollo*echo*echo*active*0*T*Z*" "$(grep '^apollo ' "$O")"
 check "-l: every socket" 18 "$(wc -l < "$O")"
 
-# A created socket is labelled with its AI name.
+# A socket is labelled with its AI's name, and with its own id when that
+# is not the AI's name: two sockets of one AI are told apart.
 http POST /api/ai/socket/create '{"ai_name":"apollo"}'
 aish_run "$O" -c 'echo hi | apollo-1' < /dev/null
-check "created socket label" "[From Apollo] apollo: hi" "$(cat "$O")"
+check "created socket label: the AI and the socket" "[From Apollo (apollo-1)] apollo: hi" "$(cat "$O")"
+aish_run "$O" -c 'echo hi | apollo | apollo-1' < /dev/null
+check "two sockets of one AI: two labels" "[From Apollo] apollo: hi
+[From Apollo (apollo-1)] apollo: apollo: hi" "$(cat "$O")"
 
 # Unknown AI: status 1 and the known names, before anything runs.
 aish_run "$O" -c 'echo hi | apollo | nobody' < /dev/null
 check "unknown AI: status" 1 "$RC"
 check "unknown AI: nothing ran" "" "$(cat "$O")"
-check_match "unknown AI: names listed" "*unknown AI 'nobody'*apollo, athena*apollo-1*" "$(cat "$O.err")"
+check "unknown AI: one line naming it" 'aish: unknown AI "nobody" (aish -l lists the AIs)' "$(cat "$O.err")"
+aish_run "$O" -c 'echo hi | athena | apolo' < /dev/null
+check "typo: status" 1 "$RC"
+check "typo: nothing ran" "" "$(cat "$O")"
+check "typo: did you mean" 'aish: unknown AI "apolo" (did you mean apollo?)' "$(cat "$O.err")"
 aish_run "$O" -c 'team-chat -g nogroup "hi"' < /dev/null
 check "unknown group: status" 1 "$RC"
-check_match "unknown group: message" "*unknown group 'nogroup'*" "$(cat "$O.err")"
+check_match "unknown group: message" '*unknown group "nogroup"*' "$(cat "$O.err")"
 
 # A group's team chat, once the server has groups.
 http PUT /api/ai/groups/rev '{"members":["apollo","athena"]}'

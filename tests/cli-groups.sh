@@ -32,7 +32,10 @@ check "-g pair: the two members" "[From Apollo] apollo: who is there?
 [From Athena] athena: who is there?" "$(sort "$O")"
 aish_run "$O" -c 'team-chat -g nosuch hi' < /dev/null
 check "-g unknown group: status" 1 "$RC"
-check_match "-g unknown group: says so" "*unknown group 'nosuch'*" "$(cat "$O.err")"
+check "-g unknown group: says so" 'aish: unknown group "nosuch" (aish -l shows the groups)' "$(cat "$O.err")"
+check "-g unknown group: nothing ran" "" "$(cat "$O")"
+aish_run "$O" -c 'team-chat -g piar hi' < /dev/null
+check "-g typo: did you mean" 'aish: unknown group "piar" (did you mean pair?)' "$(cat "$O.err")"
 
 # --- team-chat --synthesize ----------------------------------------------------
 aish_run "$O" -c 'team-chat --synthesize -g pair "which cache?"' < /dev/null

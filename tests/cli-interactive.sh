@@ -11,27 +11,34 @@ mkdir -p "$HOME"
 http POST /api/ai/socket/create '{"ai_name":"slow","context":{"echo":{"delay_ms":1500}}}'
 
 if command -v script > /dev/null 2>&1; then
-	# Keys typed at the prompt, each after a pause: a command, an unknown
-	# AI, Ctrl-C at the prompt, Ctrl-C during a command, UTF-8, Ctrl-D.
-	RC=0
-	{
-		sleep 0.5; printf 'echo "Hello" | apollo\r'
-		sleep 0.5; printf 'echo hi | nobody\r'
-		sleep 0.5; printf '\003'
-		sleep 0.3; printf 'echo wait | slow-1\r'
-		sleep 0.5; printf '\003'
-		sleep 0.5; printf 'echo "déjà vu ✓" | athena\r'
-		sleep 0.5; printf '\004'
-		sleep 0.5
+	# Keys typed at the prompt, each once aish is ready for it: a command,
+	# an unknown AI, Ctrl-C at the prompt, Ctrl-C during a command (once
+	# its write is accepted), UTF-8, Ctrl-D.  script(1) reads them from a
+	# FIFO held open until aish is gone.
+	prompts_shown() { [ "$(grep -o 'aish> ' "$O" 2>/dev/null | wc -l)" -ge "$1" ]; }
+	mkfifo "$TEST_TMP/keys"
+	: > "$O"
 	# script(1) runs the command with $SHELL -c; exec makes aish that
 	# shell's own process, so no waiting shell (dash dies of the Ctrl-C
 	# that aish catches) stands between aish's exit status and script's.
-	} | AISH_RHETOR_URL=$URL timeout 15 script -qfec "exec '$AISH'" /dev/null > "$O" 2>&1 || RC=$?
+	AISH_RHETOR_URL=$URL timeout 15 script -qfec "exec '$AISH'" /dev/null < "$TEST_TMP/keys" > "$O" 2>&1 &
+	script_pid=$!
+	exec 7> "$TEST_TMP/keys"
+	wait_for "prompt 1" prompts_shown 1 && printf 'echo "Hello" | apollo\r' >&7
+	wait_for "prompt 2" prompts_shown 2 && printf 'echo hi | nobody\r' >&7
+	wait_for "prompt 3" prompts_shown 3 && printf '\003' >&7
+	wait_for "prompt 4" prompts_shown 4 && printf 'echo wait | slow-1\r' >&7
+	wait_for "the write to slow-1" metric_is aish_messages_in_total 2 && printf '\003' >&7
+	wait_for "prompt 5" prompts_shown 5 && printf 'echo "déjà vu ✓" | athena\r' >&7
+	wait_for "prompt 6" prompts_shown 6 && printf '\004' >&7
+	RC=0
+	wait "$script_pid" || RC=$?
+	exec 7>&-
 	tr -d '\r' < "$O" > "$O.txt"
 	check "prompt: status after Ctrl-D" 0 "$RC"
 	check_match "prompt shown" "aish> *" "$(head -n 1 "$O.txt")"
 	check "prompt: command ran" 1 "$(grep -c '^\[From Apollo\] apollo: Hello$' "$O.txt")"
-	check "prompt: unknown AI reported" 1 "$(grep -c "unknown AI 'nobody'" "$O.txt")"
+	check "prompt: unknown AI reported" 1 "$(grep -c 'unknown AI "nobody"' "$O.txt")"
 	check "prompt: Ctrl-C cancelled the command" 1 "$(grep -c 'cancelled' "$O.txt")"
 	check "prompt: no reply after Ctrl-C" 0 "$(grep -c 'slow: wait' "$O.txt" || true)"
 	check "prompt: UTF-8 typed" 1 "$(grep -c '^\[From Athena\] athena: déjà vu ✓$' "$O.txt")"

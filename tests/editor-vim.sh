@@ -3,7 +3,7 @@
 # inside a headless Vim, against a real aish-bridge and aish-rhetor with the
 # echo provider.  Each Vim test becomes one "ok"/"not ok" line.
 # tests/editor-nvim.sh sources this script to run the same tests against
-# the Neovim plugin (editors/nvim) in a headless Neovim.
+# the same plugin (editors/vim) in a headless Neovim.
 
 . "$(dirname "$0")/setup.sh"
 
@@ -11,7 +11,7 @@ BRIDGE=${BRIDGE:-$top_builddir/aish-bridge}
 
 if [ "$TEST_NAME" = editor-nvim ]; then
 	VIM=${NVIM_PROGRAM:-nvim}
-	PLUGIN=$top_srcdir/editors/nvim
+	PLUGIN=$top_srcdir/editors/vim
 	VIM_ARGS=(--headless -u NONE -i NONE -n)
 	if ! command -v "$VIM" >/dev/null 2>&1 ||
 	   ! "$VIM" --headless -u NONE -es -c 'if !has("nvim-0.7") | cquit | endif' -c 'qall!'; then
@@ -38,26 +38,30 @@ fi
 
 editor_fixture
 
-result=$TEST_TMP/vim-result
-rc=0
-LC_ALL=C.UTF-8 LANG=C.UTF-8 \
-AISH_TEST_SRCDIR=$top_srcdir AISH_TEST_PLUGIN=$PLUGIN AISH_TEST_BRIDGE=$BRIDGE AISH_TEST_URL=$URL \
-AISH_TEST_SLOW=$SLOW AISH_TEST_SLOWER=$SLOWER AISH_TEST_RESULT=$result \
-	timeout 300 "$VIM" "${VIM_ARGS[@]}" \
-	-S "$top_srcdir/tests/vim/test_aish.vim" \
-	> "$TEST_TMP/vim.out" 2>&1 || rc=$?
+# Each test file runs in its own editor; AISH_TEST_FILES picks some.
+for file in ${AISH_TEST_FILES:-$top_srcdir/tests/vim/test_*.vim}; do
+	base=$(basename "$file" .vim)
+	result=$TEST_TMP/$base.result
+	rc=0
+	LC_ALL=C.UTF-8 LANG=C.UTF-8 \
+	AISH_TEST_SRCDIR=$top_srcdir AISH_TEST_PLUGIN=$PLUGIN AISH_TEST_BRIDGE=$BRIDGE AISH_TEST_URL=$URL \
+	AISH_TEST_SLOW=$SLOW AISH_TEST_SLOWER=$SLOWER AISH_TEST_RESULT=$result \
+		timeout 300 "$VIM" "${VIM_ARGS[@]}" -S "$file" \
+		> "$TEST_TMP/$base.out" 2>&1 || rc=$?
 
-# The verdict is the result file (vim -es exits 1 after an error message
-# even when every assertion held); a missing "done" line means Vim died.
-if [ -f "$result" ]; then
-	while IFS= read -r line; do
-		case "$line" in
-		"ok - "*) ok "${line#ok - }" ;;
-		"not ok - "*) name=${line#not ok - }; fail "${name%%: *}" "${name#*: }" ;;
-		esac
-	done < "$result"
-fi
-if ! grep -qx done "$result" 2>/dev/null; then
-	fail "vim ran every test" "exit status $rc; output: $(tail -c 2000 "$TEST_TMP/vim.out")"
-fi
+	# The verdict is the result file (vim -es exits 1 after an error
+	# message even when every assertion held); a missing "done" line
+	# means the editor died.
+	if [ -f "$result" ]; then
+		while IFS= read -r line; do
+			case "$line" in
+			"ok - "*) ok "${line#ok - }" ;;
+			"not ok - "*) name=${line#not ok - }; fail "${name%%: *}" "${name#*: }" ;;
+			esac
+		done < "$result"
+	fi
+	if ! grep -qx done "$result" 2>/dev/null; then
+		fail "$base ran every test" "exit status $rc; output: $(tail -c 2000 "$TEST_TMP/$base.out")"
+	fi
+done
 finish

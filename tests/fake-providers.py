@@ -9,7 +9,8 @@ The first line on stdout is "listening on PORT".  With --key, the OpenAI and
 Anthropic endpoints want that key (Authorization: Bearer / x-api-key) and
 answer 401 with the provider's own error body otherwise.
 
-The model name of a request picks what the answer does:
+The model name of a request, up to an "@" (after which a test may add a
+tag of its own to tell its requests apart), picks what the answer does:
 
     ok          the reply "[KIND] <last user message>" in a few pieces
     count       the reply "n=N roles=ROLE,... system=PROMPT": what was sent
@@ -23,9 +24,14 @@ The model name of a request picks what the answer does:
     stall       one piece, then nothing for 5 s
     slow        the ok reply spread over 500 ms
     slowstream  a piece every 100 ms for 10 s (for cancel tests)
+    drip        the reply "0123456789", one character every 300 ms (3 s)
+    silent      nothing at all (not even the status line) for 2 s, then
+                the ok reply
 
 GET /_events lists what each request was: path, model, number of
-messages, whether the client went away before the end ("closed").
+messages, whether the client went away before the end ("closed"),
+whether the answer is over ("done"), and the request's own JSON body
+("request": its messages, system, ...), in the order they came.
 Python 3 standard library only.
 """
 
@@ -245,12 +251,18 @@ class Handler(BaseHTTPRequestHandler):
             return
         event = {"path": self.path, "model": req.get("model"),
                  "messages": len(req.get("messages", [])), "closed": False,
-                 "stream": req.get("stream")}
+                 "stream": req.get("stream"), "request": req, "done": False}
+        # Listed at once, so that a test sees the request as soon as the
+        # reply reaches it; the fields after it change under the lock.
+        self.record(event)
+        closed = False
         try:
             self.answer(kind, req, event)
         except ClientGone:
-            event["closed"] = True
-        self.record(event)
+            closed = True
+        with EVENTS_LOCK:
+            event["closed"] = closed
+            event["done"] = True
 
     def key_problem(self, kind):
         """The key given when it is wrong, else None."""
@@ -267,7 +279,7 @@ class Handler(BaseHTTPRequestHandler):
         return None
 
     def answer(self, kind, req, event):
-        model = req.get("model") or ""
+        model = (req.get("model") or "").split("@")[0]
         messages = req.get("messages") or []
         last = messages[-1].get("content", "") if messages else ""
         if kind == "anthropic" and self.headers.get("anthropic-version") is None:
@@ -284,6 +296,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(status, error_body(kind, status, model))
             return
         wire = Wire(kind, model)
+        if model == "silent":
+            time.sleep(2)
         if model == "count":
             roles = [m.get("role", "?") for m in messages]
             system = req.get("system") or next(
@@ -320,6 +334,13 @@ class Handler(BaseHTTPRequestHandler):
             self.chunk(wire.piece(pieces[0]))
             time.sleep(5)
             self.cut()
+            return
+        if model == "drip":
+            for c in "0123456789":
+                self.chunk(wire.piece(c))
+                time.sleep(0.3)
+            self.chunk(wire.end())
+            self.end_chunks()
             return
         if model == "slowstream":
             for i in range(100):

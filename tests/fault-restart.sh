@@ -37,12 +37,13 @@ ws_run "$T/before" team-chat-crew -t 10000 <<'EOF' &
 wait 4
 EOF
 ws_pid=$!
-# Kill once the fast reply is out and the slow ones are half way.
-for i in $(seq 1 40); do
-	grep -q '"type":"read"' "$T/before" 2>/dev/null && break
-	sleep 0.05
-done
-sleep 0.4
+# Kill once the fast reply is out and the slow ones are under way (each
+# has sent its first piece).
+deltas_from_three() {
+	grep -q '"type":"read"' "$T/before" 2>/dev/null &&
+		[ "$(fq "$T/before" '[.[] | select(.type == "delta") | .socket_id] | unique | length')" = 3 ]
+}
+wait_for "the fast reply and a piece of each slow one" deltas_from_three || true
 kill9_server
 wait "$ws_pid" || true
 check "team chat: acked before the kill" t1 \
@@ -68,18 +69,21 @@ check "team chat: contents" "quick: hold on|slow1: hold on|slow2: hold on|slow3:
 	"$(printf '%s' "$all" | jq -r '[.[] | .content] | sort | join("|")')"
 check "team chat: no second reply with another seq" 4 \
 	"$(cat "$T/before" "$T/after" | jq -s '[.[] | select(.type == "read") | .socket_id + "/" + .in_reply_to] | unique | length')"
-sleep 0.3
-check "team chat: queue empty afterwards" 0 "$(queue_size team-chat-crew)"
+check "team chat: queue empty afterwards" 0 "$(wait_queue team-chat-crew 0)"
+# t2, written after t1 again, is answered after anything t1 would run.
 ws_run "$T/again" team-chat-crew -t 5000 <<'EOF'
 {"type":"write","content":"hold on","id":"t1"}
 waitack 1
-sleep 1800
+{"type":"write","content":"then","id":"t2"}
+wait 4
 close
 EOF
 check "team chat: the id again is a duplicate" true \
-	"$(fq "$T/again" '.[] | select(.type == "ack") | .duplicate')"
+	"$(fq "$T/again" '.[] | select(.type == "ack" and .id == "t1") | .duplicate')"
+check "team chat: the next write answered by all four" 4 \
+	"$(fq "$T/again" '[.[] | select(.type == "read" and .in_reply_to == "t2")] | length')"
 check "team chat: the id again runs nothing" 0 \
-	"$(fq "$T/again" '[.[] | select(.type == "read" or .type == "delta")] | length')"
+	"$(fq "$T/again" '[.[] | select((.type == "read" or .type == "delta") and .in_reply_to == "t1")] | length')"
 
 # --- a binary stream ----------------------------------------------------------
 http POST /api/ai/socket/create '{"ai_name":"media","socket_id":"media","provider":"slowexec"}'
@@ -104,11 +108,10 @@ check "stream: acked before the kill" st1 "$(fq "$T/s1" '.[] | select(.type == "
 check "stream: no reply before the kill" 0 "$(fq "$T/s1" '[.[] | select(.type == "read")] | length')"
 check "stream: the client sees its connection fail (aish-wsc 4)" 4 "$rc"
 start_server "$state" --config "$T/config.json"
-sleep 2
-check "stream: not run again after the restart" 1 "$(wc -l < "$T/runs")"
 check "stream: nothing queued for it" 0 "$(queue_size media)"
 http GET /api/ai/socket/media
 check "stream: no history for it" "$hist" "$(jget "$BODY" .history_size)"
+# Sent again, it runs; anything the restart ran would have ended first.
 ws_run "$T/s2" media -t 10000 <<'EOF'
 {"type":"stream_start","mime":"audio/wav","id":"st1"}
 bin 50000 4096
@@ -117,5 +120,7 @@ wait 1
 EOF
 check "stream: sent again, it runs" "50000 bytes" \
 	"$(fq "$T/s2" '.[] | select(.type == "read") | .content')"
+check "stream: not run again after the restart (two runs: before, again)" 2 "$(wc -l < "$T/runs")"
+check "stream: nothing queued afterwards" 0 "$(queue_size media)"
 
 finish

@@ -8,7 +8,7 @@
 # reset, cancel, keys, bad configs, the start-up probe, and 100 sockets
 # answering at once.
 
-TEST_TIMEOUT=${TEST_TIMEOUT:-60}
+TEST_TIMEOUT=${TEST_TIMEOUT:-120}
 . "$(dirname "$0")/setup.sh"
 
 T=$TEST_TMP
@@ -61,7 +61,13 @@ cat > "$T/config.json" <<EOF
     "exmissing": {"type": "exec", "command": ["/nonexistent/aish-command"]},
     "exstall": {"type": "exec", "timeout_ms": 500, "command": ["sh", "-c", "sleep 10"]},
     "exheir": {"type": "exec", "command": ["sh", "-c", "cat > /dev/null; echo done; sleep 30 & echo \$! > '$T/exheir.pid'; exit 0"]},
-    "excount": {"type": "exec", "command": ["sh", "-c", "sleep 0.2; wc -c"]}
+    "excount": {"type": "exec", "command": ["sh", "-c", "sleep 0.2; wc -c"]},
+    "patient": {"type": "ollama", "url": "$FAKE", "timeout_ms": 10000},
+    "olmax": {"type": "ollama", "url": "$FAKE", "timeout_ms": 1000, "max_ms": 1500},
+    "oamax": {"type": "openai", "url": "$FAKE/v1", "api_key_env": "FAKE_KEY", "timeout_ms": 1000, "max_ms": 1500},
+    "anmax": {"type": "anthropic", "url": "$FAKE", "api_key_env": "FAKE_KEY", "timeout_ms": 1000, "max_ms": 1500},
+    "exdrip": {"type": "exec", "timeout_ms": 1000, "command": ["sh", "-c", "cat > /dev/null; for i in 0 1 2 3 4 5 6 7 8 9; do printf \$i; sleep 0.3; done"]},
+    "exmax": {"type": "exec", "timeout_ms": 1000, "max_ms": 1500, "command": ["sh", "-c", "cat > /dev/null; for i in 0 1 2 3 4 5 6 7 8 9; do printf \$i; sleep 0.3; done"]}
   },
   "ais": {
     "apollo": {"provider": "ol", "model": "count", "prompt": "You are Apollo."},
@@ -165,8 +171,8 @@ for p in ol oa an; do
 	t0=$(now_ms)
 	say "$T/$p-stall" "$p-stall"
 	elapsed=$(($(now_ms) - t0))
-	check "$k stall: timeout" "${SAYS[$p]}: no answer for 1000 ms (timeout_ms)" \
-		"$(final "$T/$p-stall" .message)"
+	check "$k stall: timeout" "provider_timeout ${SAYS[$p]}: the reply stopped for 1000 ms (timeout_ms)" \
+		"$(final "$T/$p-stall" '"\(.code) \(.message)"')"
 	if [ "$elapsed" -lt 3000 ]; then ok "$k stall: ended in time (${elapsed} ms)"
 	else fail "$k stall: ended in time" "${elapsed} ms"; fi
 
@@ -285,8 +291,8 @@ check "exec: a message longer than the pipe reaches stdin whole" 100000 \
 mk exstall exstall m
 say "$T/exstall" exstall
 check "exec: no output past timeout_ms" \
-	"exstall (exec, sh): no output for 500 ms (timeout_ms); the command was killed" \
-	"$(final "$T/exstall" .message)"
+	"provider_timeout exstall (exec, sh): no output for 500 ms (timeout_ms); the command was killed" \
+	"$(final "$T/exstall" '"\(.code) \(.message)"')"
 
 mk exslow exslow m
 ws_run "$T/excancel" exslow <<'EOF'
@@ -300,6 +306,205 @@ sleep 0.2
 pid=$(cat "$T/exslow.pid" 2>/dev/null || echo none)
 if [ "$pid" != none ] && ! kill -0 "$pid" 2>/dev/null; then ok "exec cancel: the command was killed"
 else fail "exec cancel: the command was killed" "pid $pid"; fi
+
+# --- silence and length: timeout_ms, max_ms ----------------------------------------
+# Every provider at once: a reply that streams a character every 300 ms for
+# 3 s under timeout_ms 1000 is never cut; one silent for 2 s is, with
+# provider_timeout; max_ms 1500 cuts one that streams for 3 s.
+declare -A SAYSMAX=([ol]="olmax (ollama, $FAKE)" [oa]="oamax (openai, $FAKE/v1)"
+	[an]="anmax (anthropic, $FAKE)")
+for p in ol oa an; do
+	mk "$p-drip" "$p" drip
+	mk "$p-silent" "$p" silent
+	mk "$p-max" "${p}max" drip
+done
+mk exdrip exdrip m
+mk exmax exmax m
+pids=()
+for s in ol-drip oa-drip an-drip ol-silent oa-silent an-silent ol-max oa-max \
+	an-max exdrip exmax; do
+	say "$T/time-$s" "$s" &
+	pids+=($!)
+done
+wait "${pids[@]}"
+for p in ol oa an exec; do
+	k=${NAME[$p]:-exec}
+	d=$p-drip
+	[ "$p" = exec ] && d=exdrip
+	check "$k: streaming for 3 s under timeout_ms 1000 is not cut" "read 0123456789" \
+		"$(final "$T/time-$d" '"\(.type) \(.content)"')"
+	check "$k: ten pieces, 300 ms apart" 10 \
+		"$(fq "$T/time-$d" '[.[] | select(.type == "delta")] | length')"
+	m=$p-max
+	[ "$p" = exec ] && m=exmax
+	check "$k: max_ms ends the reply with provider_timeout" "error provider_timeout" \
+		"$(final "$T/time-$m" '"\(.type) \(.code)"')"
+	if [ "$p" = exec ]; then
+		check "exec: max_ms message" \
+			"exmax (exec, sh): the reply took more than 1500 ms (max_ms); the command was killed" \
+			"$(final "$T/time-$m" .message)"
+	else
+		check "$k: max_ms message" "${SAYSMAX[$p]}: the reply took more than 1500 ms (max_ms)" \
+			"$(final "$T/time-$m" .message)"
+	fi
+	check_match "$k: max_ms came after some of the reply, never a read" "[1-9] 0" \
+		"$(fq "$T/time-$m" '"\([.[] | select(.type == "delta")] | length) \([.[] | select(.type == "read")] | length)"')"
+	[ "$p" = exec ] && continue
+	check "$k: silent for 2 s under timeout_ms 1000: provider_timeout" \
+		"error provider_timeout ${SAYS[$p]}: no answer for 1000 ms (timeout_ms)" \
+		"$(final "$T/time-$p-silent" '"\(.type) \(.code) \(.message)"')"
+done
+http GET /metrics
+check_match "metrics: timeouts count as provider errors" '*aish_provider_errors_total{provider="olmax"} 1*' "$BODY"
+
+# --- fresh writes: the prompt and the message alone, no history kept -----------------
+# sent TAG CONTENT: what the fake provider got for the last request of
+# model TAG whose last message is CONTENT: "role:content|..." with the
+# system prompt first (Anthropic's apart from the messages).
+sent() {
+	curl -s "$FAKE/_events" | jq -r --arg m "$1" --arg c "$2" '
+		[.events[] | .request | select(.model == $m and
+		  (.messages | last | .content) == $c)] | last |
+		(if .system then ["system:\(.system)"] else [] end) +
+		[.messages[] | "\(.role):\(.content)"] | join("|")'
+}
+for p in ol oa an; do
+	k=${NAME[$p]}
+	http POST /api/ai/socket/create \
+		"{\"ai_name\":\"t\",\"socket_id\":\"$p-conv\",\"provider\":\"$p\",\"model\":\"ok@$p-conv\",\"prompt\":\"You are T.\"}"
+	ws_run "$T/$p-conv" "$p-conv" <<'EOF'
+{"type":"write","content":"first","id":"f1"}
+wait 1
+{"type":"write","content":"second","id":"f2","fresh":true}
+wait 2
+{"type":"write","content":"third","id":"f3","fresh":false}
+wait 3
+EOF
+	check "$k fresh: answered" "[$k] first|[$k] second|[$k] third" \
+		"$(fq "$T/$p-conv" '[.[] | select(.type == "read") | .content] | join("|")')"
+	check "$k: a write gets the history" "system:You are T.|user:first" \
+		"$(sent "ok@$p-conv" first)"
+	check "$k fresh: the prompt and the message alone" "system:You are T.|user:second" \
+		"$(sent "ok@$p-conv" second)"
+	check "$k fresh: neither the message nor the reply joined the history" \
+		"system:You are T.|user:first|assistant:[$k] first|user:third" \
+		"$(sent "ok@$p-conv" third)"
+done
+
+# --- GET /api/ai/socket/{id}/history -------------------------------------------------
+http GET /api/ai/socket/ol-conv/history
+check "history: 200" 200 "$STATUS"
+check "history: the turns, oldest first, without the fresh one" \
+	"user:first assistant:[ollama] first user:third assistant:[ollama] third" \
+	"$(jget "$BODY" '[.turns[] | "\(.role):\(.content)"] | join(" ")')"
+check "history: an answer has its read frame's seq" \
+	"$(fq "$T/ol-conv" '[.[] | select(.type == "read" and .in_reply_to != "f2") | .seq] | join(" ")')" \
+	"$(jget "$BODY" '[.turns[] | select(.role == "assistant") | .seq] | join(" ")')"
+check "history: seqs grow, a question's below its answer's" true \
+	"$(jget "$BODY" '[.turns[].seq] as $s | $s == ($s | sort) and ($s | unique | length) == 4')"
+check "history: timestamps are the read frames' times" \
+	"$(fq "$T/ol-conv" '[.[] | select(.type == "read" and .in_reply_to != "f2") | .timestamp] | join(" ")')" \
+	"$(jget "$BODY" '[.turns[] | select(.role == "assistant") | .timestamp] | join(" ")')"
+third_q=$(jget "$BODY" '.turns[2].seq')
+http GET "/api/ai/socket/ol-conv/history?limit=1"
+check "history: limit keeps the newest" "assistant:[ollama] third" \
+	"$(jget "$BODY" '[.turns[] | "\(.role):\(.content)"] | join(" ")')"
+http GET "/api/ai/socket/ol-conv/history?before=$third_q"
+check "history: before keeps seq < before" "user:first assistant:[ollama] first" \
+	"$(jget "$BODY" '[.turns[] | "\(.role):\(.content)"] | join(" ")')"
+http GET "/api/ai/socket/ol-conv/history?before=$third_q&limit=1"
+check "history: limit and before" "assistant:[ollama] first" \
+	"$(jget "$BODY" '[.turns[] | "\(.role):\(.content)"] | join(" ")')"
+http GET "/api/ai/socket/ol-conv/history?before=1"
+check "history: nothing before seq 1" '{"turns":[]}' "$BODY"
+http GET /api/ai/socket/team-chat-all/history
+check "history: team-chat sockets keep none of their own" '{"turns":[]}' "$BODY"
+http GET /api/ai/socket/nosuch/history
+check_error "history: unknown socket" 404 unknown_socket
+for q in limit=0 limit=-1 limit=x limit=1001 limit= before=0 before=-5 before=1.5 \
+	before=99999999999999999999; do
+	http GET "/api/ai/socket/ol-conv/history?$q"
+	check_error "history: ?$q" 400 bad_request
+done
+http POST /api/ai/socket/ol-conv/write '{"content":"x","fresh":"yes"}'
+check_error "fresh must be a boolean (HTTP)" 400 bad_request
+ws_run "$T/fresh-bad" ol-conv <<'EOF'
+{"type":"write","content":"x","id":"b1","fresh":1}
+sleep 200
+EOF
+check "fresh must be a boolean (WebSocket)" "error bad_request" \
+	"$(fq "$T/fresh-bad" '[.[] | select(.type == "error")] | last | "\(.type) \(.code)"')"
+http POST /api/ai/socket/ol-conv/reset '{}'
+http GET /api/ai/socket/ol-conv/history
+check "history: reset empties it" '{"turns":[]}' "$BODY"
+
+# --- fresh team chats ------------------------------------------------------------------
+http PUT /api/ai/groups/duo '{"members":["apollo","athena"]}'
+http GET /api/ai/socket/apollo
+apollo_turns=$(jget "$BODY" .history_size)
+http POST /api/team-chat '{"message":"all of you","group":"duo","fresh":true}'
+check "team chat fresh: each member got its prompt and the message alone" \
+	"apollo:n=2 roles=system,user system=You are Apollo.|athena:n=1 roles=user system=You are Athena." \
+	"$(jget "$BODY" '[.responses[] | "\(.socket_id):\(.content)"] | sort | join("|")')"
+ws_run "$T/team-fresh" team-chat-duo <<'EOF'
+{"type":"write","content":"and again","id":"tf1","fresh":true}
+wait 2
+EOF
+check "team-chat socket fresh: each member fresh" \
+	"apollo:n=2 roles=system,user system=You are Apollo.|athena:n=1 roles=user system=You are Athena." \
+	"$(fq "$T/team-fresh" '[.[] | select(.type == "read") | "\(.socket_id):\(.content)"] | sort | join("|")')"
+http GET /api/ai/socket/apollo
+check "team chat fresh: the members' history unchanged" "$apollo_turns" "$(jget "$BODY" .history_size)"
+http POST /api/team-chat '{"message":"not fresh","group":"duo"}'
+check_match "team chat without fresh: the history is sent" "*apollo:n=$((apollo_turns + 2)) *" \
+	"$(jget "$BODY" '[.responses[] | "\(.socket_id):\(.content)"] | sort | join("|")')"
+
+# --- team chat timeout_ms: since the last progress -------------------------------------
+mk slowdrip patient drip
+mk slowsilent patient silent
+http PUT /api/ai/groups/drip '{"members":["slowdrip"]}'
+http PUT /api/ai/groups/hush '{"members":["slowsilent"]}'
+http POST /api/team-chat '{"message":"go","group":"drip","timeout_ms":1000}'
+check "team chat: a member streaming for 3 s under timeout_ms 1000 is heard" \
+	"slowdrip:0123456789 timed_out:" \
+	"$(jget "$BODY" '"\([.responses[] | "\(.socket_id):\(.content)"] | join(" ")) timed_out:\(.timed_out | join(" "))"')"
+t0=$(now_ms)
+http POST /api/team-chat '{"message":"go","group":"hush","timeout_ms":1000}'
+elapsed=$(($(now_ms) - t0))
+check "team chat: a member silent for 1 s is timed out" "responses:0 timed_out:slowsilent" \
+	"$(jget "$BODY" '"responses:\(.responses | length) timed_out:\(.timed_out | join(" "))"')"
+if [ "$elapsed" -ge 900 ] && [ "$elapsed" -lt 1900 ]; then ok "team chat: timed out after 1 s of silence (${elapsed} ms)"
+else fail "team chat: timed out after 1 s of silence" "${elapsed} ms"; fi
+
+# --- a fresh write run again after kill -9 is still fresh ------------------------------
+mk replay patient "drip@replay"
+say "$T/replay-1" replay
+check "replay: a first turn" "0123456789" "$(final "$T/replay-1" .content)"
+http POST /api/ai/socket/replay/write '{"content":"once more","id":"r2","fresh":true}'
+check "replay: fresh write accepted" 202 "$STATUS"
+n=0
+for i in $(seq 1 100); do
+	n=$(curl -s "$FAKE/_events" | jq '[.events[] | select(.model == "drip@replay")] | length')
+	[ "$n" = 2 ] && break
+	sleep 0.05
+done
+check "replay: the provider got the write" 2 "$n"
+kill9_server
+start_server "$STATE_DIR" --config "$T/config.json"
+# The reply to "hi" may come again first: its removal from the queue
+# after it was written out may not have been stored before the kill.
+got=
+for i in 1 2 3; do
+	http GET "/api/ai/socket/replay/read?wait_ms=$((8000 * SLOWDOWN))"
+	got=$(jget "$BODY" '[.messages[] | select(.in_reply_to == "r2") | "\(.in_reply_to) \(.content)"] | join(",")')
+	[ -n "$got" ] && break
+done
+check "replay: the write ran again after kill -9" "r2 0123456789" "$got"
+check "replay: the provider got it twice, fresh both times" "user:once more|user:once more" \
+	"$(curl -s "$FAKE/_events" | jq -r '[.events[] | .request | select(.model == "drip@replay" and (.messages | last | .content) == "once more") | [.messages[] | "\(.role):\(.content)"] | join(",")] | join("|")')"
+http GET /api/ai/socket/replay/history
+check "replay: the fresh write is not in the history" "hi 0123456789" \
+	"$(jget "$BODY" '[.turns[].content] | join(" ")')"
 
 # --- keys never in logs ------------------------------------------------------------
 if grep -q -e "$KEY" -e "$WRONG" "$T/server.err"; then fail "keys not in the log"
@@ -362,7 +567,8 @@ EOF
 start_server "" --config "$T/slow.json"
 for i in $(seq 1 100); do
 	printf '{"ai_name":"s","socket_id":"s%d","provider":"ol","model":"slow"}' "$i" > "$T/c.json"
-	curl -s -o /dev/null -X POST --data-binary "@$T/c.json" "$URL/api/ai/socket/create"
+	curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
+		--data-binary "@$T/c.json" "$URL/api/ai/socket/create"
 done
 t0=$(now_ms)
 say "$T/one" s1

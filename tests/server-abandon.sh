@@ -17,7 +17,8 @@ waitack 1
 close
 EOF
 check "gone: the write was acked" 0 "$WS_RC"
-sleep 1
+# The read waits for the cancelled error, due --abandon-ms after the
+# writer left and well before the reply (3 s after the write).
 start=$(now_ms)
 http GET "/api/ai/socket/$slow/read?wait_ms=4000"
 elapsed=$(( $(now_ms) - start ))

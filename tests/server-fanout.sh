@@ -21,8 +21,8 @@ wait_rc() {
 	wait "$1" || RC=$?
 }
 
-# Listeners connect before the writer writes; give them time to be in.
-SETTLE=0.7
+# Listeners connect before the writer writes: each says when it is in
+# (aish-wsc -r), and the writer waits for that.
 
 http POST /api/ai/socket/create \
 	'{"ai_name":"apollo","context":{"echo":{"delay_ms":400,"chunks":2}}}'
@@ -30,9 +30,9 @@ check "create status" 201 "$STATUS"
 check "create socket_id" apollo-1 "$(jget "$BODY" .socket_id)"
 
 # --- two connections on one socket, one on team-chat-all ------------------
-bg_ws "$T/peer" apollo-1 -n 1 -t 6000 < /dev/null & peer=$!
-bg_ws "$T/all" team-chat-all -n 1 -t 6000 < /dev/null & all=$!
-sleep "$SETTLE"
+bg_ws "$T/peer" apollo-1 -n 1 -t 6000 -r "$T/peer.in" < /dev/null & peer=$!
+bg_ws "$T/all" team-chat-all -n 1 -t 6000 -r "$T/all.in" < /dev/null & all=$!
+wait_file "$T/peer.in" && wait_file "$T/all.in"
 ws_run "$T/writer" apollo-1 -t 6000 <<'EOF'
 {"type":"write","content":"fan out","id":"f1"}
 wait 1
@@ -44,8 +44,11 @@ wait_rc "$all"
 check "team-chat-all: client exit" 0 "$RC"
 
 check "writer: frames" "ack delta delta read" "$(fq "$T/writer" '[.[].type] | join(" ")')"
-check "peer: deltas and read" "delta delta read" \
+check "peer: the writer's turn, deltas and read" "turn delta delta read" \
 	"$(fq "$T/peer" '[.[] | select(.type != "ack") | .type] | join(" ")')"
+check "peer: the turn is the writer's, with the seq of the writer's ack" \
+	"user fan out f1 $(fq "$T/writer" '.[] | select(.type == "ack") | .seq')" \
+	"$(fq "$T/peer" '.[] | select(.type == "turn") | "\(.role) \(.content) \(.in_reply_to) \(.seq)"')"
 check "peer: read answers f1" f1 \
 	"$(fq "$T/peer" '.[] | select(.type == "read") | .in_reply_to')"
 check "peer: same read as the writer" \
@@ -64,8 +67,8 @@ check "team-chat-all: read socket_id" apollo-1 \
 check "reply reached connections: not queued" 0 "$(queue_size apollo-1)"
 
 # --- a write on the roster socket apollo reaches team-chat-all ------------
-bg_ws "$T/all2" team-chat-all -n 1 -t 5000 < /dev/null & all=$!
-sleep "$SETTLE"
+bg_ws "$T/all2" team-chat-all -n 1 -t 5000 -r "$T/all2.in" < /dev/null & all=$!
+wait_file "$T/all2.in"
 ws_run "$T/roster" apollo -t 5000 <<'EOF'
 {"type":"write","content":"roster","id":"r1"}
 wait 1
@@ -81,8 +84,8 @@ check "team-chat-all hears apollo: in_reply_to" r1 \
 	"$(fq "$T/all2" '.[] | select(.type == "read") | .in_reply_to')"
 
 # --- an HTTP write reaches the connections too ------------------------------
-bg_ws "$T/all3" team-chat-all -n 1 -t 5000 < /dev/null & all=$!
-sleep "$SETTLE"
+bg_ws "$T/all3" team-chat-all -n 1 -t 5000 -r "$T/all3.in" < /dev/null & all=$!
+wait_file "$T/all3.in"
 http POST /api/ai/socket/athena/write '{"content":"by http","id":"h1"}'
 check "http write status" 202 "$STATUS"
 wait_rc "$all"

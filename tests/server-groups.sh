@@ -91,8 +91,8 @@ check "group http write: read" "apollo: hi|athena: hi" \
 
 # A direct write to athena reaches listeners on team-chat-reviewers too,
 # but a write to zeus (no member) does not.
-( ws_run "$T/listen" team-chat-reviewers -n 1 -l 600 -t 6000 < /dev/null; exit "$WS_RC" ) & lpid=$!
-sleep 0.6
+( ws_run "$T/listen" team-chat-reviewers -n 1 -l 600 -t 6000 -r "$T/listen.in" < /dev/null; exit "$WS_RC" ) & lpid=$!
+wait_file "$T/listen.in"
 http POST /api/ai/socket/zeus/write '{"content":"not for the group","id":"z1"}'
 http POST /api/ai/socket/athena/write '{"content":"for the group","id":"a1"}'
 RC=0; wait "$lpid" || RC=$?
@@ -144,6 +144,37 @@ wait 1
 EOF2
 check "moderation on an AI socket: error" bad_request "$(fq "$T/modai" '.[] | select(.type == "error") | .code')"
 
+# --- private sockets: no team chat reaches them -------------------------------
+http POST /api/ai/socket/create '{"ai_name":"athena","socket_id":"own-1","private":true}'
+check "private: created" 201 "$STATUS"
+http POST /api/ai/socket/create '{"ai_name":"athena","socket_id":"own-2","private":"yes"}'
+check_error "private: not a boolean" 400 bad_request
+http GET /api/ai/socket/own-1
+check "private: described so" true "$(jget "$BODY" .private)"
+http GET /api/ai/socket/athena
+check "others: no private field" null "$(jget "$BODY" .private)"
+http POST /api/team-chat '{"message":"all of you?","timeout_ms":5000}'
+check "team-chat-all: athena answers" 1 \
+	"$(jget "$BODY" '[.responses[] | select(.socket_id == "athena")] | length')"
+check "team-chat-all: the private socket does not" 0 \
+	"$(jget "$BODY" '[.responses[] | select(.socket_id == "own-1")] | length')"
+# Its replies do not reach team-chat-all's readers either.
+( ws_run "$T/all" team-chat-all -n 1 -l 600 -t 6000 -r "$T/all.in" < /dev/null; exit "$WS_RC" ) & lpid=$!
+wait_file "$T/all.in"
+http POST /api/ai/socket/own-1/write '{"content":"just for me","id":"o1"}'
+http POST /api/ai/socket/athena/write '{"content":"for all","id":"o2"}'
+RC=0; wait "$lpid" || RC=$?
+check "team-chat-all listener: client exit" 0 "$RC"
+check "team-chat-all listener: hears athena only" "athena:for all" \
+	"$(fq "$T/all" '[.[] | select(.type == "read") | .socket_id + ":" + (.content | sub("^athena: "; ""))] | join(" ")')"
+http GET /api/ai/socket/own-1/read
+check "private: its own reply is queued" "just for me" \
+	"$(jget "$BODY" '.messages[0].content | sub("^athena: "; "")')"
+http PUT /api/ai/groups/mine '{"members":["own-1"]}'
+check "private: a group may hold it" 200 "$STATUS"
+http DELETE /api/ai/groups/mine
+check "private: group deleted" 200 "$STATUS"
+
 # --- replace, delete a member, restart, delete the group -----------------------------
 http PUT /api/ai/groups/reviewers '{"members":["apollo-1","zeus"]}'
 check "replace: members" '["apollo-1","zeus"]' "$(jget "$BODY" '.members | tojson')"
@@ -161,6 +192,13 @@ check "restart: groups kept in order" "reviewers:apollo-1 solo:" \
 	"$(jget "$BODY" '[.groups[] | .name + ":" + (.members | join(","))] | join(" ")')"
 http GET /api/ai/socket/team-chat-solo
 check "restart: group socket kept" 200 "$STATUS"
+http GET /api/ai/socket/own-1
+check "restart: still private" true "$(jget "$BODY" .private)"
+http POST /api/team-chat '{"message":"again?","timeout_ms":5000}'
+check "restart: team-chat-all still leaves it out" 0 \
+	"$(jget "$BODY" '[.responses[] | select(.socket_id == "own-1")] | length')"
+http DELETE /api/ai/socket/own-1
+check "private: deleted like any created socket" 200 "$STATUS"
 http POST /api/team-chat '{"message":"anyone?","group":"solo","timeout_ms":2000}'
 check "empty group: no responses" '{"responses":[],"timed_out":[]}' "$(jget "$BODY" tojson)"
 

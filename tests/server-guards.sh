@@ -156,6 +156,71 @@ else
 fi
 unset AISH_TOKEN
 
+# --- tokens: up to 4 KiB, from a file, never on the command line -----------------
+long=$(head -c 4096 /dev/zero | tr '\0' k)
+printf '%s\n' "$long" > "$TEST_TMP/token"
+chmod 600 "$TEST_TMP/token"
+if start_server "" --token-file "$TEST_TMP/token"; then
+	if grep -q "$long" "/proc/$SERVER_PID/cmdline"; then fail "--token-file: the token is not in /proc/PID/cmdline"
+	else ok "--token-file: the token is not in /proc/PID/cmdline"; fi
+	HTTP_ARGS=(-H "Authorization: Bearer $long")
+	http GET /api/ai/sockets
+	check "a 4096-byte token from --token-file: accepted" 200 "$STATUS"
+	HTTP_ARGS=(-H "Authorization: Bearer ${long}k")
+	http GET /api/ai/sockets
+	check_error "a 4097-byte token offered: 401" 401 unauthorized
+	HTTP_ARGS=(-H "Authorization: Bearer ${long%k}")
+	http GET /api/ai/sockets
+	check_error "the token less its last byte: 401" 401 unauthorized
+	HTTP_ARGS=()
+	check "upgrade with the 4096-byte token: 101" 101 \
+		"$(ws_upgrade /ws/socket/apollo "Authorization: Bearer $long")"
+	aish_run "$TEST_TMP/tok.out" --token-file "$TEST_TMP/token" -c 'echo "tok" | apollo'
+	check "aish --token-file: the pipeline runs" "0 [From Apollo] apollo: tok" "$RC $(cat "$TEST_TMP/tok.out")"
+	aish_run "$TEST_TMP/tok.out" -c 'echo "tok" | apollo'
+	check "aish without the token: refused" 3 "$RC"
+	printf '%s\n' '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{}}' \
+		'{"jsonrpc":"2.0","id":1,"method":"aish/list"}' |
+		AISH_RHETOR_URL=$URL timeout 10 "$BRIDGE" --no-spawn --framing ndjson \
+		--token-file "$TEST_TMP/token" > "$TEST_TMP/br.out" 2> "$TEST_TMP/br.err" || true
+	check "aish-bridge --token-file: aish/list answers" "true" \
+		"$(jq -s '[.[] | select(.id == 1) | .result != null] | .[0]' "$TEST_TMP/br.out" 2>/dev/null)"
+	stop_server
+else
+	fail "starts with a 4096-byte --token-file"
+fi
+bad_cmdline "a token over 4096 bytes" --token "${long}k"
+bad_cmdline "a token with a space" --token "a b"
+bad_cmdline "an empty token file" --token-file /dev/null
+bad_cmdline "a missing token file" --token-file "$TEST_TMP/nonexistent"
+printf '%s' "${long}kk" > "$TEST_TMP/token.long"
+bad_cmdline "a token file over 4096 bytes" --token-file "$TEST_TMP/token.long"
+check_match "a token over 4 KiB: the message says why" "*at most 4096 bytes*" "$(cat "$TEST_TMP/cmdline.err")"
+rc=0; timeout 5 "$AISH" -r http://user:pw@127.0.0.1:9 -c 'echo x | apollo' > /dev/null 2> "$TEST_TMP/ui.err" || rc=$?
+check "aish -r http://user:pw@host: refused as a usage error" 2 "$rc"
+check_match "aish -r http://user:pw@host: says why" "*may not hold a user name or password*" "$(cat "$TEST_TMP/ui.err")"
+rc=0; timeout 5 "$BRIDGE" -r http://user:pw@127.0.0.1:9 < /dev/null > /dev/null 2> "$TEST_TMP/ui.err" || rc=$?
+check "aish-bridge -r http://user:pw@host: refused" 2 "$rc"
+check_match "aish-bridge -r http://user:pw@host: says why" "*may not hold a user name or password*" "$(cat "$TEST_TMP/ui.err")"
+
+# --- the config: duplicate keys, NUL bytes, trailing text ------------------------
+# bad_config NAME TEXT PATTERN: aish-rhetor refuses the config (exit 2) with
+# a message on stderr that matches PATTERN.
+bad_config() {
+	printf "$2" > "$TEST_TMP/bad.json"
+	bad_cmdline "config, $1" --config "$TEST_TMP/bad.json"
+	check_match "config, $1: the message names the file and place" "$3" "$(cat "$TEST_TMP/cmdline.err")"
+}
+bad_config "a key twice at the top" '{"listen":{"port":1},\n"listen":{"port":2}}' "*bad.json: listen: the key appears twice*"
+bad_config "a key twice in a provider" '{"providers":{"p":{"type":"echo","type":"exec"}}}' \
+	"*bad.json: providers.p.type: the key appears twice*"
+bad_config "a provider named twice" '{"providers":{"p":{"type":"echo"},"p":{"type":"echo"}}}' \
+	"*bad.json: providers.p: the key appears twice*"
+bad_config "a key twice in an AI" '{"ais":{"x":{"prompt":"a","prompt":"b"}}}' "*bad.json: ais.x.prompt: the key appears twice*"
+bad_config "bytes after a NUL" '{"listen":{}}\0{"ais":{}}' "*bad.json: line 1, column 14: a NUL byte*"
+bad_config "a NUL inside a string" '{"ais":{"x":{"prompt":"a\0b"}}}' "*bad.json: line 1, column 25: a NUL byte*"
+bad_config "text after the object" '{"listen":{}}\n junk' "*bad.json: line 2, column 2: text after the JSON object*"
+
 # --- Origin -------------------------------------------------------------------------
 start_server
 for origin in http://evil.example https://evil.example http://localhost.evil.example \

@@ -269,6 +269,32 @@ check "the 6 s member replied" "late: slow" \
 	"$(jget "$BODY" ".responses[] | select(.socket_id == \"$late\") | .content")"
 HTTP_ARGS=()
 
+# A socket deleted under its readers: its WebSocket reader is closed at
+# once, and a waiting /read answers 404.
+http POST /api/ai/socket/create '{"ai_name":"doomed"}'
+doomed=$(jget "$BODY" .socket_id)
+ws_run "$TEST_TMP/doomed-ws" "$doomed" -t 20000 -r "$TEST_TMP/doomed-ready" <<'EOS' &
+wait 1
+EOS
+ws_pid=$!
+wait_file "$TEST_TMP/doomed-ready"
+curl -s -o "$TEST_TMP/doomed-read" -w '%{http_code}' --max-time 20 \
+	"$URL/api/ai/socket/$doomed/read?wait_ms=15000" > "$TEST_TMP/doomed-code" &
+read_pid=$!
+t0=$(now_ms)
+http DELETE "/api/ai/socket/$doomed"
+check "delete a socket with readers" 200 "$STATUS"
+wait "$ws_pid" || true
+wait "$read_pid" || true
+took=$(( $(now_ms) - t0 ))
+STATUS=$(cat "$TEST_TMP/doomed-code")
+BODY=$(cat "$TEST_TMP/doomed-read")
+check_error "its waiting /read" 404 unknown_socket
+check_match "its WebSocket reader is closed (going away)" '*code 1001*' \
+	"$(cat "$TEST_TMP/doomed-ws.err")"
+if [ "$took" -lt 5000 ]; then ok "both readers are let go at once"
+else fail "both readers are let go at once" "took $took ms"; fi
+
 http GET /health
 check "health at the end" 200 "$STATUS"
 

@@ -219,17 +219,16 @@ check "two writes: client exit" 0 "$WS_RC"
 http POST /api/ai/socket/ghost/write '{"content":"x","id":"g1"}'
 http GET '/api/ai/socket/ghost/read?wait_ms=5000'
 check "ghost failed" provider_error "$(jget "$BODY" '.messages[0].code')"
-( ws_run "$T/idle" apollo -t 8000 <<'EOF2'
-sleep 2500
-close
-EOF2
-exit "$WS_RC" ) & idle=$!
-( ws_run "$T/idle2" team-chat-all -t 8000 <<'EOF2'
-sleep 2500
-close
-EOF2
-exit "$WS_RC" ) & idle2=$!
-sleep 0.8
+# Two idle clients, each connected once its -r file is there, until it
+# has heard one reply of apollo's (team-chat-all hears it too).
+idle_client() {
+	"$WSC" -t 8000 -n 1 -r "$T/$1.in" "$WSURL/ws/socket/$2" < /dev/null > "$T/$1" 2> "$T/$1.err" &
+}
+idle_client idle apollo
+idle=$!
+idle_client idle2 team-chat-all
+idle2=$!
+wait_file "$T/idle.in" && wait_file "$T/idle2.in"
 http GET /metrics
 valid "after traffic"
 check "messages in" 3 "$(metric aish_messages_in_total)"
@@ -249,8 +248,12 @@ for h in "# HELP aish_sockets " "# TYPE aish_provider_latency_seconds histogram"
 	"# TYPE aish_messages_out_total counter" "# TYPE aish_websocket_clients gauge"; do
 	check_match "has '$h'" "*$h*" "$BODY"
 done
-wait "$idle" || true
-wait "$idle2" || true
+http POST /api/ai/socket/apollo/write '{"content":"bye","id":"bye"}'
+rc=0
+wait "$idle" || rc=$?
+wait "$idle2" || rc=$?
+check "idle clients: heard the reply and closed" 0 "$rc"
+wait_for "the clients gone" metric_is aish_websocket_clients 0 || true
 http GET /metrics
 check "clients gone" 0 "$(metric aish_websocket_clients)"
 
@@ -263,7 +266,7 @@ echo close >> "$T/many"
 ws_run "$T/drop" drop -t 10000 < "$T/many"
 check "1005 writes: client exit" 0 "$WS_RC"
 check "queue capped" 1000 "$(wait_queue drop 1000)"
-sleep 0.3
+wait_for "the drops counted" metric_is aish_queue_drops_total 5 || true
 http GET /metrics
 valid "after drops"
 check "queue drops counted" 5 "$(metric aish_queue_drops_total)"

@@ -112,9 +112,9 @@ check "read unknown socket" 404 "$STATUS"
 # --- a listener on team-chat-all hears the reply, but the reply is still
 # queued for the next reader of athena itself: a passive team-chat-all
 # monitor must not take replies away from the AI's own readers -------------
-( ws_run "$T/all" team-chat-all -n 1 -t 5000 < /dev/null; exit "$WS_RC" ) &
+( ws_run "$T/all" team-chat-all -n 1 -r "$T/all.in" -t 5000 < /dev/null; exit "$WS_RC" ) &
 all=$!
-sleep 0.7
+wait_file "$T/all.in"
 http POST /api/ai/socket/athena/write '{"content":"heard","id":"a1"}'
 rc=0
 wait "$all" || rc=$?

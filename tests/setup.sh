@@ -167,10 +167,11 @@ check_match() {
 	case "$3" in $2) ok "$1" ;; *) fail "$1" "[$3] does not match [$2]" ;; esac
 }
 
-# finish: prints the tally and exits non-zero when a check failed.
+# finish: prints the tally and the script's wall time, and exits non-zero
+# when a check failed.
 finish() {
 	memory_reports || fail "no sanitizer or valgrind report"
-	echo "$passed passed, $failed failed"
+	echo "$passed passed, $failed failed in ${SECONDS}s"
 	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
 }
 
@@ -189,10 +190,11 @@ http_file() {
 # (with the extra header lines given) and prints the HTTP status of the
 # answer, 101 when accepted, 000 when none came within 2 s.  It talks over
 # bash's /dev/tcp rather than curl, which would wait on after a 101.
+# WS_HOST, when set, is sent as the Host header instead of the server's.
 ws_upgrade() {
 	local path=$1 hostport=${URL#http://} fd line header request
 	shift
-	request="GET $path HTTP/1.1\r\nHost: $hostport\r\n"
+	request="GET $path HTTP/1.1\r\nHost: ${WS_HOST:-$hostport}\r\n"
 	request+="Connection: Upgrade\r\nUpgrade: websocket\r\n"
 	request+="Sec-WebSocket-Version: 13\r\n"
 	request+="Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
@@ -215,13 +217,25 @@ ws_upgrade() {
 # CODE may be globs and lists of alternatives, as 'bad_json|bad_request'.
 shopt -s extglob
 check_error() {
-	local code message
-	code=$(printf '%s' "$BODY" | jq -r '.error.code // empty' 2>/dev/null || true)
-	message=$(printf '%s' "$BODY" | jq -r '.error.message | strings' 2>/dev/null || true)
+	local fields
+	fields=$(printf '%s' "$BODY" | jq -R -s -r "[.] | $ERROR_FIELDS" 2>/dev/null || true)
+	judge_error "$1" "$2" "$3" "${fields%%$'\t'*}" "${fields#*$'\t'}"
+}
+
+# The jq program check_error runs: for each body of an array of strings,
+# one line "CODE<tab>1", the 1 when there is a message; "<tab>" for a body
+# that is not such an error.
+ERROR_FIELDS='.[] | try (fromjson |
+	"\(.error.code // "")\t\(if (.error.message | type) == "string"
+	and (.error.message | length) > 0 then 1 else "" end)") catch "\t"'
+
+# judge_error NAME STATUS CODE GOT_CODE HAS_MESSAGE: check_error's verdict
+# on the answer in $STATUS and $BODY, whose fields are given.
+judge_error() {
 	# shellcheck disable=SC2254
-	case "$STATUS $code" in
+	case "$STATUS $4" in
 	@($2)" "@($3))
-		if [ -n "$message" ]; then ok "$1"
+		if [ -n "$5" ]; then ok "$1"
 		else fail "$1" "no error message in [$BODY]"; fi ;;
 	*)	fail "$1" "expected $2 $3, got $STATUS [$(printf '%.300s' "$BODY")]" ;;
 	esac
@@ -236,6 +250,38 @@ ws_run() {
 	WS_RC=0
 	"$WSC" -t 10000 "$@" "$WSURL/ws/socket/$sock" > "$out" 2> "$out.err" ||
 		WS_RC=$?
+}
+
+# wait_file FILE: waits (up to 5 s, times SLOWDOWN) until FILE exists, as
+# the one aish-wsc -r FILE makes once its connection is in; fails when not.
+wait_file() {
+	local i
+	for i in $(seq 1 $((100 * SLOWDOWN))); do
+		[ -e "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "wait_file: no $1 after $((5 * SLOWDOWN)) s" >&2
+	return 1
+}
+
+# wait_for WHAT CMD [ARGS...]: runs CMD every 50 ms (up to 5 s, times
+# SLOWDOWN) until it succeeds; fails, saying it waited for WHAT, when not.
+wait_for() {
+	local what=$1 i
+	shift
+	for i in $(seq 1 $((100 * SLOWDOWN))); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	echo "wait_for: no $what after $((5 * SLOWDOWN)) s" >&2
+	return 1
+}
+
+# metric_is NAME VALUE: true when GET /metrics gives the sample NAME the
+# value VALUE (the answer stays in $BODY).
+metric_is() {
+	http GET /metrics
+	[ "$(printf '%s\n' "$BODY" | awk -v n="$1" '$1 == n { print $2; exit }')" = "$2" ]
 }
 
 # fq OUT FILTER: runs the jq FILTER over all frames of OUT slurped into one
@@ -291,7 +337,7 @@ BRIDGE=${BRIDGE:-$top_builddir/aish-bridge}
 export BRIDGE top_builddir
 
 # py_checks SCRIPT [ARGS...]: runs a Python test script (with
-# tests/tools on its path) and counts its "ok - " and "not ok - " lines
+# tests/tools and tests/lib on its path) and counts its "ok - " and "not ok - " lines
 # as checks; its other output is shown as it is.  A script that dies
 # without a word counts as one failed check.
 py_checks() {
@@ -303,7 +349,7 @@ py_checks() {
 		"PYEXIT "*) fail "$1 ended early (status ${line#PYEXIT })" ;;
 		*) echo "$line" ;;
 		esac
-	done < <(PYTHONPATH="$top_srcdir/tests/tools${PYTHONPATH:+:$PYTHONPATH}" \
+	done < <(PYTHONPATH="$top_srcdir/tests/tools:$top_srcdir/tests/lib${PYTHONPATH:+:$PYTHONPATH}" \
 		URL="$URL" timeout "$(( ${PY_TIMEOUT:-60} * SLOWDOWN ))" python3 "$@" 2>&1 || echo "PYEXIT $?")
 	return 0
 }

@@ -32,8 +32,10 @@
  * acknowledges it and its final reply (read or error) arrives; for a
  * team-chat write, until a final reply came from every member in the ack.
  * The socket's WebSocket opens on first use and is reused; when it drops,
- * libaish reconnects with back-off (100 ms doubling to 5 s, 30% jitter)
- * and re-sends, with the same id, every write still kept; the server
+ * libaish reconnects with back-off (100 ms doubling to 5 s, 30% jitter),
+ * and at once whenever a new write, control frame or aish_open() wants
+ * the socket (a server that is back is used without waiting out the
+ * back-off), and re-sends, with the same id, every write still kept; the server
  * acknowledges a repeated id again (ack.duplicate) and never runs it
  * twice, and a reply that found no connection waits in the server's queue
  * for the next one.  So writes made while disconnected, or in flight when
@@ -46,6 +48,24 @@
  * the state callback and aish_socket_state() tell how long a socket has
  * been unreachable, and the caller decides when to stop (aish_close()).
  *
+ * SEVERAL NODES: aish_options_t.url may name the nodes of a cluster
+ * (SPEC section 11), separated by commas: "http://h1:8300,http://h2:8300"
+ * (up to AISH_MAX_URLS; a URL holding a comma is written with %2C).  The
+ * handle uses one node at a time, the first to begin with.  When an
+ * attempt on it fails or its connection drops, every later attempt (each
+ * socket's WebSocket, each HTTP request) goes to the next node of the
+ * list, at once, without back-off; only when every node failed in turn
+ * does the socket wait out the back-off, in state AISH_CONN_RETRYING
+ * (while it moves from node to node it is AISH_CONN_CONNECTING).  Kept
+ * writes go again with the same id to the new node, which the cluster
+ * acknowledges as duplicates and never runs twice; a final frame already
+ * delivered is dropped as above (seqs are the cluster's, the same on every
+ * node).  An HTTP request goes to the next node only when the one it tried
+ * never took it (no connection could be made within 5 s), or, for GET and
+ * HEAD, closed before answering; when none answers, its result is
+ * AISH_E_UNREACHABLE with a message naming every URL.  aish_node_url()
+ * tells which node is in use.  With one URL nothing of this changes.
+ *
  * Symbols: every exported name starts with aish_ or AISH_.
  */
 #ifndef AISH_AISH_H
@@ -54,15 +74,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <aish/protocol.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define AISH_VERSION		"0.1.0"
 /* Size of a buffer that holds any write id, with its NUL. */
-#define AISH_ID_SIZE		129
+#define AISH_ID_SIZE		(AISH_MAX_WRITE_ID + 1)
+/* Most node URLs in aish_options_t.url. */
+#define AISH_MAX_URLS		16
 /* Longest socket id, AI name or group name. */
-#define AISH_NAME_MAX		64
+#define AISH_NAME_MAX		AISH_MAX_NAME
 
 struct lws_context;
 
@@ -84,19 +108,23 @@ typedef enum aish_error {
 	AISH_E_OVERLOADED,	/* 503: the server is overloaded */
 	AISH_E_SERVER,		/* any other error status from the server */
 	AISH_E_PROTOCOL,	/* the server's answer made no sense */
-	AISH_E_TIMEOUT,		/* a wait or a request ran out of time */
+	AISH_E_TIMEOUT,		/* a wait or a request ran out of time
+				 * (also provider_timeout) */
 	AISH_E_CANCELLED,	/* cancelled, or the handle is being freed */
 	AISH_E_LWS,		/* libwebsockets could not do what was asked */
 	AISH_E_COUNT		/* number of codes, not a code */
 } aish_error_t;
 
-/* The kind of an incoming WebSocket frame. */
+/* The kind of an incoming WebSocket frame.  Later versions may add kinds
+ * at the end: a caller ignores those it does not know. */
 typedef enum aish_msg_type {
 	AISH_MSG_ACK,		/* the server stored a write */
 	AISH_MSG_DELTA,		/* a piece of a reply being streamed */
 	AISH_MSG_READ,		/* a whole reply: the end of a write */
 	AISH_MSG_ERROR,		/* an error, final when in_reply_to is set */
-	AISH_MSG_PONG		/* the answer to aish_ping() */
+	AISH_MSG_PONG,		/* the answer to aish_ping() */
+	AISH_MSG_TURN		/* a user's turn joined the socket's
+				 * conversation (see TURNS below) */
 } aish_msg_type_t;
 
 /*
@@ -111,7 +139,9 @@ typedef struct aish_msg {
 	const char		*content;	/* delta, read */
 	size_t			 content_len;
 	const char		*in_reply_to;	/* the write id (ack: its id) */
-	int64_t			 seq;		/* read, error; -1 when none */
+	int64_t			 seq;		/* read, error, turn; ack: its
+						 * turn's, when it has one;
+						 * -1 when none */
 	const char		*timestamp;	/* read */
 	const char *const	*headers;	/* read: e.g. team-chat-from-X */
 	size_t			 n_headers;
@@ -127,7 +157,27 @@ typedef struct aish_msg {
 	size_t			 raw_len;
 	int64_t			 index;		/* delta: its place in the
 						 * reply, from 0; -1: none */
+	const char		*role;		/* "user" (turn), "assistant"
+						 * (delta, read), else NULL */
+	int			 fresh;		/* delta, read, error: the
+						 * reply to a fresh write,
+						 * which joins no
+						 * conversation */
+	int			 finished;	/* ack, read, error: 1 when
+						 * this message finishes the
+						 * write in_reply_to (see
+						 * FINISHED below) */
 } aish_msg_t;
+
+/*
+ * FINISHED: a write of this handle is finished by its final message (a
+ * READ, or an ERROR with in_reply_to set, local ones included); a team
+ * chat only by the final of the last member the ACK named (by the ACK
+ * itself when it names none, or when every member already answered).
+ * That message has finished = 1, once per write; libaish then forgets
+ * the write, and its caller can stop waiting without counting members.
+ * A message about a write that is already finished has finished = 0.
+ */
 
 /*
  * libaish itself makes AISH_MSG_ERROR messages (local = 1), each with
@@ -136,6 +186,20 @@ typedef struct aish_msg {
  * WebSocket with 404), "unauthorized" (401), "closed" (aish_close() or
  * aish_free() dropped it), "cancelled" (aish_cancel() before the write
  * ever reached the server).
+ */
+
+/*
+ * TURNS: an AISH_MSG_TURN tells that a write joined a socket's
+ * conversation (it was not fresh): content is the user's text, socket_id
+ * the socket whose conversation it is, in_reply_to the write's id, seq the
+ * seq the socket's history gives it (aish_history()), role "user".  A
+ * write made by another client comes from the server (to every handle
+ * with the socket's WebSocket open; for a team chat, also on each
+ * member's socket); a write made by this handle is told by libaish
+ * itself (local = 1, no timestamp) as soon as the server acknowledges it,
+ * right after its ACK.  A turn is no reply: it never ends a write.  Turns
+ * are live only; what happened while no connection was open is in the
+ * history.
  */
 
 /* Connection state of one socket's WebSocket. */
@@ -175,7 +239,9 @@ typedef void	(*aish_result_cb)(aish_t *h, const aish_result_t *res,
 
 /* Options of aish_new(); zero-initialise, then set what you need. */
 typedef struct aish_options {
-	const char		*url;		/* NULL: http://127.0.0.1:8300 */
+	const char		*url;		/* NULL: http://127.0.0.1:8300;
+						 * or several, comma-separated
+						 * (SEVERAL NODES above) */
 	const char		*token;		/* bearer token, or NULL (the
 						 * library never reads the
 						 * environment: pass
@@ -197,6 +263,8 @@ typedef struct aish_create_opts {
 	const char		*prompt;
 	const char		*provider;
 	const char		*context_json;	/* a JSON object, as text */
+	int			 private_socket; /* non-zero: no team chat
+						  * reaches the socket */
 } aish_create_opts_t;
 
 /* ---- the handle ---- */
@@ -208,8 +276,11 @@ aish_error_t	 aish_new(const aish_options_t *opts, aish_t **out);
 void		 aish_free(aish_t *h);
 /* The libwebsockets context the handle runs in (its own or the caller's). */
 struct lws_context *aish_context(aish_t *h);
-/* The server URL the handle talks to. */
+/* The server URL the handle talks to (with several, all of them, joined
+ * by commas, each without a trailing slash). */
 const char	*aish_url(aish_t *h);
+/* The URL of the node the handle uses now (with one URL: aish_url()). */
+const char	*aish_node_url(aish_t *h);
 
 /* ---- own-loop mode ---- */
 
@@ -236,6 +307,16 @@ aish_error_t	 aish_write(aish_t *h, const char *socket_id,
 aish_error_t	 aish_write_len(aish_t *h, const char *socket_id,
 		    const char *content, size_t len, const char *id,
 		    char *out_id);
+/* Flags of aish_write_flags(). */
+#define AISH_WRITE_FRESH	0x1	/* one-shot: the AI answers from its
+					 * prompt and this message alone, and
+					 * the socket's history is neither
+					 * read nor extended */
+/* aish_write_len() with flags (0 or AISH_WRITE_FRESH); a fresh write is
+ * sent with "fresh":true, also when re-sent after a reconnect. */
+aish_error_t	 aish_write_flags(aish_t *h, const char *socket_id,
+		    const char *content, size_t len, unsigned flags,
+		    const char *id, char *out_id);
 /*
  * Asks the server to cancel write_id on socket_id; the write then ends
  * with an error "cancelled" (or "not_found" when nothing runs with that
@@ -255,7 +336,11 @@ aish_error_t	 aish_team_chat(aish_t *h, const char *message,
 #define AISH_TEAM_SYNTHESIS	0x1	/* rhetor writes a synthesis of the
 					 * replies; the ack lists "rhetor"
 					 * last and its read comes last */
-/* aish_team_chat() with flags (0 or AISH_TEAM_SYNTHESIS). */
+#define AISH_TEAM_FRESH		0x2	/* each member answers fresh: from
+					 * its prompt and this message alone,
+					 * its history untouched */
+/* aish_team_chat() with flags (0, or any of AISH_TEAM_SYNTHESIS and
+ * AISH_TEAM_FRESH). */
 aish_error_t	 aish_team_chat_flags(aish_t *h, const char *message,
 		    const char *group, unsigned flags, char *out_id);
 /*
@@ -284,6 +369,12 @@ aish_conn_state_t aish_socket_state(aish_t *h, const char *socket_id,
 /* Writes kept for socket_id (queued, unacknowledged or awaiting reply);
  * with socket_id NULL, for every socket. */
 size_t		 aish_pending(aish_t *h, const char *socket_id);
+/* 1 when write_id, kept for socket_id, has gone out on a connection at
+ * least once (so the server may have it, and will answer it even after
+ * a restart once acknowledged); 0 when it never left the handle (while
+ * the server cannot be reached, say) or is not kept. */
+int		 aish_write_sent(aish_t *h, const char *socket_id,
+		    const char *write_id);
 
 /* ---- HTTP: the socket registry ----
  *
@@ -309,6 +400,15 @@ aish_error_t	 aish_reset(aish_t *h, const char *socket_id,
 /* GET /api/ai/socket/{id}/read?wait_ms=N: drains the server's queue. */
 aish_error_t	 aish_read_queue(aish_t *h, const char *socket_id,
 		    int wait_ms, aish_result_cb cb, void *user);
+/*
+ * GET /api/ai/socket/{id}/history?limit=N&before=SEQ: the socket's
+ * conversation, oldest first; res->body is {"turns":[{"role":"user" or
+ * "assistant","content","seq","timestamp"}...]}.  before > 0 keeps only
+ * the turns with seq < before, limit > 0 the newest limit of those;
+ * limit <= 0 takes the server's default, before <= 0 no bound.
+ */
+aish_error_t	 aish_history(aish_t *h, const char *socket_id, int limit,
+		    int64_t before, aish_result_cb cb, void *user);
 /* GET /health. */
 aish_error_t	 aish_health(aish_t *h, aish_result_cb cb, void *user);
 /* Any other request: method, a path starting with "/", an optional JSON

@@ -3,8 +3,9 @@
  * ("apollo"), while requests name sockets ("apollo-3"); the bridge learns
  * the pairs from every frame and answer that carries both (reads, the
  * socket list it fetches at start-up, create, GET of one socket).  A
- * socket's AI never changes and its id is never reused, so nothing here
- * goes stale.
+ * socket's AI never changes and its id is never reused; a socket the
+ * bridge deletes is forgotten, one deleted by another client stays
+ * known until a write to it fails (then the failure names it).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,21 @@ ainame_put(const char *socket_id, const char *ai_name)
 	strcpy(n->ai_name, ai_name);
 	n->next = names;
 	names = n;
+}
+
+/* Forgets socket_id, which was deleted. */
+void
+ainame_forget(const char *socket_id)
+{
+	struct ainame	*n, **pp;
+
+	for (pp = &names; (n = *pp) != NULL; pp = &n->next) {
+		if (strcmp(n->socket_id, socket_id) == 0) {
+			*pp = n->next;
+			free(n);
+			return;
+		}
+	}
 }
 
 /* Learns from a socket object {"socket_id","ai_name",...}. */

@@ -433,6 +433,11 @@ framing_write(const cJSON *msg)
 
 	if (br.quit && br.exit_code != 0)
 		return;
+	/* What a timer writes (libaish runs timers before it waits) must not
+	 * sit here until something else wakes the loop: the first message of
+	 * a pass makes the wait that follows end at once. */
+	if (out.len == 0 && br.ctx != NULL)
+		lws_cancel_service(br.ctx);
 	if ((n = print_in_place(msg)) > 0)
 		body = out.buf + out.len + FRAME_HEADER_MAX;
 	else if ((json = cJSON_PrintUnformatted(msg)) != NULL) {

@@ -28,9 +28,11 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "aish-protocol.h"
+#include <aish/protocol.h>
 #include "bridge.h"
+#include "lsp.h"
 #include "spawn-rhetor.h"
+#include "token-file.h"
 #include "xalloc.h"
 
 struct bridge	 br;
@@ -40,10 +42,12 @@ static int	 verbose;
 static const char usage_text[] =
     "usage: aish-bridge [--rhetor URL] [--no-spawn] "
     "[--framing auto|lsp|ndjson]\n"
-    "                   [--log FILE] [--token TOKEN] [--verbose]\n"
+    "                   [--log FILE] [--token TOKEN | --token-file FILE]\n"
+    "                   [--verbose]\n"
     "                   [--max-message BYTES] [--max-depth N] "
     "[--max-inflight N]\n"
-    "                   [--unreachable-ms MS]\n"
+    "                   [--unreachable-ms MS] [--actions FILE]\n"
+    "                   [--mcp | --acp]\n"
     "JSON-RPC 2.0 over stdin/stdout for aish-rhetor; see aish-bridge(1).\n";
 
 /* Writes one log line to stderr or the log file. */
@@ -96,6 +100,7 @@ stdin_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		logmsg("end of stdin; %zu requests in flight", br.n_inflight);
 		framing_eof();
 		br.eof = 1;
+		client_calls_end();
 		bridge_maybe_quit();
 		return 0;
 	default:
@@ -144,15 +149,20 @@ parse_options(int argc, char **argv)
 		{ "framing", required_argument, NULL, 'f' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "token", required_argument, NULL, 't' },
+		{ "token-file", required_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "max-message", required_argument, NULL, 'M' },
 		{ "max-depth", required_argument, NULL, 'D' },
 		{ "max-inflight", required_argument, NULL, 'I' },
 		{ "unreachable-ms", required_argument, NULL, 'U' },
+		{ "actions", required_argument, NULL, 'A' },
+		{ "mcp", no_argument, NULL, 'm' },
+		{ "acp", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	char	why[1024];
 	int	c;
 
 	while ((c = getopt_long(argc, argv, "r:nf:l:t:vh", opts, NULL)) != -1) {
@@ -187,6 +197,15 @@ parse_options(int argc, char **argv)
 		case 't':
 			br.token = optarg;
 			break;
+		case 'T':
+			/* Kept for the bridge's life, which is the process's. */
+			if ((br.token = ac_token_file_read(optarg, why,
+			    sizeof why)) == NULL) {
+				fprintf(stderr, "aish-bridge: bad --token-file: "
+				    "%s\n", why);
+				exit(2);
+			}
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -206,6 +225,19 @@ parse_options(int argc, char **argv)
 			br.unreachable_ms = number_arg("--unreachable-ms",
 			    optarg, 0, BRIDGE_MAX_TIMEOUT_MS);
 			break;
+		case 'A':
+			if (lsp_actions_load(optarg, why, sizeof why) != 0) {
+				fprintf(stderr, "aish-bridge: bad --actions: "
+				    "%s\n", why);
+				exit(2);
+			}
+			break;
+		case 'm':
+			br.face = &face_mcp;
+			break;
+		case 'a':
+			br.face = &face_acp;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(0);
@@ -217,6 +249,9 @@ parse_options(int argc, char **argv)
 			exit(2);
 		}
 	}
+	/* MCP's and ACP's stdio transports are one JSON message per line. */
+	if (br.face != NULL)
+		br.framing = FRAMING_NDJSON;
 	if (optind < argc) {
 		fprintf(stderr, "aish-bridge: unexpected argument '%s'\n%s",
 		    argv[optind], usage_text);
@@ -253,15 +288,24 @@ maybe_spawn(void)
 	    default_port_open())
 		return;
 	logmsg("nothing listens at %s: starting aish-rhetor", br.url);
-	if (spawn_rhetor(br.url, err, sizeof err) != 0)
+	if (ac_spawn_rhetor(br.url, err, sizeof err) != 0)
 		logmsg("could not start aish-rhetor: %s", err);
 }
 
-/* True when the URL needs TLS. */
+/* True when the URL, or one of a comma-separated list, needs TLS. */
 static int
 url_is_tls(const char *url)
 {
-	return strncmp(url, "https:", 6) == 0 || strncmp(url, "wss:", 4) == 0;
+	const char	*at = url;
+
+	for (;;) {
+		at += strspn(at, " \t");
+		if (strncmp(at, "https:", 6) == 0 || strncmp(at, "wss:", 4) == 0)
+			return 1;
+		if ((at = strchr(at, ',')) == NULL)
+			return 0;
+		at++;
+	}
 }
 
 /* Step 3: the context, stdin in it, and the libaish handle. */
@@ -277,6 +321,7 @@ setup_loop(void)
 	if (url_is_tls(br.url))
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.pt_serv_buf_size = AISH_CLIENT_SERV_BUF;
 	info.gid = -1;
 	info.uid = -1;
 	if ((br.ctx = lws_create_context(&info)) == NULL)
@@ -295,11 +340,22 @@ setup_loop(void)
 	o.context = br.ctx;
 	o.on_message = on_aish_message;
 	o.on_state = on_aish_state;
+	/* A server that comes back is found within a second; a request
+	 * connects at once anyway. */
+	o.retry_max_ms = BRIDGE_RETRY_MAX_MS;
 	if ((err = aish_new(&o, &br.aish)) != AISH_OK) {
-		fprintf(stderr, "aish-bridge: %s: %s\n", br.url,
-		    aish_strerror(err));
+		if (err == AISH_E_INVALID && br.token != NULL &&
+		    strpbrk(br.token, "\r\n") != NULL)
+			fprintf(stderr, "aish-bridge: the token holds a line "
+			    "break\n");
+		else
+			fprintf(stderr, "aish-bridge: %s: %s\n", br.url,
+			    err == AISH_E_INVALID ? "not a server URL "
+			    "(http://HOST:PORT, or several separated by "
+			    "commas)" : aish_strerror(err));
 		return -1;
 	}
+	br.node_url = aish_node_url(br.aish);
 	fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
 	fcntl(STDOUT_FILENO, F_SETFL,
 	    fcntl(STDOUT_FILENO, F_GETFL) & ~O_NONBLOCK);
@@ -337,8 +393,14 @@ defaults(void)
 int
 main(int argc, char **argv)
 {
+	const char	*cred;
+
 	defaults();
 	parse_options(argc, argv);
+	if ((cred = ac_url_credentials(br.url)) != NULL) {
+		fprintf(stderr, "aish-bridge: %s: %s\n", br.url, cred);
+		return 2;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	lws_set_log_level(verbose ? LLL_ERR | LLL_WARN : 0, lws_log);
 	maybe_spawn();
@@ -356,5 +418,6 @@ main(int argc, char **argv)
 	/* Answers are all written; nothing kept needs an orderly close. */
 	aish_free(br.aish);
 	lws_context_destroy(br.ctx);
+	lsp_docs_free();
 	return br.exit_code;
 }

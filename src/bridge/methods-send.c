@@ -3,6 +3,10 @@
  * AI), aish/pipeline (each stage's output is the next one's input) and
  * aish/teamChat (every AI at once, over team-chat-all or a group).
  *
+ * These are one-shot requests by default ("fresh": true): the AI answers
+ * from its prompt and this text alone, and its history is left as it
+ * was; "fresh": false makes them part of the socket's conversation.
+ *
  * Each stage and each team member is reported with aish/progress:
  * "begin", a "delta" per streamed piece, "end" with the whole text.  A
  * cancel or a time-out cancels the AI's work on the server too.  A team
@@ -13,9 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aish-protocol.h"
+#include <aish/protocol.h>
 #include "bridge.h"
 #include "names.h"
+#include "parse.h"
 #include "xalloc.h"
 
 /* ---- shared ---- */
@@ -27,27 +32,6 @@ ms_since(int64_t usec)
 	return (double)((lws_now_usecs() - usec) / LWS_US_PER_MS);
 }
 
-/* Cancels r's current write on the server (the AI stops working). */
-static void
-stop_write(struct req *r)
-{
-	char	id[AISH_ID_SIZE];
-
-	if (r->write_id[0] == '\0')
-		return;
-	/* Forget the id first: a local "cancelled" must not answer r. */
-	memcpy(id, r->write_id, sizeof id);
-	r->write_id[0] = '\0';
-	aish_cancel(br.aish, r->socket_id, id);
-}
-
-/* The server stays unreachable: stop and answer -32001. */
-static void
-stop_unreachable(struct req *r)
-{
-	stop_write(r);
-	req_error(r, RPC_UNREACHABLE, "aish-rhetor cannot be reached", NULL);
-}
 
 /* Answers the error an error frame about r's write stands for. */
 static void
@@ -57,11 +41,12 @@ fail_from_frame(struct req *r, const aish_msg_t *m, const char *who)
 	cJSON	*data;
 
 	r->write_id[0] = '\0';
-	if (m->code != NULL && strcmp(m->code, "unknown_socket") == 0) {
+	if (m->code != NULL && strcmp(m->code, AISH_ERR_UNKNOWN_SOCKET) == 0) {
+		ainame_forget(who);	/* deleted by another client */
 		fail_unknown_ai(r, who);
 		return;
 	}
-	if (m->code != NULL && strcmp(m->code, "cancelled") == 0) {
+	if (m->code != NULL && strcmp(m->code, AISH_ERR_CANCELLED) == 0) {
 		req_error(r, RPC_CANCELLED, "cancelled", NULL);
 		return;
 	}
@@ -71,7 +56,8 @@ fail_from_frame(struct req *r, const aish_msg_t *m, const char *who)
 	cJSON_AddStringToObject(data, "ai", who);
 	if (m->code != NULL)
 		cJSON_AddStringToObject(data, "code", m->code);
-	if (m->local && m->code != NULL && strcmp(m->code, "unauthorized") == 0)
+	if (m->local && m->code != NULL &&
+	    strcmp(m->code, AISH_ERR_UNAUTHORIZED) == 0)
 		req_error(r, RPC_UNREACHABLE, text, data);
 	else
 		req_error(r, RPC_AI_ERROR, text, data);
@@ -81,14 +67,16 @@ fail_from_frame(struct req *r, const aish_msg_t *m, const char *who)
 /* ---- aish/send and aish/pipeline ---- */
 
 struct pipe_state {
-	char		**stages;
+	struct ac_stage *stages;	/* each AI and its instruction */
 	size_t		  n;
 	size_t		  cur;
-	char		 *input;	/* the current stage's input */
+	char		 *input;	/* the current stage's whole text */
+	size_t		  input_len;
 	cJSON		 *done;		/* [{ai, socket_id, output, ms}] */
 	int64_t		  stage_start;
 	int		  begun;	/* the current stage's begin was sent */
 	int		  is_send;
+	unsigned	  flags;	/* AISH_WRITE_FRESH or 0 */
 };
 
 /* Frees a pipeline's state. */
@@ -100,8 +88,10 @@ pipe_free(struct req *r)
 
 	if (s == NULL)
 		return;
-	for (i = 0; i < s->n; i++)
-		free(s->stages[i]);
+	for (i = 0; i < s->n; i++) {
+		free(s->stages[i].ai);
+		free(s->stages[i].instruction);
+	}
 	free(s->stages);
 	free(s->input);
 	cJSON_Delete(s->done);
@@ -116,7 +106,7 @@ static void
 stage_begin(struct req *r)
 {
 	struct pipe_state	*s = r->state;
-	const char		*sock = s->stages[s->cur];
+	const char		*sock = s->stages[s->cur].ai;
 
 	if (s->begun)
 		return;
@@ -125,73 +115,22 @@ stage_begin(struct req *r)
 	    NULL);
 }
 
-/* Writes the current stage's input to its AI, whose name is known. */
+/* Writes the current stage's text to its AI, whose name is known. */
 static void
 stage_write(struct req *r)
 {
 	struct pipe_state	*s = r->state;
-	const char		*sock = s->stages[s->cur];
+	const char		*sock = s->stages[s->cur].ai;
 	aish_error_t		 err;
 
-	if (socket_down(r, sock))
-		return;
 	snprintf(r->socket_id, sizeof r->socket_id, "%s", sock);
 	s->stage_start = lws_now_usecs();
 	s->begun = 0;
 	/* libaish makes the id: unique across bridges and restarts. */
-	err = aish_write(br.aish, sock, s->input, NULL, r->write_id);
+	err = aish_write_flags(br.aish, sock, s->input, s->input_len, s->flags,
+	    NULL, r->write_id);
 	if (err != AISH_OK) {
 		r->write_id[0] = '\0';
-		req_error_aish(r, err, NULL, NULL);
-	}
-}
-
-/* The socket of a stage was looked up: unknown, or its AI's name. */
-static void
-stage_looked_up(aish_t *h, const aish_result_t *res, void *user)
-{
-	struct req		*r = user;
-	struct pipe_state	*s = r->state;
-	cJSON			*root;
-
-	if (!req_release(r))
-		return;
-	if (res->err == AISH_E_NOT_FOUND) {
-		fail_unknown_ai(r, s->stages[s->cur]);
-		return;
-	}
-	if (res->err != AISH_OK) {
-		req_error_aish(r, res->err, res->code, res->message);
-		return;
-	}
-	root = cJSON_ParseWithLength(res->body ? res->body : "", res->body_len);
-	ainame_learn(root);
-	cJSON_Delete(root);
-	if (ainame_get(s->stages[s->cur]) == NULL)	/* keep going anyway */
-		ainame_put(s->stages[s->cur], s->stages[s->cur]);
-	stage_write(r);
-}
-
-/*
- * Starts the current stage.  The first time a socket is used the bridge
- * asks the server about it: an unknown AI is then refused before any
- * progress, and progress names the AI ("slow") rather than the socket
- * ("slow-1").
- */
-static void
-stage_start(struct req *r)
-{
-	struct pipe_state	*s = r->state;
-	aish_error_t		 err;
-
-	if (ainame_get(s->stages[s->cur]) != NULL) {
-		stage_write(r);
-		return;
-	}
-	req_hold(r);
-	if ((err = aish_get(br.aish, s->stages[s->cur], stage_looked_up, r)) !=
-	    AISH_OK) {
-		req_release(r);
 		req_error_aish(r, err, NULL, NULL);
 	}
 }
@@ -201,7 +140,7 @@ static void
 stage_done(struct req *r, const aish_msg_t *m)
 {
 	struct pipe_state	*s = r->state;
-	const char		*sock = s->stages[s->cur];
+	const char		*sock = s->stages[s->cur].ai;
 	const char		*ai = m->ai_name ? m->ai_name : ainame_get(sock);
 	const char		*out = m->content ? m->content : "";
 	cJSON			*st, *res;
@@ -215,10 +154,12 @@ stage_done(struct req *r, const aish_msg_t *m)
 	cJSON_AddStringToObject(st, "output", out);
 	cJSON_AddNumberToObject(st, "ms", ms_since(s->stage_start));
 	cJSON_AddItemToArray(s->done, st);
-	free(s->input);
-	s->input = xstrdup(out);
 	if (++s->cur < s->n) {
-		stage_start(r);
+		free(s->input);
+		/* Later stages get no context: it went to the first. */
+		s->input = ac_compose(NULL, 0, s->stages[s->cur].instruction,
+		    out, strlen(out), &s->input_len);
+		stage_write(r);
 		return;
 	}
 	res = cJSON_CreateObject();
@@ -242,6 +183,7 @@ static void
 stage_msg(struct req *r, const aish_msg_t *m)
 {
 	struct pipe_state	*s = r->state;
+	const char		*sock = s->stages[s->cur].ai;
 
 	switch (m->type) {
 	case AISH_MSG_ACK:
@@ -249,16 +191,15 @@ stage_msg(struct req *r, const aish_msg_t *m)
 		break;
 	case AISH_MSG_DELTA:
 		stage_begin(r);
-		notify_progress(r, (int)s->cur,
-		    ainame_get(s->stages[s->cur]), s->stages[s->cur], "delta",
-		    m->content ? m->content : "");
+		notify_progress(r, (int)s->cur, ainame_get(sock), sock,
+		    "delta", m->content ? m->content : "");
 		break;
 	case AISH_MSG_READ:
 		stage_begin(r);
 		stage_done(r, m);
 		break;
 	case AISH_MSG_ERROR:
-		fail_from_frame(r, m, s->stages[s->cur]);
+		fail_from_frame(r, m, sock);
 		break;
 	default:
 		break;
@@ -267,121 +208,265 @@ stage_msg(struct req *r, const aish_msg_t *m)
 
 static const struct req_ops pipe_ops = {
 	.on_msg = stage_msg,
-	.on_stop = stop_write,
-	.on_unreachable = stop_unreachable,
+	.on_stop = req_stop_write,
+	.on_conn = req_fail_unsent,
 	.free_state = pipe_free,
 };
 
-/* Adds a stage name to s; 0 after answering -32602 when it is bad. */
-static int
-add_stage(struct req *r, struct pipe_state *s, const char *name,
-    size_t len)
+/* The name of the first stage that names no socket the bridge knows, or
+ * NULL when every one is known. */
+static const char *
+first_unknown(const struct pipe_state *s)
 {
-	char	*text;
+	size_t	i;
 
-	while (len > 0 && (*name == ' ' || *name == '\t')) {
-		name++;
-		len--;
+	for (i = 0; i < s->n; i++) {
+		if (ainame_get(s->stages[i].ai) == NULL)
+			return s->stages[i].ai;
 	}
-	while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '\t'))
-		len--;
-	s->stages = xrealloc(s->stages, (s->n + 1) * sizeof *s->stages);
-	s->stages[s->n++] = xstrndup(name, len);
-	if (aish_name_valid(s->stages[s->n - 1]))
-		return 1;
-	text = xasprintf("stage %zu: not an AI name: \"%.64s\"", s->n,
-	    s->stages[s->n - 1]);
+	return NULL;
+}
+
+/* The server's socket list came: every stage is known (the first one
+ * runs), or the first unknown one is the answer. */
+static void
+stages_listed(aish_t *h, const aish_result_t *res, void *user)
+{
+	struct req	*r = user;
+	const char	*unknown;
+	cJSON		*root;
+
+	if (!req_release(r))
+		return;
+	if (res->err != AISH_OK) {
+		req_error_aish(r, res->err, res->code, res->message);
+		return;
+	}
+	root = cJSON_ParseWithLength(res->body ? res->body : "", res->body_len);
+	ainame_learn_list(root);
+	if ((unknown = first_unknown(r->state)) != NULL)
+		answer_unknown(r, 0, unknown, root);
+	else
+		stage_write(r);
+	cJSON_Delete(root);
+}
+
+/*
+ * Checks the whole pipeline before its first stage runs: every stage must
+ * name a socket.  Names the bridge has met need no question; otherwise it
+ * asks the server for its list once, which also lets progress name each
+ * AI ("slow") rather than its socket ("slow-1").
+ */
+static void
+pipe_check(struct req *r)
+{
+	aish_error_t	err;
+
+	if (first_unknown(r->state) == NULL) {
+		stage_write(r);
+		return;
+	}
+	req_hold(r);
+	if ((err = aish_list(br.aish, stages_listed, r)) != AISH_OK) {
+		req_release(r);
+		req_error_aish(r, err, NULL, NULL);
+	}
+}
+
+/* Answers -32602 about stage i (1-based) of a pipeline; returns 0. */
+static int
+stage_error(struct req *r, size_t i, const char *what)
+{
+	char	*text = xasprintf("stage %zu: %s", i, what);
+
 	req_error(r, RPC_INVALID_PARAMS, text, NULL);
 	free(text);
 	return 0;
 }
 
-/* Reads "pipeline":"a | b" or "stages":["a","b"] into s. */
+/* Adds a stage to s (ai and instruction copied); 0 after answering
+ * -32602 when ai names no stage. */
+static int
+add_stage(struct req *r, struct pipe_state *s, const char *ai,
+    const char *instruction)
+{
+	struct ac_stage	*st;
+	char			 text[160];
+
+	if (!ac_name_valid(ai)) {
+		snprintf(text, sizeof text, "not an AI name: \"%.64s\"", ai);
+		return stage_error(r, s->n + 1, text);
+	}
+	if (strncmp(ai, AISH_TEAM_CHAT_PREFIX,
+	    strlen(AISH_TEAM_CHAT_PREFIX)) == 0) {
+		snprintf(text, sizeof text, "%s is a team, not a stage: use "
+		    "aish/teamChat", ai);
+		return stage_error(r, s->n + 1, text);
+	}
+	s->stages = xrealloc(s->stages, (s->n + 1) * sizeof *s->stages);
+	st = &s->stages[s->n++];
+	st->ai = xstrdup(ai);
+	st->instruction = instruction && *instruction ? xstrdup(instruction) :
+	    NULL;
+	return 1;
+}
+
+/* Parses text (the command language, stages only) into s; 0 after
+ * answering -32602.  one: the text must hold exactly one stage. */
+static int
+parse_stages(struct req *r, struct pipe_state *s, const char *text, int one)
+{
+	struct ac_cmd		cmd;
+	struct ac_cmd_error	err;
+	char			*msg;
+	size_t			 i;
+	int			 ok = 1;
+
+	if (ac_stages_parse(text, &cmd, &err) == -1) {
+		if (one)
+			msg = xasprintf("stage %zu, column %zu: %s", s->n + 1,
+			    err.column + 1, err.message);
+		else
+			msg = xasprintf("pipeline, column %zu: %s",
+			    err.column + 1, err.message);
+		req_error(r, RPC_INVALID_PARAMS, msg, NULL);
+		free(msg);
+		return 0;
+	}
+	if (one && cmd.nstages != 1)
+		ok = stage_error(r, s->n + 1, "one AI and its instruction, "
+		    "without '|' (give each stage its own string)");
+	for (i = 0; ok && i < cmd.nstages; i++)
+		ok = add_stage(r, s, cmd.stages[i].ai,
+		    cmd.stages[i].instruction);
+	ac_cmd_free(&cmd);
+	return ok;
+}
+
+/* Reads a stage object {"ai","instruction"?} into s; 0 after -32602. */
+static int
+object_stage(struct req *r, struct pipe_state *s, const cJSON *v)
+{
+	const cJSON	*ai = cJSON_GetObjectItemCaseSensitive(v, "ai");
+	const cJSON	*in = cJSON_GetObjectItemCaseSensitive(v, "instruction");
+	const cJSON	*k;
+
+	cJSON_ArrayForEach(k, v) {
+		if (strcmp(k->string, "ai") != 0 &&
+		    strcmp(k->string, "instruction") != 0)
+			return stage_error(r, s->n + 1, "a stage object takes "
+			    "\"ai\" and \"instruction\" only");
+	}
+	if (!cJSON_IsString(ai))
+		return stage_error(r, s->n + 1, "\"ai\" must be a string");
+	if (in != NULL && !cJSON_IsNull(in) && !cJSON_IsString(in))
+		return stage_error(r, s->n + 1,
+		    "\"instruction\" must be a string");
+	return add_stage(r, s, ai->valuestring,
+	    cJSON_IsString(in) ? in->valuestring : NULL);
+}
+
+/* Reads "pipeline":"a | b do this" or "stages":[...] into s, each stage
+ * a string of the command language or an object {"ai","instruction"}. */
 static int
 read_stages(struct req *r, struct pipe_state *s, const cJSON *p)
 {
 	const cJSON	*arr = cJSON_GetObjectItemCaseSensitive(p, "stages");
 	const cJSON	*v;
-	const char	*str, *bar;
+	const char	*str;
 
 	if (!param_str(r, p, "pipeline", 0, &str))
 		return 0;
-	if (str != NULL) {
-		for (;;) {
-			bar = strchr(str, '|');
-			if (!add_stage(r, s, str, bar ? (size_t)(bar - str) :
-			    strlen(str)))
-				return 0;
-			if (bar == NULL)
-				return 1;
-			str = bar + 1;
-		}
-	}
+	if (str != NULL)
+		return parse_stages(r, s, str, 0);
 	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0) {
 		req_error(r, RPC_INVALID_PARAMS, "give \"pipeline\" (a string "
-		    "like \"athena | apollo\") or \"stages\" (an array)", NULL);
+		    "like \"athena review this | apollo\") or \"stages\" (an "
+		    "array)", NULL);
 		return 0;
 	}
 	cJSON_ArrayForEach(v, arr) {
-		if (!cJSON_IsString(v)) {
-			req_error(r, RPC_INVALID_PARAMS,
-			    "\"stages\" must hold strings", NULL);
-			return 0;
-		}
-		if (!add_stage(r, s, v->valuestring, strlen(v->valuestring)))
-			return 0;
+		if (cJSON_IsString(v)) {
+			if (!parse_stages(r, s, v->valuestring, 1))
+				return 0;
+		} else if (cJSON_IsObject(v)) {
+			if (!object_stage(r, s, v))
+				return 0;
+		} else
+			return stage_error(r, s->n + 1, "a stage is a string "
+			    "or an object {\"ai\",\"instruction\"?}");
 	}
 	return 1;
 }
 
-/* Starts a pipeline whose state is s. */
+/* Starts a pipeline whose stages are in s: its first stage's text is the
+ * context, the first instruction and the input. */
 static void
-pipe_run(struct req *r, struct pipe_state *s, const char *input,
-    long timeout)
+pipe_run(struct req *r, struct pipe_state *s, const cJSON *p,
+    const char *input)
 {
-	s->input = xstrdup(input);
+	struct ac_context_item	*items;
+	size_t				 n;
+	long				 timeout;
+	int				 ok, fresh;
+
+	if (!param_timeout(r, p, BRIDGE_TIMEOUT_MS, &timeout) ||
+	    !param_bool(r, p, "fresh", 1, &fresh) ||
+	    !param_context(r, p, &items, &n))
+		return;
+	s->flags = fresh ? AISH_WRITE_FRESH : 0;
+	ok = compose_text(r, items, n, s->stages[0].instruction, input,
+	    &s->input, &s->input_len);
+	free(items);
+	if (!ok)
+		return;
 	s->done = cJSON_CreateArray();
-	r->ops = &pipe_ops;
 	req_set_timeout(r, timeout);
-	stage_start(r);
+	pipe_check(r);
 }
 
-/* aish/send {"ai","content","timeout_ms"?} (or "socket_id") */
+/* Makes r's pipeline state. */
+static struct pipe_state *
+pipe_new(struct req *r)
+{
+	struct pipe_state	*s = xcalloc(1, sizeof *s);
+
+	r->state = s;
+	r->ops = &pipe_ops;
+	return s;
+}
+
+/* aish/send {"ai" | "socket_id","content","instruction"?,"context"?,
+ * "fresh"?,"timeout_ms"?} */
 static void
 m_send(struct req *r, const cJSON *p)
 {
 	struct pipe_state	*s;
-	const char		*ai, *content;
-	long			 timeout;
+	const char		*ai, *content, *instruction;
 
 	if (!param_target(r, p, &ai) ||
 	    !param_str(r, p, "content", 1, &content) ||
-	    !param_timeout(r, p, BRIDGE_TIMEOUT_MS, &timeout))
+	    !param_str(r, p, "instruction", 0, &instruction))
 		return;
-	s = xcalloc(1, sizeof *s);
-	r->state = s;
-	r->ops = &pipe_ops;
+	s = pipe_new(r);
 	s->is_send = 1;
-	if (add_stage(r, s, ai, strlen(ai)))
-		pipe_run(r, s, content, timeout);
+	if (add_stage(r, s, ai, instruction))
+		pipe_run(r, s, p, content);
 }
 
-/* aish/pipeline {"input","pipeline" | "stages","timeout_ms"?} */
+/* aish/pipeline {"input","pipeline" | "stages","context"?,"fresh"?,
+ * "timeout_ms"?} */
 static void
 m_pipeline(struct req *r, const cJSON *p)
 {
 	struct pipe_state	*s;
 	const char		*input;
-	long			 timeout;
 
-	if (!param_str(r, p, "input", 1, &input) ||
-	    !param_timeout(r, p, BRIDGE_TIMEOUT_MS, &timeout))
+	if (!param_str(r, p, "input", 1, &input))
 		return;
-	s = xcalloc(1, sizeof *s);
-	r->state = s;
-	r->ops = &pipe_ops;
+	s = pipe_new(r);
 	if (read_stages(r, s, p))
-		pipe_run(r, s, input, timeout);
+		pipe_run(r, s, p, input);
 }
 
 /* ---- aish/teamChat ---- */
@@ -494,7 +579,8 @@ team_replay(struct req *r)
 	cJSON_Delete(early);
 }
 
-/* The ack: it names the members to wait for. */
+/* The ack: it names the members to wait for, and finishes the write when
+ * there are none or all answered before it. */
 static void
 team_ack(struct req *r, const aish_msg_t *m)
 {
@@ -509,11 +595,10 @@ team_ack(struct req *r, const aish_msg_t *m)
 		    cJSON_CreateString(m->members[i]));
 		team_progress(r, m->members[i], NULL, "begin", NULL);
 	}
-	if (m->n_members == 0) {
+	if (m->n_members > 0)
+		team_replay(r);
+	if (m->finished || m->n_members == 0)
 		team_answer(r);
-		return;
-	}
-	team_replay(r);
 }
 
 /* Records a member's reply (or its error, when error is set). */
@@ -544,8 +629,6 @@ team_record(struct req *r, const char *who, const char *ai,
 	else
 		cJSON_AddItemToArray(t->responses, o);
 	team_progress(r, who, ai, "end", content);
-	if (cJSON_GetArraySize(t->answered) == cJSON_GetArraySize(t->members))
-		team_answer(r);
 }
 
 /* A final frame (read or error) about the team write. */
@@ -582,6 +665,8 @@ team_final(struct req *r, const aish_msg_t *m)
 		return;
 	}
 	team_record(r, m->socket_id, m->ai_name, m->content, error);
+	if (m->finished)	/* the last member of the ack answered */
+		team_answer(r);
 }
 
 /* A message about the team-chat write. */
@@ -610,48 +695,40 @@ team_msg(struct req *r, const aish_msg_t *m)
 static void
 team_timeout(struct req *r)
 {
-	stop_write(r);		/* before the answer, which may free r */
+	req_stop_write(r);		/* before the answer, which may free r */
 	team_answer(r);
 }
 
 static const struct req_ops team_ops = {
 	.on_msg = team_msg,
-	.on_stop = stop_write,
-	.on_unreachable = stop_unreachable,
+	.on_stop = req_stop_write,
+	.on_conn = req_fail_unsent,
 	.on_timeout = team_timeout,
 	.free_state = team_free,
 };
 
-/* aish/teamChat {"message","group"?,"timeout_ms"?,"moderation"?} */
+/* Starts the team chat of msg (the whole text the members receive). */
 static void
-m_team_chat(struct req *r, const cJSON *p)
+team_start(struct req *r, const char *msg, const char *group,
+    const char *moderation, int fresh, long timeout)
 {
 	struct team_state	*t;
-	const char		*msg, *group, *moderation;
-	long			 timeout;
 	aish_error_t		 err;
 
-	if (!param_str(r, p, "message", 1, &msg) ||
-	    !param_str(r, p, "group", 0, &group) ||
-	    !param_str(r, p, "moderation", 0, &moderation) ||
-	    !param_timeout(r, p, BRIDGE_TIMEOUT_MS, &timeout))
-		return;
 	if (moderation != NULL && strcmp(moderation, "synthesis") != 0) {
 		req_error(r, RPC_INVALID_PARAMS, "moderation must be "
 		    "\"synthesis\"", NULL);
 		return;
 	}
-	if (group != NULL && (!aish_name_valid(group) ||
+	if (group != NULL && (!ac_name_valid(group) ||
 	    strcmp(group, "all") == 0 ||
-	    strlen(group) + strlen("team-chat-") > AISH_NAME_MAX)) {
+	    strlen(group) + strlen(AISH_TEAM_CHAT_PREFIX) > AISH_MAX_NAME)) {
 		req_error(r, RPC_INVALID_PARAMS, "not a valid group name",
 		    NULL);
 		return;
 	}
 	snprintf(r->socket_id, sizeof r->socket_id, "team-chat-%s",
 	    group ? group : "all");
-	if (socket_down(r, r->socket_id))
-		return;
 	t = xcalloc(1, sizeof *t);
 	t->members = cJSON_CreateArray();
 	t->answered = cJSON_CreateArray();
@@ -659,13 +736,42 @@ m_team_chat(struct req *r, const cJSON *p)
 	t->moderated = moderation != NULL;
 	r->state = t;
 	r->ops = &team_ops;
-	if ((err = aish_team_chat_flags(br.aish, msg, group, t->moderated ?
-	    AISH_TEAM_SYNTHESIS : 0, r->write_id)) != AISH_OK) {
+	if ((err = aish_team_chat_flags(br.aish, msg, group, (t->moderated ?
+	    AISH_TEAM_SYNTHESIS : 0) | (fresh ? AISH_TEAM_FRESH : 0),
+	    r->write_id)) != AISH_OK) {
 		r->write_id[0] = '\0';
 		req_error_aish(r, err, NULL, NULL);
 		return;
 	}
 	req_set_timeout(r, timeout);
+}
+
+/* aish/teamChat {"message","group"?,"context"?,"fresh"?,"timeout_ms"?,
+ * "moderation"?} */
+static void
+m_team_chat(struct req *r, const cJSON *p)
+{
+	struct ac_context_item	*items;
+	const char			*msg, *group, *moderation;
+	char				*text;
+	size_t				 n, len;
+	long				 timeout;
+	int				 fresh;
+
+	if (!param_str(r, p, "message", 1, &msg) ||
+	    !param_str(r, p, "group", 0, &group) ||
+	    !param_str(r, p, "moderation", 0, &moderation) ||
+	    !param_timeout(r, p, BRIDGE_TIMEOUT_MS, &timeout) ||
+	    !param_bool(r, p, "fresh", 1, &fresh) ||
+	    !param_context(r, p, &items, &n))
+		return;
+	if (!compose_text(r, items, n, NULL, msg, &text, &len)) {
+		free(items);
+		return;
+	}
+	free(items);
+	team_start(r, text, group, moderation, fresh, timeout);
+	free(text);
 }
 
 const struct method methods_send[] = {

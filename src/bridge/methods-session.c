@@ -4,25 +4,38 @@
  *
  * initialize reports whether aish-rhetor answers: the bridge asks
  * GET /health once at start-up, and an initialize that comes before the
- * answer waits for it (a few milliseconds on a loopback server).
+ * answer waits for it (a few milliseconds on a loopback server).  An
+ * initialize whose params hold a "capabilities" object comes from an LSP
+ * client: it starts the LSP face (lsp-session.c) and gets LSP's answer.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bridge.h"
+#include "lsp.h"
 #include "xalloc.h"
 
 /* initialize requests waiting for the start-up health check. */
-static struct req	*waiting[BRIDGE_MAX_INFLIGHT];
+static struct {
+	struct req	*r;
+	int		 lsp;	/* an LSP client's */
+} waiting[BRIDGE_MAX_INFLIGHT];
 static size_t		 n_waiting;
 static int		 probe_done;
 
-/* Answers an initialize. */
+/* Answers an initialize (LSP's answer to an LSP client). */
 static void
-initialize_answer(struct req *r)
+initialize_answer(struct req *r, int lsp)
 {
-	cJSON	*res = cJSON_CreateObject(), *info, *caps, *rh;
+	cJSON	*res, *info, *caps, *rh;
+
+	if (lsp) {
+		br.initialized = 1;
+		req_result(r, lsp_initialize_result());
+		return;
+	}
+	res = cJSON_CreateObject();
 
 	info = cJSON_AddObjectToObject(res, "server_info");
 	cJSON_AddStringToObject(info, "name", "aish-bridge");
@@ -51,8 +64,8 @@ probe_done_cb(aish_t *h, const aish_result_t *res, void *user)
 	logmsg("aish-rhetor at %s: %s", aish_url(h), res->err == AISH_OK ?
 	    "up" : res->message);
 	for (i = 0; i < n_waiting; i++) {
-		if (req_release(waiting[i]))
-			initialize_answer(waiting[i]);
+		if (req_release(waiting[i].r))
+			initialize_answer(waiting[i].r, waiting[i].lsp);
 	}
 	n_waiting = 0;
 }
@@ -65,23 +78,29 @@ session_probe(void)
 		probe_done = 1;
 }
 
-/* initialize {"client_info"?} */
+/* initialize {"client_info"?}, or an LSP client's {"capabilities",...} */
 static void
 m_initialize(struct req *r, const cJSON *params)
 {
+	int	lsp = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(params,
+		    "capabilities"));
+
 	if (br.shut_down) {
 		req_error(r, RPC_INVALID_REQUEST, "the bridge is shut down",
 		    NULL);
 		return;
 	}
+	if (lsp && !lsp_initialize(r, params))
+		return;
 	/* Requests that follow at once are served; only the answer waits. */
 	br.initialized = 1;
 	if (probe_done || n_waiting == BRIDGE_MAX_INFLIGHT) {
-		initialize_answer(r);
+		initialize_answer(r, lsp);
 		return;
 	}
 	req_hold(r);
-	waiting[n_waiting++] = r;
+	waiting[n_waiting].r = r;
+	waiting[n_waiting++].lsp = lsp;
 }
 
 /* shutdown: answers null; only exit is served afterwards. */

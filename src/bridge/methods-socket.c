@@ -1,11 +1,13 @@
 /*
  * methods-socket.c: the socket registry methods: aish/create,
- * aish/write, aish/read, aish/list, aish/reset and aish/delete.
+ * aish/write, aish/read, aish/history, aish/open, aish/list, aish/reset
+ * and aish/delete.
  *
- * All but aish/write are HTTP requests that libaish runs on its worker
- * thread; aish/write goes over the socket's WebSocket and answers when
- * the server acknowledges it (its reply comes later as aish/message and
- * waits in the inbox for aish/read).
+ * All but aish/write and aish/open are HTTP requests; aish/write goes
+ * over the socket's WebSocket and answers when the server acknowledges
+ * it (its reply comes later as aish/message and waits in the inbox for
+ * aish/read); aish/open opens a socket's WebSocket for a chat and answers
+ * once it is up, from when on every turn on it reaches the editor.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +22,11 @@
 /* What to make of a successful HTTP answer. */
 enum http_kind {
 	HTTP_BODY,	/* the parsed body is the result */
-	HTTP_OK		/* {"ok":true} */
+	HTTP_OK,	/* {"ok":true} */
+	HTTP_DELETED,	/* {"ok":true}, and the socket's name is forgotten */
+	HTTP_HISTORY	/* the body; the socket's WebSocket opens, so that
+			 * its later turns come as aish/message and the
+			 * pieces of its replies as aish/delta */
 };
 
 /* The context of one HTTP request: the request and what it wants. */
@@ -43,7 +49,9 @@ http_done(aish_t *h, const aish_result_t *res, void *user)
 		fail_unknown_ai(c->r, c->name);
 	else if (res->err != AISH_OK)
 		req_error_aish(c->r, res->err, res->code, res->message);
-	else if (c->kind == HTTP_OK) {
+	else if (c->kind == HTTP_OK || c->kind == HTTP_DELETED) {
+		if (c->kind == HTTP_DELETED)
+			ainame_forget(c->name);
 		body = cJSON_CreateObject();
 		cJSON_AddBoolToObject(body, "ok", 1);
 		req_result(c->r, body);
@@ -54,6 +62,11 @@ http_done(aish_t *h, const aish_result_t *res, void *user)
 	else {
 		ainame_learn(body);		/* create */
 		ainame_learn_list(body);	/* list */
+		if (c->kind == HTTP_HISTORY) {
+			/* As aish/open does, without waiting for it. */
+			aish_open(br.aish, c->name);
+			subscribe(c->name);
+		}
 		req_result(c->r, body);
 	}
 end:
@@ -86,7 +99,7 @@ http_failed(struct http_call *c, aish_error_t err)
 /* ---- aish/create ---- */
 
 /* aish/create {"ai_name","model"?,"prompt"?,"context"?,"provider"?,
- * "socket_id"?} */
+ * "socket_id"?,"private"?} */
 static void
 m_create(struct req *r, const cJSON *p)
 {
@@ -102,11 +115,12 @@ m_create(struct req *r, const cJSON *p)
 	    !param_str(r, p, "model", 0, &o.model) ||
 	    !param_str(r, p, "prompt", 0, &o.prompt) ||
 	    !param_str(r, p, "provider", 0, &o.provider) ||
-	    !param_str(r, p, "socket_id", 0, &o.socket_id))
+	    !param_str(r, p, "socket_id", 0, &o.socket_id) ||
+	    !param_bool(r, p, "private", 0, &o.private_socket))
 		return;
-	if (!aish_name_valid(o.ai_name) || (o.socket_id != NULL &&
-	    !aish_name_valid(o.socket_id)) || (o.provider != NULL &&
-	    !aish_name_valid(o.provider))) {
+	if (!ac_name_valid(o.ai_name) || (o.socket_id != NULL &&
+	    !ac_name_valid(o.socket_id)) || (o.provider != NULL &&
+	    !ac_name_valid(o.provider))) {
 		req_error(r, RPC_INVALID_PARAMS, "ai_name, socket_id and "
 		    "provider are [A-Za-z0-9._-], 1 to 64", NULL);
 		return;
@@ -164,7 +178,7 @@ m_delete(struct req *r, const cJSON *p)
 
 	if (!param_target(r, p, &sid))
 		return;
-	c = http_call(r, HTTP_OK, sid);
+	c = http_call(r, HTTP_DELETED, sid);
 	if ((err = aish_delete(br.aish, sid, http_done, c)) != AISH_OK)
 		http_failed(c, err);
 	else if (aish_pending(br.aish, sid) == 0)
@@ -188,7 +202,8 @@ write_msg(struct req *r, const aish_msg_t *m)
 		r->write_id[0] = '\0';	/* the reply goes to the inbox */
 		req_result(r, res);
 	} else if (m->type == AISH_MSG_ERROR && m->seq < 0) {
-		if (m->code != NULL && strcmp(m->code, "unknown_socket") == 0)
+		if (m->code != NULL &&
+		    strcmp(m->code, AISH_ERR_UNKNOWN_SOCKET) == 0)
 			fail_unknown_ai(r, r->socket_id);
 		else
 			req_error_aish(r, aish_error_from_code(m->code),
@@ -197,56 +212,43 @@ write_msg(struct req *r, const aish_msg_t *m)
 		message_unclaimed(m);
 }
 
-/* A write that was not acknowledged in time is taken back. */
-static void
-write_stop(struct req *r)
-{
-	char	id[AISH_ID_SIZE];
-
-	if (r->write_id[0] == '\0')
-		return;
-	/* Forget the id first: a local "cancelled" must not answer r. */
-	memcpy(id, r->write_id, sizeof id);
-	r->write_id[0] = '\0';
-	aish_cancel(br.aish, r->socket_id, id);
-}
-
 static const struct req_ops write_ops = {
 	.on_msg = write_msg,
-	.on_stop = write_stop,
+	.on_stop = req_stop_write,	/* not acknowledged in time */
+	.on_conn = req_fail_unsent,
 };
 
-/* True (after answering -32001) when socket_id has been unreachable for
- * too long to start anything on it. */
-int
-socket_down(struct req *r, const char *socket_id)
-{
-	int64_t	down_ms = 0;
-
-	if (aish_socket_state(br.aish, socket_id, NULL, &down_ms) !=
-	    AISH_CONN_RETRYING || down_ms < br.unreachable_ms)
-		return 0;
-	req_error(r, RPC_UNREACHABLE, "aish-rhetor cannot be reached", NULL);
-	return 1;
-}
-
-/* aish/write {"socket_id" | "ai","content","timeout_ms"?} */
+/* aish/write {"socket_id" | "ai","content","context"?,"fresh"?,
+ * "timeout_ms"?}: a write is part of the socket's conversation unless
+ * "fresh" is true. */
 static void
 m_write(struct req *r, const cJSON *p)
 {
-	const char	*sid, *content;
-	long		 timeout;
-	aish_error_t	 err;
+	struct ac_context_item	*items;
+	const char			*sid, *content;
+	char				*text;
+	size_t				 n, len;
+	long				 timeout;
+	int				 fresh;
+	aish_error_t			 err;
 
 	if (!param_target(r, p, &sid) ||
 	    !param_str(r, p, "content", 1, &content) ||
 	    !param_timeout(r, p, BRIDGE_TIMEOUT_MS, &timeout) ||
-	    socket_down(r, sid))
+	    !param_bool(r, p, "fresh", 0, &fresh) ||
+	    !param_context(r, p, &items, &n))
 		return;
+	if (!compose_text(r, items, n, NULL, content, &text, &len)) {
+		free(items);
+		return;
+	}
+	free(items);
 	r->ops = &write_ops;
 	snprintf(r->socket_id, sizeof r->socket_id, "%s", sid);
-	if ((err = aish_write(br.aish, sid, content, NULL, r->write_id)) !=
-	    AISH_OK) {
+	err = aish_write_flags(br.aish, sid, text, len, fresh ?
+	    AISH_WRITE_FRESH : 0, NULL, r->write_id);
+	free(text);
+	if (err != AISH_OK) {
 		r->write_id[0] = '\0';
 		req_error_aish(r, err, NULL, NULL);
 		return;
@@ -327,10 +329,105 @@ m_read(struct req *r, const cJSON *p)
 		inbox_wait(r);
 }
 
+/* ---- aish/history ---- */
+
+/* aish/history {"socket_id" | "ai","limit"?,"before"?} → the server's
+ * {"turns":[{"role","content","seq","timestamp"}]}, oldest first. */
+static void
+m_history(struct req *r, const cJSON *p)
+{
+	struct http_call	*c;
+	const char		*sid;
+	long			 limit, before;
+	aish_error_t		 err;
+
+	if (!param_target(r, p, &sid) ||
+	    !param_int(r, p, "limit", 1, 1000, 0, &limit) ||
+	    !param_int(r, p, "before", 1, 1000000000000000L, 0, &before))
+		return;
+	c = http_call(r, HTTP_HISTORY, sid);
+	if ((err = aish_history(br.aish, sid, (int)limit, before, http_done,
+	    c)) != AISH_OK)
+		http_failed(c, err);
+}
+
+/* ---- aish/open ---- */
+
+/* Answers an aish/open whose socket is up. */
+static void
+open_answer(struct req *r)
+{
+	cJSON		*res = cJSON_CreateObject();
+	const char	*name = ainame_get(r->socket_id);
+
+	subscribe(r->socket_id);
+	cJSON_AddStringToObject(res, "socket_id", r->socket_id);
+	if (name != NULL)
+		cJSON_AddStringToObject(res, "ai_name", name);
+	else
+		cJSON_AddNullToObject(res, "ai_name");
+	req_result(r, res);
+}
+
+/* The socket's WebSocket changed state: up is the answer; a failed
+ * attempt is -32001 at once; a refusal (no such socket) -32602. */
+static void
+open_conn(struct req *r, aish_conn_state_t state)
+{
+	if (state == AISH_CONN_UP) {
+		open_answer(r);
+		return;
+	}
+	if (state != AISH_CONN_RETRYING && state != AISH_CONN_FAILED)
+		return;
+	/* Nothing keeps retrying for a chat that was never opened. */
+	if (aish_pending(br.aish, r->socket_id) == 0 && !is_open(r->socket_id))
+		aish_close(br.aish, r->socket_id);
+	if (state == AISH_CONN_RETRYING)
+		req_fail_unreachable(r, "the connection failed (is it "
+		    "running?)");
+	else
+		fail_unknown_ai(r, r->socket_id);
+}
+
+static const struct req_ops open_ops = {
+	.on_conn = open_conn,
+};
+
+/* aish/open {"socket_id" | "ai","timeout_ms"?}: opens the socket's
+ * WebSocket and keeps it open (reconnecting after a server restart);
+ * answers {"socket_id","ai_name"} once it is up.  From then on the
+ * editor hears every turn on the socket as aish/message ("role": "user"
+ * or "assistant") and every streamed piece of a reply as aish/delta. */
+static void
+m_open(struct req *r, const cJSON *p)
+{
+	const char	*sid;
+	long		 timeout;
+	aish_error_t	 err;
+
+	if (!param_target(r, p, &sid) ||
+	    !param_timeout(r, p, BRIDGE_UNREACHABLE_MS, &timeout))
+		return;
+	snprintf(r->socket_id, sizeof r->socket_id, "%s", sid);
+	if (aish_socket_state(br.aish, sid, NULL, NULL) == AISH_CONN_UP) {
+		open_answer(r);
+		return;
+	}
+	r->ops = &open_ops;
+	if ((err = aish_open(br.aish, sid)) != AISH_OK) {
+		req_error_aish(r, err, NULL, NULL);
+		return;
+	}
+	req_set_timeout(r, timeout);
+}
+
 const struct method methods_socket[] = {
 	{ "aish/create", m_create, 0 },
 	{ "aish/write", m_write, 0 },
 	{ "aish/read", m_read, 0 },
+	{ "aish/history", m_history, 0 },
+	{ "aish/open", m_open, 0 },
 	{ "aish/list", m_list, 0 },
 	{ "aish/reset", m_reset, 0 },
 	{ "aish/delete", m_delete, 0 },

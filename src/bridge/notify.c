@@ -3,13 +3,19 @@
  * bridge becomes an aish/message notification, then goes to the request
  * that waits for it or, when none does, to the inbox that aish/read
  * drains.  Streamed pieces become aish/progress notifications through
- * the requests that own them.  Connection states tell when a socket has
- * been unreachable too long for the requests waiting on it.
+ * the requests that own them (or through the face that runs them), and
+ * aish/delta notifications on the sockets an editor opened with
+ * aish/open or aish/history (a chat).  A user's turn (AISH_MSG_TURN:
+ * another client's write, or this bridge's own once acknowledged)
+ * becomes aish/message with role "user" and goes nowhere else.
+ * Connection states tell the requests on a socket (from the loop) and
+ * when it has been unreachable too long for those waiting on it.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <aish/protocol.h>
 #include "bridge.h"
 #include "json-build.h"
 #include "xalloc.h"
@@ -24,19 +30,6 @@ struct kept {
 static struct kept	*inbox;
 static size_t		 inbox_len;
 
-/* Sends a notification (params consumed). */
-static void
-notify(const char *method, cJSON *params)
-{
-	cJSON	*n = cJSON_CreateObject();
-
-	aish_json_add_ref(n, "jsonrpc", "2.0");
-	aish_json_add_ref(n, "method", method);
-	aish_json_add_item(n, "params", params);
-	framing_write(n);
-	cJSON_Delete(n);
-}
-
 /* The headers of m as a JSON array. */
 static cJSON *
 headers_json(const aish_msg_t *m)
@@ -49,40 +42,147 @@ headers_json(const aish_msg_t *m)
 	return a;
 }
 
-/* Sends aish/progress for request r, naming the socket when known. */
+/* Reports progress of request r: to the face that runs it, or as
+ * aish/progress naming the socket when known. */
 void
 notify_progress(struct req *r, int stage, const char *ai,
     const char *socket_id, const char *kind, const char *content)
 {
-	cJSON	*p = cJSON_CreateObject();
+	struct progress	 ev = { stage, ai, socket_id, kind, content };
+	cJSON		*p;
 
-	aish_json_add_item(p, "request_id", r->id ?
+	if (r->xlat != NULL && r->xlat->progress != NULL) {
+		r->xlat->progress(r, &ev);
+		return;
+	}
+	if (!session_face()->aish_notifications)
+		return;
+	p = cJSON_CreateObject();
+
+	ac_json_add_item(p, "request_id", r->id ?
 	    cJSON_Duplicate(r->id, 1) : cJSON_CreateNull());
-	aish_json_add_int(p, "stage", stage);
-	aish_json_add_ref(p, "ai", ai);
+	ac_json_add_int(p, "stage", stage);
+	ac_json_add_ref(p, "ai", ai);
 	if (socket_id != NULL)
-		aish_json_add_ref(p, "socket_id", socket_id);
-	aish_json_add_ref(p, "kind", kind);
+		ac_json_add_ref(p, "socket_id", socket_id);
+	ac_json_add_ref(p, "kind", kind);
 	if (content != NULL)
-		aish_json_add_ref(p, "content", content);
-	notify("aish/progress", p);
+		ac_json_add_ref(p, "content", content);
+	client_notify("aish/progress", p);
 }
 
-/* Sends aish/message for a read. */
+/* The socket a message is about, and the name of its AI ("" when not
+ * known yet). */
+static const char *
+msg_socket(const aish_msg_t *m)
+{
+	return m->socket_id ? m->socket_id : m->conn_socket_id;
+}
+
+static const char *
+msg_ai_name(const aish_msg_t *m)
+{
+	const char	*name = m->ai_name ? m->ai_name :
+	    ainame_get(msg_socket(m));
+
+	return name ? name : "";
+}
+
+/* Sends aish/message for a read (role "assistant") or a user's turn
+ * (role "user"). */
 static void
 notify_message(const aish_msg_t *m)
 {
 	cJSON	*p = cJSON_CreateObject();
 
-	aish_json_add_ref(p, "socket_id", m->socket_id ?
-	    m->socket_id : m->conn_socket_id);
-	aish_json_add_ref(p, "ai_name", m->ai_name);
-	aish_json_add_ref(p, "content", m->content);
-	aish_json_add_item(p, "headers", headers_json(m));
+	ac_json_add_ref(p, "socket_id", msg_socket(m));
+	ac_json_add_ref(p, "ai_name", msg_ai_name(m));
+	ac_json_add_ref(p, "role", m->type == AISH_MSG_TURN ? "user" :
+	    "assistant");
+	ac_json_add_ref(p, "content", m->content);
+	ac_json_add_item(p, "headers", headers_json(m));
 	if (m->in_reply_to != NULL)
-		aish_json_add_ref(p, "in_reply_to", m->in_reply_to);
-	aish_json_add_int(p, "seq", m->seq);
-	notify("aish/message", p);
+		ac_json_add_ref(p, "in_reply_to", m->in_reply_to);
+	ac_json_add_int(p, "seq", m->seq);
+	if (m->timestamp != NULL)
+		ac_json_add_ref(p, "timestamp", m->timestamp);
+	if (m->fresh)
+		cJSON_AddTrueToObject(p, "fresh");
+	client_notify("aish/message", p);
+}
+
+/* ---- the sockets opened by aish/open ---- */
+
+static struct open_socket {
+	struct open_socket	*next;
+	char			 socket_id[AISH_NAME_MAX + 1];
+} *opened;
+static int	 team_opened;	/* a team-chat socket is among them */
+
+/* Streams the replies on socket_id to the editor from now on (aish/delta)
+ * as well as its turns. */
+void
+subscribe(const char *socket_id)
+{
+	struct open_socket	*o;
+
+	if (is_open(socket_id))
+		return;
+	o = xcalloc(1, sizeof *o);
+	snprintf(o->socket_id, sizeof o->socket_id, "%s", socket_id);
+	o->next = opened;
+	opened = o;
+	if (strncmp(socket_id, AISH_TEAM_CHAT_PREFIX,
+	    strlen(AISH_TEAM_CHAT_PREFIX)) == 0)
+		team_opened = 1;
+}
+
+/* True when an aish/open of socket_id succeeded. */
+int
+is_open(const char *socket_id)
+{
+	struct open_socket	*o;
+
+	for (o = opened; o != NULL; o = o->next) {
+		if (strcmp(o->socket_id, socket_id) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* True when a delta belongs to an opened socket: its AI's, the one it
+ * came on, or any when a team chat is open (whose members are any AI). */
+static int
+delta_wanted(const aish_msg_t *m)
+{
+	struct open_socket	*o;
+
+	if (team_opened)
+		return 1;
+	for (o = opened; o != NULL; o = o->next) {
+		if ((m->socket_id && strcmp(o->socket_id, m->socket_id) == 0) ||
+		    strcmp(o->socket_id, m->conn_socket_id) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Sends aish/delta for a streamed piece of a reply. */
+static void
+notify_delta(const aish_msg_t *m)
+{
+	cJSON	*p = cJSON_CreateObject();
+
+	ac_json_add_ref(p, "socket_id", msg_socket(m));
+	ac_json_add_ref(p, "ai_name", msg_ai_name(m));
+	ac_json_add_ref(p, "role", "assistant");
+	ac_json_add_ref(p, "content", m->content);
+	if (m->in_reply_to != NULL)
+		ac_json_add_ref(p, "in_reply_to", m->in_reply_to);
+	ac_json_add_int(p, "index", m->index);
+	if (m->fresh)
+		cJSON_AddTrueToObject(p, "fresh");
+	client_notify("aish/delta", p);
 }
 
 /* ---- the inbox ---- */
@@ -201,9 +301,20 @@ on_aish_message(aish_t *h, const aish_msg_t *m, void *user)
 
 	if (m->ai_name != NULL && m->socket_id != NULL)
 		ainame_put(m->socket_id, m->ai_name);
-	if (m->in_reply_to != NULL)
-		r = req_by_write(m->in_reply_to);
-	if (m->type == AISH_MSG_READ)
+	if (m->type == AISH_MSG_TURN) {
+		/* No request's reply. */
+		if (session_face()->aish_notifications)
+			notify_message(m);
+		return;
+	}
+	if (m->type == AISH_MSG_DELTA && opened != NULL &&
+	    session_face()->aish_notifications && delta_wanted(m))
+		notify_delta(m);
+	if (m->in_reply_to != NULL && (r = req_by_write(m->in_reply_to)))
+		req_progress(r);
+	/* A face's request reports its replies its own way. */
+	if (m->type == AISH_MSG_READ && (r == NULL || r->xlat == NULL) &&
+	    session_face()->aish_notifications)
 		notify_message(m);
 	if (r != NULL && r->ops != NULL && r->ops->on_msg != NULL) {
 		r->ops->on_msg(r, m);
@@ -217,7 +328,9 @@ void
 on_aish_state(aish_t *h, const char *socket_id, aish_conn_state_t state,
     unsigned failures, int64_t down_ms, void *user)
 {
+	req_conn_changed(socket_id, state);
 	if (state == AISH_CONN_UP) {
+		reach_note_node();
 		br.connected = 1;
 		return;
 	}

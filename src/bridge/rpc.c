@@ -1,15 +1,23 @@
 /*
  * rpc.c: JSON-RPC 2.0 for aish-bridge: checks each message, dispatches
- * requests to the method tables, answers them (alone or in a batch),
- * and keeps the table of requests in flight with their time-outs,
- * cancels and limits.
+ * requests to the method tables of the session's face, answers them
+ * (alone or in a batch), hands the client's answers to the calls the
+ * bridge made (client-calls.c), and keeps the table of requests in flight
+ * with their time-outs, cancels and limits.
  *
  * Rules kept here: an id of either type (or null) is echoed as it came;
  * a notification is never answered, even when it fails; "params": null
- * means no params; a batch is answered with one array once all its
- * requests are answered (nothing when they were all notifications); an
- * empty batch is one Invalid Request; nothing but initialize, shutdown
- * and exit is served before initialize (-32002).
+ * and "params": [] mean no params; a batch is answered with one array
+ * once all its requests are answered (nothing when they were all
+ * notifications); an empty batch is one Invalid Request; nothing but the
+ * methods marked before_init (initialize, shutdown, exit) is served
+ * before initialize (-32002).
+ *
+ * A request is answered in two steps: its method answers (req_result,
+ * req_error: r->done), then the answer is written (req_answer: r->answered).
+ * For the aish face the two are one; a face that runs a core method
+ * through core_start() gets the method's answer in its xlat and writes
+ * its own, maybe after calls to the client.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +28,17 @@
 #include "names.h"
 #include "xalloc.h"
 
-static const struct method *const method_tables[] = {
+/* The core's methods: aish's own protocol (SPEC section 4). */
+static const struct method *const core_tables[] = {
 	methods_session, methods_socket, methods_send, NULL
+};
+
+/* The aish face: the core's methods as they are. */
+const struct face face_aish = {
+	.name = "aish",
+	.tables = core_tables,
+	.aish_notifications = 1,
+	.client_requests = 0,
 };
 
 /* ---- answers ---- */
@@ -115,52 +132,117 @@ req_free(struct req *r)
 {
 	if (r->ops != NULL && r->ops->free_state != NULL)
 		r->ops->free_state(r);
+	if (r->xlat != NULL && r->xlat->free_state != NULL)
+		r->xlat->free_state(r);
 	cJSON_Delete(r->id);
 	free(r->method);
 	free(r);
 }
 
-/* Notes that libaish owes r a callback. */
+/* Notes that libaish (or the client) owes r a callback. */
 void
 req_hold(struct req *r)
 {
 	r->holds++;
 }
 
-/* The callback came: returns 1 when r is still waiting for its answer,
- * 0 when it was answered meanwhile (and is freed once nothing is owed). */
+/* A method's callback came: returns 1 when the method still waits for
+ * it, 0 when r was answered meanwhile (and is freed once nothing is
+ * owed). */
 int
 req_release(struct req *r)
 {
 	r->holds--;
 	if (!r->done)
 		return 1;
+	if (r->answered && r->holds == 0)
+		req_free(r);
+	return 0;
+}
+
+/* A face's callback came: returns 1 while r's answer is still to be
+ * written, 0 when it was (cancelled meanwhile; freed once nothing is
+ * owed). */
+int
+req_release_answer(struct req *r)
+{
+	r->holds--;
+	if (!r->answered)
+		return 1;
 	if (r->holds == 0)
 		req_free(r);
 	return 0;
 }
 
-/* Answers r and takes it out of the table. */
+/* The method has answered: its time-out ends. */
+static void
+req_method_done(struct req *r)
+{
+	r->done = 1;
+	if (r->timer_set)
+		lws_sul_cancel(&r->timer);
+	r->timer_set = 0;
+}
+
+/* Writes r's answer (resp; NULL writes nothing) and takes r out of the
+ * table. */
 static void
 req_finish(struct req *r, cJSON *resp)
 {
 	struct batch	*b = r->batch;
 
-	r->done = 1;
-	if (r->timer_set)
-		lws_sul_cancel(&r->timer);
-	r->timer_set = 0;
+	req_method_done(r);
+	r->answered = 1;
 	req_unlink(r);
-	if (r->id != NULL)
+	if (r->id != NULL && resp != NULL)
 		deliver(b, resp);
-	else
+	else {
 		cJSON_Delete(resp);	/* a notification is never answered */
+		if (r->id != NULL && b != NULL) {
+			b->pending--;
+			batch_settle(b);
+		}
+	}
 	if (r->holds == 0)
 		req_free(r);
 	bridge_maybe_quit();
 }
 
-/* Answers r with a result (consumed). */
+/* Writes r's answer: a result (consumed). */
+void
+req_answer(struct req *r, cJSON *result)
+{
+	if (r->answered) {
+		cJSON_Delete(result);
+		return;
+	}
+	req_finish(r, make_response(r->id, result, NULL));
+}
+
+/* Writes r's answer: an error; data (consumed) may be NULL. */
+void
+req_answer_error(struct req *r, int code, const char *message, cJSON *data)
+{
+	if (r->answered) {
+		cJSON_Delete(data);
+		return;
+	}
+	logmsg("%s: error %d: %s", r->method, code, message);
+	req_finish(r, make_response(r->id, NULL,
+	    make_error(code, message, data)));
+}
+
+/* Ends r without any answer (a protocol whose cancelled requests get
+ * none). */
+void
+req_drop(struct req *r)
+{
+	if (!r->answered)
+		req_finish(r, NULL);
+}
+
+/* The method answers r with a result (consumed): written now, or handed
+ * to the face that started it. */
 void
 req_result(struct req *r, cJSON *result)
 {
@@ -168,10 +250,14 @@ req_result(struct req *r, cJSON *result)
 		cJSON_Delete(result);
 		return;
 	}
-	req_finish(r, make_response(r->id, result, NULL));
+	req_method_done(r);
+	if (r->xlat != NULL && r->xlat->result != NULL)
+		r->xlat->result(r, result);
+	else
+		req_answer(r, result);
 }
 
-/* Answers r with an error; data (consumed) may be NULL. */
+/* The method answers r with an error; data (consumed) may be NULL. */
 void
 req_error(struct req *r, int code, const char *message, cJSON *data)
 {
@@ -179,9 +265,12 @@ req_error(struct req *r, int code, const char *message, cJSON *data)
 		cJSON_Delete(data);
 		return;
 	}
-	logmsg("%s: error %d: %s", r->method, code, message);
-	req_finish(r, make_response(r->id, NULL,
-	    make_error(code, message, data)));
+	req_method_done(r);
+	if (r->xlat != NULL && r->xlat->error != NULL) {
+		logmsg("%s: error %d: %s", r->method, code, message);
+		r->xlat->error(r, code, message, data);
+	} else
+		req_answer_error(r, code, message, data);
 }
 
 /* Answers r with the JSON-RPC error that fits a libaish error. */
@@ -194,10 +283,14 @@ req_error_aish(struct req *r, aish_error_t err, const char *code,
 
 	if (message == NULL)
 		message = aish_strerror(err);
+	if (err == AISH_E_UNREACHABLE) {
+		cJSON_Delete(data);
+		req_fail_unreachable(r, message);
+		return;
+	}
 	if (code != NULL)
 		cJSON_AddStringToObject(data, "code", code);
 	switch (err) {
-	case AISH_E_UNREACHABLE:
 	case AISH_E_UNAUTHORIZED:
 		rpc = RPC_UNREACHABLE;
 		break;
@@ -224,13 +317,24 @@ req_error_aish(struct req *r, aish_error_t err, const char *code,
 	req_error(r, rpc, message, data);
 }
 
-/* Timer: r ran out of time. */
+/* Timer: r's time may be up.  It is when nothing came for the whole
+ * time-out; otherwise the timer waits again for what is left since the
+ * last progress (so a reply that keeps streaming is never cut, and no
+ * timer is moved on each piece of it). */
 static void
 req_timed_out(lws_sorted_usec_list_t *sul)
 {
 	struct req	*r = lws_container_of(sul, struct req, timer);
+	lws_usec_t	 limit = (lws_usec_t)r->timeout_ms * LWS_US_PER_MS;
+	lws_usec_t	 quiet = lws_now_usecs() - r->progress_us;
 
 	r->timer_set = 0;
+	if (quiet < limit) {
+		lws_sul_schedule(br.ctx, 0, &r->timer, req_timed_out,
+		    limit - quiet);
+		r->timer_set = 1;
+		return;
+	}
 	if (r->ops != NULL && r->ops->on_timeout != NULL) {
 		r->ops->on_timeout(r);
 		return;
@@ -240,13 +344,24 @@ req_timed_out(lws_sorted_usec_list_t *sul)
 	req_error(r, RPC_TIMEOUT, "timed out", NULL);
 }
 
-/* Answers r with -32003 after ms milliseconds. */
+/* Answers r with -32003 (or calls its on_timeout) once nothing has come
+ * for ms milliseconds: the time-out counts from the last progress. */
 void
 req_set_timeout(struct req *r, long ms)
 {
+	r->timeout_ms = ms;
+	r->progress_us = lws_now_usecs();
 	lws_sul_schedule(br.ctx, 0, &r->timer, req_timed_out,
 	    (lws_usec_t)ms * LWS_US_PER_MS);
 	r->timer_set = 1;
+}
+
+/* Something came for r (an ack, a delta, a reply): its time-out starts
+ * again. */
+void
+req_progress(struct req *r)
+{
+	r->progress_us = lws_now_usecs();
 }
 
 /* The request whose current write is write_id, or NULL. */
@@ -283,8 +398,25 @@ same_id(const cJSON *a, const cJSON *b)
 	return 0;
 }
 
-/* Cancels the request with id (every request when id is NULL) and
- * returns the array of the ids cancelled. */
+/* Cancels one request: its AI's work stops and it answers -32800 (after
+ * its method answered, while a face still works on it, the face's answer
+ * is -32800). */
+static void
+req_cancel(struct req *r)
+{
+	r->cancelled = 1;
+	if (r->done) {
+		req_answer_error(r, RPC_CANCELLED, "cancelled", NULL);
+		return;
+	}
+	if (r->ops != NULL && r->ops->on_stop != NULL)
+		r->ops->on_stop(r);
+	req_error(r, RPC_CANCELLED, "cancelled", NULL);
+}
+
+/* Cancels the request with id (every aish/ request when id is NULL) and
+ * returns the array of the ids cancelled; a cancel never cancels itself
+ * (a $/cancelRequest may carry its own id). */
 cJSON *
 req_cancel_matching(const cJSON *id)
 {
@@ -293,50 +425,44 @@ req_cancel_matching(const cJSON *id)
 
 	for (r = br.reqs; r != NULL; r = next) {
 		next = r->next;
-		if (r->id == NULL || strcmp(r->method, "aish/cancel") == 0 ||
+		if (r->id == NULL || r->cancelled || r->answered ||
+		    strcmp(r->method, "aish/cancel") == 0 ||
+		    strcmp(r->method, "$/cancelRequest") == 0 ||
 		    (id != NULL && !same_id(id, r->id)) ||
 		    (id == NULL && strncmp(r->method, "aish/", 5) != 0))
 			continue;
 		cJSON_AddItemToArray(ids, cJSON_Duplicate(r->id, 1));
-		if (r->ops != NULL && r->ops->on_stop != NULL)
-			r->ops->on_stop(r);
-		req_error(r, RPC_CANCELLED, "cancelled", NULL);
+		req_cancel(r);
 		next = br.reqs;		/* the table changed */
 	}
 	return ids;
 }
 
-/* Tells the requests that use socket_id that it stays unreachable. */
+/* Answers -32001, naming the server's URL and why (data: {"url"}). */
 void
-req_unreachable(const char *socket_id)
+req_fail_unreachable(struct req *r, const char *why)
 {
-	struct req	*r, *next;
+	const char	*url = br.url ? br.url : "?";
+	cJSON		*data = cJSON_CreateObject();
+	char		*text = xasprintf("cannot reach aish-rhetor at %s: %s",
+	    url, why);
 
-	for (r = br.reqs; r != NULL; r = next) {
-		next = r->next;
-		if (r->socket_id[0] == '\0' ||
-		    strcmp(r->socket_id, socket_id) != 0)
-			continue;
-		if (r->ops != NULL && r->ops->on_unreachable != NULL)
-			r->ops->on_unreachable(r);
-		else
-			req_error(r, RPC_UNREACHABLE,
-			    "aish-rhetor cannot be reached", NULL);
-		next = br.reqs;
-	}
+	cJSON_AddStringToObject(data, "url", url);
+	req_error(r, RPC_UNREACHABLE, text, data);
+	free(text);
 }
 
 /* ---- methods ---- */
 
-/* Finds a method by name. */
-const struct method *
-rpc_find_method(const char *name)
+/* Finds a method by name in tables. */
+static const struct method *
+find_in(const struct method *const *tables, const char *name)
 {
 	const struct method	*m;
 	size_t			 i;
 
-	for (i = 0; method_tables[i] != NULL; i++) {
-		for (m = method_tables[i]; m->name != NULL; m++) {
+	for (i = 0; tables[i] != NULL; i++) {
+		for (m = tables[i]; m->name != NULL; m++) {
 			if (strcmp(m->name, name) == 0)
 				return m;
 		}
@@ -344,7 +470,21 @@ rpc_find_method(const char *name)
 	return NULL;
 }
 
-/* The names of every method, as a JSON array. */
+/* The session's face: aish's own protocol until another is chosen. */
+const struct face *
+session_face(void)
+{
+	return br.face != NULL ? br.face : &face_aish;
+}
+
+/* Finds a method of the session's face by name. */
+const struct method *
+rpc_find_method(const char *name)
+{
+	return find_in(session_face()->tables, name);
+}
+
+/* The names of every core method, as a JSON array. */
 cJSON *
 rpc_method_names(void)
 {
@@ -352,14 +492,34 @@ rpc_method_names(void)
 	const struct method	*m;
 	size_t			 i;
 
-	for (i = 0; method_tables[i] != NULL; i++) {
-		for (m = method_tables[i]; m->name != NULL; m++) {
+	for (i = 0; core_tables[i] != NULL; i++) {
+		for (m = core_tables[i]; m->name != NULL; m++) {
 			if (m->name[0] != '$')
 				cJSON_AddItemToArray(a,
 				    cJSON_CreateString(m->name));
 		}
 	}
 	return a;
+}
+
+/* Starts the core method named method on r, a face's request, with params
+ * (an object, or NULL for none); its answer and progress go through xlat.
+ * Returns 0, or -1 when there is no such method (r is not answered). */
+int
+core_start(struct req *r, const char *method, const cJSON *params,
+    const struct xlat *xlat)
+{
+	const struct method	*m = find_in(core_tables, method);
+	cJSON			*empty = NULL;
+
+	if (m == NULL)
+		return -1;
+	r->xlat = xlat;
+	if (params == NULL)
+		params = empty = cJSON_CreateObject();
+	m->start(r, params);
+	cJSON_Delete(empty);
+	return 0;
 }
 
 /* ---- checking and dispatching one message ---- */
@@ -501,6 +661,18 @@ keep_raw_ids(cJSON *msg, const char *buf, size_t len)
 	}
 }
 
+/* True when msg is the client's answer to a call of the bridge: an id,
+ * a result or an error, and no method. */
+static int
+is_response(const cJSON *msg, const cJSON *ver, const cJSON *method,
+    const cJSON *id)
+{
+	return method == NULL && id != NULL && cJSON_IsString(ver) &&
+	    strcmp(ver->valuestring, "2.0") == 0 &&
+	    (cJSON_GetObjectItemCaseSensitive(msg, "result") != NULL ||
+	    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(msg, "error")));
+}
+
 /* Answers an error to a request that is not started; nothing to a
  * notification (has_id 0). */
 static void
@@ -532,7 +704,9 @@ start_request(struct batch *b, const cJSON *id, int has_id,
 	r->next = br.reqs;
 	br.reqs = r;
 	br.n_inflight++;
-	if (params == NULL || cJSON_IsNull(params))
+	/* Neovim 0.7 sends an empty Lua table as "params":[]. */
+	if (params == NULL || cJSON_IsNull(params) ||
+	    (cJSON_IsArray(params) && cJSON_GetArraySize(params) == 0))
 		params = empty = cJSON_CreateObject();
 	if (!cJSON_IsObject(params))
 		req_error(r, RPC_INVALID_PARAMS,
@@ -561,6 +735,11 @@ handle_one(struct batch *b, const cJSON *msg)
 	ver = cJSON_GetObjectItemCaseSensitive(msg, "jsonrpc");
 	method = cJSON_GetObjectItemCaseSensitive(msg, "method");
 	params = cJSON_GetObjectItemCaseSensitive(msg, "params");
+	if (is_response(msg, ver, method, id)) {
+		client_answered(id, cJSON_GetObjectItemCaseSensitive(msg,
+		    "result"), cJSON_GetObjectItemCaseSensitive(msg, "error"));
+		return;
+	}
 	if (!cJSON_IsString(ver) || strcmp(ver->valuestring, "2.0") != 0 ||
 	    !cJSON_IsString(method) || (has_id && !valid_id(id)) ||
 	    (params != NULL && !cJSON_IsObject(params) &&
@@ -624,7 +803,7 @@ rpc_handle(const char *buf, size_t len)
 	cJSON	*msg;
 	char	 text[120];
 
-	if (!aish_utf8_valid(buf, len)) {
+	if (!ac_utf8_valid(buf, len)) {
 		rpc_frame_error(RPC_PARSE_ERROR,
 		    "parse error: not UTF-8 text");
 		return;
@@ -635,7 +814,7 @@ rpc_handle(const char *buf, size_t len)
 		rpc_frame_error(RPC_INVALID_REQUEST, text);
 		return;
 	}
-	if ((msg = aish_json_parse(buf, len)) == NULL) {
+	if ((msg = ac_json_parse(buf, len)) == NULL) {
 		rpc_frame_error(RPC_PARSE_ERROR, "parse error: invalid JSON");
 		return;
 	}

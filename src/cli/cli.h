@@ -29,9 +29,11 @@ struct cli_run;
 /* The state of one aish process. */
 struct cli {
 	aish_t		*h;
-	const char	*url;
+	const char	*url;		/* one URL, or several (nodes) */
+	const char	*node_url;	/* the node last used */
 	int		 raw;		/* -o: raw text only */
 	long		 timeout_ms;	/* --timeout-ms; 0: the defaults */
+	int		 fresh;		/* --fresh: one-shot writes */
 	int		 interactive;	/* commands come from a terminal */
 	/* The command running now, which gets the libaish messages. */
 	struct cli_run	*run;
@@ -52,6 +54,7 @@ struct cli_http {
 
 /* main.c */
 void	cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	cli_note_node(struct cli *c);
 
 /* wait.c */
 long long cli_now_ms(void);

@@ -1,55 +1,27 @@
 /*
- * io.c: reading inputs, buffers and pointed error messages.
+ * io.c: reading inputs and pointed error messages.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "names.h"
 #include "xalloc.h"
 #include "cli.h"
 #include "io.h"
 
-/* Appends len bytes to b. */
-void
-buf_add(struct buf *b, const char *data, size_t len)
-{
-	if (b->len + len + 1 > b->cap) {
-		b->cap = (b->len + len + 1) * 2;
-		b->data = xrealloc(b->data, b->cap);
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-	b->data[b->len] = '\0';
-}
-
-/* Makes b hold exactly len bytes of data. */
-void
-buf_set(struct buf *b, const char *data, size_t len)
-{
-	b->len = 0;
-	buf_add(b, data, len);
-}
-
-/* Frees what b holds. */
-void
-buf_free(struct buf *b)
-{
-	free(b->data);
-	memset(b, 0, sizeof *b);
-}
-
 /* Reads f to its end into b; -1 on a read error. */
 static int
-read_all(FILE *f, struct buf *b)
+read_all(FILE *f, struct ac_buf *b)
 {
 	char	chunk[65536];
 	size_t	n;
 
 	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(b, chunk, n);
-	buf_add(b, "", 0);
+		ac_buf_add(b, chunk, n);
+	ac_buf_add(b, "", 0);
 	return ferror(f) ? -1 : 0;
 }
 
@@ -57,7 +29,7 @@ read_all(FILE *f, struct buf *b)
 char *
 io_read_input(const char *path, size_t *len, int *binary)
 {
-	struct buf	 b = { NULL, 0, 0 };
+	struct ac_buf	 b = { NULL, 0, 0 };
 	FILE		*f = stdin;
 	const char	*name = path ? path : "stdin";
 
@@ -71,12 +43,12 @@ io_read_input(const char *path, size_t *len, int *binary)
 		goto fail;
 	}
 	if (binary != NULL)
-		*binary = !aish_utf8_valid(b.data, b.len);
+		*binary = !ac_utf8_valid(b.data, b.len);
 	if (binary != NULL && *binary) {
 		/* Sent as a binary stream, whole. */
 	} else if (b.len > 0 && b.data[b.len - 1] == '\n')
 		b.data[--b.len] = '\0';
-	if ((binary == NULL || !*binary) && !aish_utf8_valid(b.data, b.len)) {
+	if ((binary == NULL || !*binary) && !ac_utf8_valid(b.data, b.len)) {
 		cli_error("%s: not UTF-8 text (or holds a NUL byte)", name);
 		goto fail;
 	}
@@ -87,7 +59,7 @@ io_read_input(const char *path, size_t *len, int *binary)
 fail:
 	if (path != NULL)
 		fclose(f);
-	buf_free(&b);
+	ac_buf_free(&b);
 	return NULL;
 }
 

@@ -1,23 +1,12 @@
 /*
- * io.h: text in and out of the command line: whole inputs, growing
- * buffers, and error messages that point at a column.
+ * io.h: text in and out of the command line: whole inputs and error
+ * messages that point at a column.
  */
 #ifndef AISH_CLI_IO_H
 #define AISH_CLI_IO_H
 
 #include <stdio.h>
 #include <stddef.h>
-
-/* A growing byte string, NUL-terminated once it holds data. */
-struct buf {
-	char	*data;
-	size_t	 len;
-	size_t	 cap;
-};
-
-void	buf_add(struct buf *b, const char *data, size_t len);
-void	buf_set(struct buf *b, const char *data, size_t len);
-void	buf_free(struct buf *b);
 
 /*
  * Reads the whole input of a command: from path, or stdin when path is

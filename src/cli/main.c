@@ -24,8 +24,9 @@
 
 #include <libwebsockets.h>
 
-#include "aish-protocol.h"
+#include <aish/protocol.h>
 #include "spawn-rhetor.h"
+#include "token-file.h"
 #include "xalloc.h"
 #include "cli.h"
 #include "repl.h"
@@ -38,12 +39,15 @@ struct options {
 	int		 list;		/* -l */
 	const char	*url;		/* -r */
 	const char	*token;		/* --token */
+	char		*token_file;	/* read from --token-file, or NULL */
 	int		 raw;		/* -o */
 	long		 timeout_ms;	/* --timeout-ms */
 	int		 no_spawn;	/* --no-spawn */
+	int		 fresh;		/* --fresh */
 };
 
-enum { OPT_TOKEN = 256, OPT_TIMEOUT, OPT_NO_SPAWN, OPT_VERSION };
+enum { OPT_TOKEN = 256, OPT_TOKEN_FILE, OPT_TIMEOUT, OPT_NO_SPAWN,
+    OPT_VERSION, OPT_FRESH };
 
 static const struct option long_options[] = {
 	{ "command",	required_argument,	NULL,	'c' },
@@ -52,8 +56,10 @@ static const struct option long_options[] = {
 	{ "rhetor",	required_argument,	NULL,	'r' },
 	{ "help",	no_argument,		NULL,	'h' },
 	{ "token",	required_argument,	NULL,	OPT_TOKEN },
+	{ "token-file",	required_argument,	NULL,	OPT_TOKEN_FILE },
 	{ "timeout-ms",	required_argument,	NULL,	OPT_TIMEOUT },
 	{ "no-spawn",	no_argument,		NULL,	OPT_NO_SPAWN },
+	{ "fresh",	no_argument,		NULL,	OPT_FRESH },
 	{ "version",	no_argument,		NULL,	OPT_VERSION },
 	{ NULL,		0,			NULL,	0 }
 };
@@ -72,13 +78,28 @@ cli_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* Says in one line on stderr that the handle moved to another node of
+ * its URL list, once per move. */
+void
+cli_note_node(struct cli *c)
+{
+	const char	*now = aish_node_url(c->h);
+
+	if (now == NULL || c->node_url == NULL ||
+	    strcmp(now, c->node_url) == 0)
+		return;
+	fflush(stdout);
+	fprintf(stderr, "aish: %s is away: now using %s\n", c->node_url, now);
+	c->node_url = now;
+}
+
 /* Prints how to use aish to f. */
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: aish [-o] [-r URL] [--token T] [--timeout-ms N] [--no-spawn]\n"
-"            [-c COMMAND | -l | FILE | AI...]\n"
+"usage: aish [-o] [-r URL] [--token T | --token-file F] [--timeout-ms N]\n"
+"            [--fresh] [--no-spawn] [-c COMMAND | -l | FILE | AI...]\n"
 "\n"
 "  aish                          interactive, prompt \"aish> \"\n"
 "  aish -c 'echo \"Hi\" | apollo'  run one command\n"
@@ -88,13 +109,19 @@ usage(FILE *f)
 "\n"
 "  -o              print only the last stage's raw text\n"
 "  -r URL          the aish-rhetor to use (default $AISH_RHETOR_URL or\n"
-"                  %s)\n"
+"                  %s); URL,URL,...: the nodes of a cluster,\n"
+"                  the next one used when one goes away\n"
 "  --token T       bearer token (default $AISH_TOKEN)\n"
-"  --timeout-ms N  give up on a reply after N ms (team chat: 60000)\n"
+"  --token-file F  the bearer token, read from file F\n"
+"  --timeout-ms N  give up on a reply after N ms with nothing new\n"
+"                  (team chat: 60000)\n"
+"  --fresh         one-shot requests: each AI answers from its prompt and\n"
+"                  the text alone, and its history is left as it was\n"
 "  --no-spawn      never start aish-rhetor\n"
 "\n"
 "Commands: echo \"text\" | ai1 | ai2, ai < file, ... > file, ... >> file,\n"
-"team-chat \"msg\", team-chat -g GROUP \"msg\".  See aish(1).\n",
+"team-chat \"msg\", team-chat -g GROUP \"msg\".  Words after an AI's name are\n"
+"its instruction: echo \"text\" | athena list the risks | apollo.  See aish(1).\n",
 	    AISH_DEFAULT_URL);
 }
 
@@ -118,6 +145,7 @@ parse_ms(const char *s)
 static int
 parse_options(int argc, char **argv, struct options *o, int *status)
 {
+	char	why[1024];
 	int	ch;
 
 	*status = CLI_USAGE;
@@ -129,7 +157,17 @@ parse_options(int argc, char **argv, struct options *o, int *status)
 		case 'o':	o->raw = 1; break;
 		case 'r':	o->url = optarg; break;
 		case OPT_TOKEN:	o->token = optarg; break;
+		case OPT_TOKEN_FILE:
+			free(o->token_file);
+			if ((o->token_file = ac_token_file_read(optarg, why,
+			    sizeof why)) == NULL) {
+				cli_error("bad --token-file: %s", why);
+				return -1;
+			}
+			o->token = o->token_file;
+			break;
 		case OPT_NO_SPAWN: o->no_spawn = 1; break;
+		case OPT_FRESH:	o->fresh = 1; break;
 		case OPT_TIMEOUT:
 			if ((o->timeout_ms = parse_ms(optarg)) == -1) {
 				cli_error("--timeout-ms wants 1 to %d, not "
@@ -202,12 +240,17 @@ connect_cli(struct cli *c, const struct options *o)
 {
 	aish_options_t	 ao;
 	const char	*token = o->token ? o->token : getenv("AISH_TOKEN");
+	const char	*cred;
 	char		 why[256];
 	int		 spawn;
 	aish_error_t	 err;
 
 	c->url = pick_url(o, &spawn);
-	if (spawn && spawn_rhetor(c->url, why, sizeof why) == -1) {
+	if ((cred = ac_url_credentials(c->url)) != NULL) {
+		cli_error("%s: %s", c->url, cred);
+		return CLI_USAGE;
+	}
+	if (spawn && ac_spawn_rhetor(c->url, why, sizeof why) == -1) {
 		cli_error("cannot reach aish-rhetor at %s: %s", c->url, why);
 		return CLI_UNREACHABLE;
 	}
@@ -220,9 +263,18 @@ connect_cli(struct cli *c, const struct options *o)
 	ao.http_timeout_ms = 10000;
 	ao.retry_max_ms = 1000;
 	if ((err = aish_new(&ao, &c->h)) != AISH_OK) {
-		cli_error("%s: %s", c->url, aish_strerror(err));
+		if (err == AISH_E_INVALID && ao.token != NULL &&
+		    strpbrk(ao.token, "\r\n") != NULL)
+			cli_error("the token holds a line break");
+		else if (err == AISH_E_INVALID)
+			cli_error("%s: not a server URL (http://HOST:PORT, or "
+			    "up to %d of them separated by commas)", c->url,
+			    AISH_MAX_URLS);
+		else
+			cli_error("%s: %s", c->url, aish_strerror(err));
 		return err == AISH_E_INVALID ? CLI_USAGE : CLI_UNREACHABLE;
 	}
+	c->node_url = aish_node_url(c->h);
 	return CLI_OK;
 }
 
@@ -291,10 +343,14 @@ main(int argc, char **argv)
 	    LLL_NOTICE : 0, NULL);
 	c.raw = o.raw;
 	c.timeout_ms = o.timeout_ms;
-	if ((rc = connect_cli(&c, &o)) != CLI_OK)
+	c.fresh = o.fresh;
+	if ((rc = connect_cli(&c, &o)) != CLI_OK) {
+		free(o.token_file);
 		return rc;
+	}
 	rc = run_mode(&c, &o, argc - first, argv + first);
 	aish_free(c.h);
+	free(o.token_file);
 	if (fflush(stdout) != 0 && rc == CLI_OK)
 		rc = CLI_FAIL;
 	return rc;

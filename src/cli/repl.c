@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "repl.h"
 #include "run.h"
+#include "state-dir.h"
 
 #define PROMPT		"aish> "
 #define HISTORY_LINES	1000
@@ -42,24 +43,10 @@ is_word(const char *line, const char *w)
 static char *
 history_path(void)
 {
-	const char	*xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-	char		*dir, *p;
+	char	*dir = ac_state_dir(NULL), *p;
 
-	if (xdg != NULL && *xdg == '/')
-		dir = xasprintf("%s/aish", xdg);
-	else if (home != NULL && *home == '/')
-		dir = xasprintf("%s/.local/state/aish", home);
-	else
+	if (dir == NULL)
 		return NULL;
-	for (p = strchr(dir + 1, '/'); p != NULL; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		mkdir(dir, 0700);
-		*p = '/';
-	}
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
-		free(dir);
-		return NULL;
-	}
 	p = xasprintf("%s/history", dir);
 	free(dir);
 	return p;
@@ -104,6 +91,7 @@ repl_tty(struct cli *c)
 		}
 		if (is_word(line, "exit") || is_word(line, "quit")) {
 			free(line);
+			free(hist);
 			return rc;
 		}
 		rc = run_line(c, line, NULL, 0);

@@ -5,8 +5,14 @@
  * One write is in flight at a time: a pipeline writes to its first AI,
  * waits for the final reply and writes that to the next AI; a team chat
  * writes once to team-chat-all (or team-chat-<group>) and waits for every
- * member named in the ack.  Messages come through run_on_message() into
- * the struct cli_run of the command in flight.
+ * member named in the ack.  A stage with an instruction writes the
+ * instruction, a blank line and its input (compose.h).  Every name is
+ * checked before the first write, so a typo anywhere runs nothing.
+ * Messages come through run_on_message() into the struct cli_run of the
+ * command in flight; --timeout-ms counts from the last of them (the ack,
+ * a delta, a member's reply), so a reply that keeps streaming is never
+ * cut.  Writes are part of each AI's conversation, as a process keeps
+ * its state, unless --fresh makes them one-shot.
  *
  * Streaming survives a server restart: libaish re-sends the write, and the
  * server may run it again from the start, so deltas of a new attempt are
@@ -18,7 +24,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "aish-protocol.h"
+#include <aish/protocol.h>
+#include "buf.h"
+#include "compose.h"
+#include "suggest.h"
 #include "xalloc.h"
 #include "parse.h"
 #include "cli.h"
@@ -34,6 +43,9 @@ struct cli_run {
 	char			 id[AISH_ID_SIZE];
 	int			 finished;
 	int			 failed;
+	int			 conn_failed;	/* an attempt to connect failed
+						 * since the write was queued */
+	long long		 progress_ms;	/* when the last message came */
 	char			*error;		/* why it failed */
 	char			*error_code;
 
@@ -41,16 +53,16 @@ struct cli_run {
 	char			*label;		/* NULL: no label */
 	FILE			*stream;	/* where deltas go, or NULL */
 	int			 midline;	/* stream's line is open */
-	struct buf		 shown;		/* what stream got so far */
-	struct buf		 attempt;	/* this attempt's deltas */
-	struct buf		 final;		/* the read's content */
+	struct ac_buf		 shown;		/* what stream got so far */
+	struct ac_buf		 attempt;	/* this attempt's deltas */
+	struct ac_buf		 final;		/* the read's content */
 
-	/* A team chat. */
+	/* A team chat (libaish tells when it is finished). */
 	int			 team;
 	int			 acked;
-	char			**members;
+	char			**members;	/* to name the silent ones */
 	size_t			 n_members;
-	char			**answered;
+	char			**answered;	/* each reply shown once */
 	size_t			 n_answered;
 	int			 member_failed;
 	FILE			*raw;		/* raw replies, or NULL */
@@ -70,7 +82,7 @@ stream_out(struct cli_run *r, const char *data, size_t len)
 		fprintf(r->stream, "%s ", r->label);
 	fwrite(data, 1, len, r->stream);
 	fflush(r->stream);
-	buf_add(&r->shown, data, len);
+	ac_buf_add(&r->shown, data, len);
 	r->midline = data[len - 1] != '\n';
 }
 
@@ -122,7 +134,7 @@ stage_message(struct cli_run *r, const aish_msg_t *m)
 {
 	switch (m->type) {
 	case AISH_MSG_DELTA:
-		buf_add(&r->attempt, m->content ? m->content : "",
+		ac_buf_add(&r->attempt, m->content ? m->content : "",
 		    m->content_len);
 		stream_catch_up(r, r->attempt.data, r->attempt.len);
 		break;
@@ -132,7 +144,7 @@ stage_message(struct cli_run *r, const aish_msg_t *m)
 			r->label = sockets_label(r->socks, m->socket_id,
 			    m->ai_name);
 		}
-		buf_set(&r->final, m->content ? m->content : "",
+		ac_buf_set(&r->final, m->content ? m->content : "",
 		    m->content_len);
 		stream_catch_up(r, r->final.data, r->final.len);
 		stream_end(r);
@@ -166,21 +178,6 @@ in_list(char **list, size_t n, const char *socket_id)
 			return 1;
 	}
 	return 0;
-}
-
-/* True when every member in the ack has answered. */
-static int
-team_complete(const struct cli_run *r)
-{
-	size_t	i;
-
-	if (!r->acked)
-		return 0;
-	for (i = 0; i < r->n_members; i++) {
-		if (!in_list(r->answered, r->n_answered, r->members[i]))
-			return 0;
-	}
-	return 1;
 }
 
 /* Remembers the members the ack names. */
@@ -244,7 +241,7 @@ team_message(struct cli_run *r, const aish_msg_t *m)
 		r->finished = 1;
 		return;
 	}
-	if (team_complete(r))
+	if (m->finished)	/* every member of the ack answered */
 		r->finished = 1;
 }
 
@@ -259,9 +256,12 @@ run_on_message(aish_t *h, const aish_msg_t *m, void *user)
 	struct cli	*c = user;
 	struct cli_run	*r = c->run;
 
+	/* A user's turn (this write's own, or another client's) is no
+	 * reply: the command line shows the replies. */
 	if (r == NULL || r->finished || m->in_reply_to == NULL ||
-	    strcmp(m->in_reply_to, r->id) != 0)
+	    m->type == AISH_MSG_TURN || strcmp(m->in_reply_to, r->id) != 0)
 		return;
+	r->progress_ms = cli_now_ms();
 	if (r->team)
 		team_message(r, m);
 	else
@@ -276,9 +276,14 @@ run_on_state(aish_t *h, const char *socket_id, aish_conn_state_t state,
 	struct cli	*c = user;
 	struct cli_run	*r = c->run;
 
-	if (r != NULL && r->socket_id != NULL && state != AISH_CONN_UP &&
-	    strcmp(socket_id, r->socket_id) == 0)
-		r->attempt.len = 0;
+	if (state == AISH_CONN_UP)
+		cli_note_node(c);
+	if (r == NULL || r->socket_id == NULL || state == AISH_CONN_UP ||
+	    strcmp(socket_id, r->socket_id) != 0)
+		return;
+	r->attempt.len = 0;
+	if (state == AISH_CONN_RETRYING)
+		r->conn_failed = 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -316,21 +321,31 @@ interrupted(struct cli_run *r)
 	return CLI_INTERRUPTED;
 }
 
-/* Runs the loop until the write in r is finished; returns a status. */
+/* Runs the loop until the write in r is finished; returns a status, -1
+ * when nothing came for timeout_ms (0: no limit). */
 static int
 wait_write(struct cli_run *r, long timeout_ms)
 {
 	struct cli	*c = r->c;
-	long long	 deadline = timeout_ms > 0 ? cli_now_ms() + timeout_ms : 0;
 	int64_t		 down_ms = 0;
 	int		 rc;
 
+	r->progress_ms = cli_now_ms();
 	while (!r->finished) {
 		if (cli_interrupted)
 			return interrupted(r);
-		if (deadline != 0 && cli_now_ms() >= deadline) {
+		if (timeout_ms > 0 &&
+		    cli_now_ms() - r->progress_ms >= timeout_ms) {
 			cancel_write(r);
 			return -1;
+		}
+		/* A write that never left: the server cannot have it. */
+		if (r->conn_failed && !aish_write_sent(c->h, r->socket_id,
+		    r->id)) {
+			aish_cancel(c->h, r->socket_id, r->id);
+			cli_error("cannot reach aish-rhetor at %s: the "
+			    "connection failed (is it running?)", c->url);
+			return CLI_UNREACHABLE;
 		}
 		if (aish_socket_state(c->h, r->socket_id, NULL, &down_ms) !=
 		    AISH_CONN_UP && down_ms > CLI_DOWN_LIMIT_MS) {
@@ -356,9 +371,9 @@ run_clear(struct cli_run *r)
 	free(r->error);
 	free(r->error_code);
 	free(r->label);
-	buf_free(&r->shown);
-	buf_free(&r->attempt);
-	buf_free(&r->final);
+	ac_buf_free(&r->shown);
+	ac_buf_free(&r->attempt);
+	ac_buf_free(&r->final);
 	for (i = 0; i < r->n_members; i++)
 		free(r->members[i]);
 	free(r->members);
@@ -372,42 +387,55 @@ run_clear(struct cli_run *r)
 /* Pipelines                                                           */
 /* ------------------------------------------------------------------ */
 
-/* Runs one stage: writes input to socket_id and waits for the reply,
- * which lands in r->final.  last: the pipeline's last stage. */
+/* Runs one stage: writes its instruction and input to its AI and waits
+ * for the reply, which lands in r->final.  last: the pipeline's last
+ * stage. */
 static int
-run_stage(struct cli *c, struct cli_run *r, const char *socket_id,
+run_stage(struct cli *c, struct cli_run *r, const struct ac_stage *st,
     const char *input, size_t len, const char *mime, int last, FILE *file)
 {
-	aish_error_t	err;
-	int		rc;
+	const char	*socket_id = st->ai;
+	char		*text = NULL;
+	aish_error_t	 err;
+	int		 rc;
 
 	r->c = c;
 	r->socket_id = socket_id;
 	if (!c->raw)
 		r->label = sockets_label(r->socks, socket_id, NULL);
 	r->stream = c->raw ? (last && file == NULL ? stdout : NULL) : stdout;
+	/* Before the write: a failed attempt may be told inside it. */
+	c->run = r;
 	if (mime != NULL)
 		err = aish_write_stream(c->h, socket_id, mime, input, len,
 		    NULL, r->id);
-	else
-		err = aish_write_len(c->h, socket_id, input, len, NULL, r->id);
+	else {
+		if (st->instruction != NULL) {
+			text = ac_compose(NULL, 0, st->instruction, input,
+			    len, &len);
+			input = text;
+		}
+		err = aish_write_flags(c->h, socket_id, input, len,
+		    c->fresh ? AISH_WRITE_FRESH : 0, NULL, r->id);
+		free(text);
+	}
 	if (err != AISH_OK) {
+		c->run = NULL;
 		cli_error("cannot write to %s: %s", socket_id,
 		    aish_strerror(err));
 		return CLI_FAIL;
 	}
-	c->run = r;
 	rc = wait_write(r, c->timeout_ms);
 	c->run = NULL;
 	if (rc == -1) {
-		cli_error("%s gave no reply within %ld ms", socket_id,
+		cli_error("%s was silent for %ld ms: no reply", socket_id,
 		    c->timeout_ms);
 		return CLI_FAIL;
 	}
 	if (rc == CLI_OK && r->failed) {
 		cli_error("%s failed: %s (%s)", socket_id, r->error,
 		    r->error_code);
-		rc = strcmp(r->error_code, "unauthorized") == 0 ?
+		rc = strcmp(r->error_code, AISH_ERR_UNAUTHORIZED) == 0 ?
 		    CLI_UNREACHABLE : CLI_FAIL;
 	}
 	return rc;
@@ -416,7 +444,7 @@ run_stage(struct cli *c, struct cli_run *r, const char *socket_id,
 /* Runs the stages in turn; the last reply goes to file when given.  A
  * binary input goes to the first stage as a stream of type mime. */
 static int
-run_pipeline(struct cli *c, const struct aish_cmd *cmd,
+run_pipeline(struct cli *c, const struct ac_cmd *cmd,
     const struct sock_list *socks, char *input, size_t len,
     const char *mime, FILE *file)
 {
@@ -427,7 +455,7 @@ run_pipeline(struct cli *c, const struct aish_cmd *cmd,
 	for (i = 0; i < cmd->nstages && rc == CLI_OK; i++) {
 		memset(&r, 0, sizeof r);
 		r.socks = socks;
-		rc = run_stage(c, &r, cmd->stages[i], input, len,
+		rc = run_stage(c, &r, &cmd->stages[i], input, len,
 		    i == 0 ? mime : NULL, i + 1 == cmd->nstages, file);
 		free(input);
 		input = NULL;
@@ -444,20 +472,43 @@ run_pipeline(struct cli *c, const struct aish_cmd *cmd,
 	return rc;
 }
 
-/* Says which names are unknown; CLI_OK when all are known. */
-static int
-check_stages(const struct aish_cmd *cmd, const struct sock_list *socks)
+/* Says `unknown KIND "NAME" (did you mean ...?)` in one line, the
+ * nearest of the names of that kind suggested. */
+static void
+say_unknown(const struct sock_list *socks, int groups, const char *name)
 {
-	char	*known;
-	size_t	 i;
+	/* With "aish: " before it, the line stays within the limit. */
+	char		  text[AC_UNKNOWN_MESSAGE_MAX + 1 - 6];
+	const char	**names;
+	size_t		  n;
+
+	names = sockets_names(socks, groups, &n);
+	ac_unknown_message(text, sizeof text, groups ? "group" : "AI", name,
+	    ac_nearest_name(name, names, n), groups ?
+	    "aish -l shows the groups" : "aish -l lists the AIs");
+	free(names);
+	cli_error("%s", text);
+}
+
+/* Checks every name the command uses before anything runs: its stages'
+ * AIs, its team-chat group; CLI_OK when all are known. */
+static int
+check_names(const struct ac_cmd *cmd, const struct sock_list *socks)
+{
+	char	team[AISH_MAX_NAME + 16];
+	size_t	i;
 
 	for (i = 0; i < cmd->nstages; i++) {
-		if (sockets_is_stage(socks, cmd->stages[i]))
-			continue;
-		known = sockets_stage_names(socks);
-		cli_error("unknown AI '%s'; known AIs: %s", cmd->stages[i],
-		    known);
-		free(known);
+		if (!sockets_is_stage(socks, cmd->stages[i].ai)) {
+			say_unknown(socks, 0, cmd->stages[i].ai);
+			return CLI_FAIL;
+		}
+	}
+	if (cmd->group == NULL || strcmp(cmd->group, "all") == 0)
+		return CLI_OK;
+	snprintf(team, sizeof team, "%s%s", AISH_TEAM_CHAT_PREFIX, cmd->group);
+	if (sockets_find(socks, team) == NULL) {
+		say_unknown(socks, 1, cmd->group);
 		return CLI_FAIL;
 	}
 	return CLI_OK;
@@ -473,7 +524,8 @@ say_missing(const struct cli_run *r, long timeout_ms)
 {
 	size_t	i;
 
-	fprintf(stderr, "aish: no reply within %ld ms from:", timeout_ms);
+	fprintf(stderr, "aish: nothing came for %ld ms; no reply from:",
+	    timeout_ms);
 	for (i = 0; i < r->n_members; i++) {
 		if (!in_list(r->answered, r->n_answered, r->members[i]))
 			fprintf(stderr, " %s", r->members[i]);
@@ -483,7 +535,7 @@ say_missing(const struct cli_run *r, long timeout_ms)
 
 /* Writes the message to the team and prints the replies. */
 static int
-run_team_chat(struct cli *c, const struct aish_cmd *cmd,
+run_team_chat(struct cli *c, const struct ac_cmd *cmd,
     const struct sock_list *socks, const char *message, FILE *file)
 {
 	struct cli_run	 r;
@@ -508,12 +560,14 @@ run_team_chat(struct cli *c, const struct aish_cmd *cmd,
 	r.team = 1;
 	r.socket_id = team;
 	r.raw = file != NULL ? file : (c->raw ? stdout : NULL);
+	c->run = &r;
 	if ((err = aish_team_chat_flags(c->h, message, group,
-	    cmd->synthesize ? AISH_TEAM_SYNTHESIS : 0, r.id)) != AISH_OK) {
+	    (cmd->synthesize ? AISH_TEAM_SYNTHESIS : 0) |
+	    (c->fresh ? AISH_TEAM_FRESH : 0), r.id)) != AISH_OK) {
+		c->run = NULL;
 		cli_error("cannot start the team chat: %s", aish_strerror(err));
 		return CLI_FAIL;
 	}
-	c->run = &r;
 	rc = wait_write(&r, timeout_ms);
 	c->run = NULL;
 	if (rc == -1) {
@@ -521,8 +575,8 @@ run_team_chat(struct cli *c, const struct aish_cmd *cmd,
 		rc = CLI_FAIL;
 	} else if (rc == CLI_OK && r.failed) {
 		if (group != NULL && strcmp(r.error_code,
-		    "unknown_socket") == 0)
-			cli_error("unknown group '%s'", group);
+		    AISH_ERR_UNKNOWN_SOCKET) == 0)
+			say_unknown(socks, 1, group);	/* deleted meanwhile */
 		else
 			cli_error("team chat failed: %s (%s)", r.error,
 			    r.error_code);
@@ -541,21 +595,30 @@ run_team_chat(struct cli *c, const struct aish_cmd *cmd,
 /* ------------------------------------------------------------------ */
 
 /* The command's input: its echo text, its < file, or stdin.  binary
- * (may be NULL: text only) tells whether it is not text. */
+ * (may be NULL: text only) tells whether it is not text.  A first stage
+ * with an instruction needs no input: it reads stdin only when that is
+ * no terminal, else its AI gets the instruction alone. */
 static char *
-command_input(const struct aish_cmd *cmd, int stdin_ok, size_t *len,
+command_input(const struct ac_cmd *cmd, int stdin_ok, size_t *len,
     int *binary)
 {
+	const char	*first = cmd->nstages ? cmd->stages[0].ai : "team-chat";
+
 	if (binary != NULL)
 		*binary = 0;
 	if (cmd->input_text != NULL) {
 		*len = strlen(cmd->input_text);
 		return xstrdup(cmd->input_text);
 	}
+	if (cmd->input_file == NULL && cmd->nstages > 0 &&
+	    cmd->stages[0].instruction != NULL &&
+	    (!stdin_ok || isatty(STDIN_FILENO))) {
+		*len = 0;
+		return xstrdup("");
+	}
 	if (cmd->input_file == NULL && !stdin_ok) {
 		cli_error("no input: give one with echo \"text\" | %s, or "
-		    "%s < FILE", cmd->nstages ? cmd->stages[0] : "team-chat",
-		    cmd->nstages ? cmd->stages[0] : "team-chat");
+		    "%s < FILE", first, first);
 		return NULL;
 	}
 	return io_read_input(cmd->input_file, len, binary);
@@ -563,7 +626,7 @@ command_input(const struct aish_cmd *cmd, int stdin_ok, size_t *len,
 
 /* Opens the command's output file (truncated for >, as in sh). */
 static int
-open_output(const struct aish_cmd *cmd, FILE **file)
+open_output(const struct ac_cmd *cmd, FILE **file)
 {
 	*file = NULL;
 	if (cmd->output_file == NULL)
@@ -578,7 +641,7 @@ open_output(const struct aish_cmd *cmd, FILE **file)
 
 /* Runs one parsed command. */
 int
-run_command(struct cli *c, const struct aish_cmd *cmd, int stdin_ok)
+run_command(struct cli *c, const struct ac_cmd *cmd, int stdin_ok)
 {
 	struct sock_list	 socks;
 	FILE			*file = NULL;
@@ -586,14 +649,14 @@ run_command(struct cli *c, const struct aish_cmd *cmd, int stdin_ok)
 	size_t			 len = 0;
 	int			 rc, binary = 0;
 
-	if (cmd->kind == AISH_CMD_EMPTY)
+	if (cmd->kind == AC_CMD_EMPTY)
 		return CLI_OK;
 	if ((rc = sockets_fetch(c, &socks)) != CLI_OK)
 		return rc;
-	if ((rc = check_stages(cmd, &socks)) != CLI_OK)
+	if ((rc = check_names(cmd, &socks)) != CLI_OK)
 		goto out;
 	if ((input = command_input(cmd, stdin_ok, &len,
-	    cmd->kind == AISH_CMD_PIPELINE ? &binary : NULL)) == NULL) {
+	    cmd->kind == AC_CMD_PIPELINE ? &binary : NULL)) == NULL) {
 		if (cli_interrupted) {
 			cli_interrupted = 0;
 			rc = CLI_INTERRUPTED;
@@ -603,9 +666,15 @@ run_command(struct cli *c, const struct aish_cmd *cmd, int stdin_ok)
 			rc = CLI_FAIL;
 		goto out;
 	}
+	if (binary && cmd->stages[0].instruction != NULL) {
+		cli_error("%s: an instruction goes with text, and this input "
+		    "is %s", cmd->stages[0].ai, io_guess_mime(input, len));
+		rc = CLI_USAGE;
+		goto out;
+	}
 	if ((rc = open_output(cmd, &file)) != CLI_OK)
 		goto out;
-	if (cmd->kind == AISH_CMD_TEAM_CHAT)
+	if (cmd->kind == AC_CMD_TEAM_CHAT)
 		rc = run_team_chat(c, cmd, &socks, input, file);
 	else {
 		rc = run_pipeline(c, cmd, &socks, input, len, binary ?
@@ -626,15 +695,15 @@ out:
 int
 run_line(struct cli *c, const char *line, const char *where, int stdin_ok)
 {
-	struct aish_cmd		cmd;
-	struct aish_cmd_error	err;
+	struct ac_cmd		cmd;
+	struct ac_cmd_error	err;
 	int			rc;
 
-	if (aish_cmd_parse(line, &cmd, &err) == -1) {
+	if (ac_cmd_parse(line, &cmd, &err) == -1) {
 		io_parse_error(where, line, err.column, err.message);
 		return CLI_USAGE;
 	}
 	rc = run_command(c, &cmd, stdin_ok);
-	aish_cmd_free(&cmd);
+	ac_cmd_free(&cmd);
 	return rc;
 }

@@ -13,7 +13,7 @@
 #include "aish/aish.h"
 
 struct cli;
-struct aish_cmd;
+struct ac_cmd;
 
 /*
  * Parses and runs one command line; returns its exit status.  where, when
@@ -23,7 +23,7 @@ struct aish_cmd;
 int	run_line(struct cli *c, const char *line, const char *where,
 	    int stdin_ok);
 /* Runs one parsed command; returns its exit status. */
-int	run_command(struct cli *c, const struct aish_cmd *cmd, int stdin_ok);
+int	run_command(struct cli *c, const struct ac_cmd *cmd, int stdin_ok);
 /* The libaish callbacks of the command line's handle (user: the cli). */
 void	run_on_message(aish_t *h, const aish_msg_t *m, void *user);
 void	run_on_state(aish_t *h, const char *socket_id,

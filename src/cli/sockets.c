@@ -13,7 +13,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "aish-protocol.h"
+#include <aish/protocol.h>
 #include "xalloc.h"
 #include "cli.h"
 #include "sockets.h"
@@ -162,25 +162,29 @@ sockets_is_stage(const struct sock_list *list, const char *id)
 	return !team_socket(id) && sockets_find(list, id) != NULL;
 }
 
-/* The names a stage may use, comma-separated. */
-char *
-sockets_stage_names(const struct sock_list *list)
+/* The names a stage may use, or the groups (see sockets.h). */
+const char **
+sockets_names(const struct sock_list *list, int groups, size_t *n)
 {
-	char	*out = xstrdup(""), *next;
-	size_t	 i;
+	const char	**names = xcalloc(list->n + 1, sizeof *names);
+	const char	 *id;
+	size_t		  i;
 
+	*n = 0;
 	for (i = 0; i < list->n; i++) {
-		if (team_socket(list->v[i].socket_id))
-			continue;
-		next = xasprintf("%s%s%s", out, *out ? ", " : "",
-		    list->v[i].socket_id);
-		free(out);
-		out = next;
+		id = list->v[i].socket_id;
+		if (!groups && !team_socket(id))
+			names[(*n)++] = id;
+		else if (groups && team_socket(id) &&
+		    strcmp(id, AISH_TEAM_CHAT_ALL) != 0)
+			names[(*n)++] = id + strlen(AISH_TEAM_CHAT_PREFIX);
 	}
-	return out;
+	return names;
 }
 
-/* "[From Athena]" for the AI behind socket_id. */
+/* "[From Athena]" for the AI behind socket_id when the socket has the
+ * AI's name, else "[From Athena (athena-2)]": two sockets of one AI are
+ * told apart. */
 char *
 sockets_label(const struct sock_list *list, const char *socket_id,
     const char *ai_name)
@@ -193,7 +197,10 @@ sockets_label(const struct sock_list *list, const char *socket_id,
 		ai_name = si->ai_name;
 	if (ai_name == NULL)
 		ai_name = socket_id ? socket_id : "?";
-	label = xasprintf("[From %s]", ai_name);
+	if (socket_id == NULL || strcmp(socket_id, ai_name) == 0)
+		label = xasprintf("[From %s]", ai_name);
+	else
+		label = xasprintf("[From %s (%s)]", ai_name, socket_id);
 	label[6] = (char)toupper((unsigned char)label[6]);
 	return label;
 }

@@ -35,8 +35,10 @@ const struct sock_info *sockets_find(const struct sock_list *list,
 	    const char *id);
 /* True when id can be a pipeline stage: a socket, not a team-chat one. */
 int	sockets_is_stage(const struct sock_list *list, const char *id);
-/* The names a pipeline stage may use, comma-separated (caller frees). */
-char	*sockets_stage_names(const struct sock_list *list);
+/* The names a stage may use (groups 0) or the group names (groups 1),
+ * borrowed from list, in an array the caller frees; *n is their number. */
+const char **sockets_names(const struct sock_list *list, int groups,
+	    size_t *n);
 /* The label of a reply: "[From Athena]" for AI name athena (caller frees;
  * socket_id stands in when the name is unknown). */
 char	*sockets_label(const struct sock_list *list, const char *socket_id,

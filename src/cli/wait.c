@@ -93,6 +93,8 @@ cli_http_wait(struct cli *c, struct cli_http *r)
 		if ((rc = cli_service(c, 100)) != CLI_OK)
 			return rc;
 	}
+	if (r->err == AISH_OK)
+		cli_note_node(c);
 	return CLI_OK;
 }
 

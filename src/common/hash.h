@@ -2,18 +2,18 @@
  * hash.h: FNV-1a, a small and even hash for names, ids and numbers, for
  * the hash tables of libaish and aish-rhetor.
  */
-#ifndef AISH_HASH_H
-#define AISH_HASH_H
+#ifndef AC_HASH_H
+#define AC_HASH_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 /* Where every hash starts. */
-#define AISH_HASH_START	2166136261u
+#define AC_HASH_START	2166136261u
 
 /* Continues hash h over n bytes at p. */
 static inline uint32_t
-aish_hash_bytes(uint32_t h, const void *p, size_t n)
+ac_hash_bytes(uint32_t h, const void *p, size_t n)
 {
 	const unsigned char	*b = p;
 
@@ -26,7 +26,7 @@ aish_hash_bytes(uint32_t h, const void *p, size_t n)
 
 /* Continues hash h over the string s (without its NUL). */
 static inline uint32_t
-aish_hash_str(uint32_t h, const char *s)
+ac_hash_str(uint32_t h, const char *s)
 {
 	for (; *s != '\0'; s++) {
 		h ^= (unsigned char)*s;

@@ -8,7 +8,7 @@
 
 /* Adds key (a literal, never freed by cJSON) with item (consumed). */
 void
-aish_json_add_item(cJSON *obj, const char *key, cJSON *item)
+ac_json_add_item(cJSON *obj, const char *key, cJSON *item)
 {
 	if (item != NULL && !cJSON_AddItemToObjectCS(obj, key, item))
 		cJSON_Delete(item);
@@ -16,9 +16,9 @@ aish_json_add_item(cJSON *obj, const char *key, cJSON *item)
 
 /* Adds key with a string that points at value. */
 void
-aish_json_add_ref(cJSON *obj, const char *key, const char *value)
+ac_json_add_ref(cJSON *obj, const char *key, const char *value)
 {
-	aish_json_add_item(obj, key,
+	ac_json_add_item(obj, key,
 	    cJSON_CreateStringReference(value ? value : ""));
 }
 
@@ -34,7 +34,7 @@ json_int(int64_t v)
 
 /* Adds key with the integer v. */
 void
-aish_json_add_int(cJSON *obj, const char *key, int64_t v)
+ac_json_add_int(cJSON *obj, const char *key, int64_t v)
 {
-	aish_json_add_item(obj, key, json_int(v));
+	ac_json_add_item(obj, key, json_int(v));
 }

@@ -7,8 +7,8 @@
  * and a scanf check.  These add members with literal keys that are not
  * copied, values that are borrowed, and integers already as digits.
  */
-#ifndef AISH_JSON_BUILD_H
-#define AISH_JSON_BUILD_H
+#ifndef AC_JSON_BUILD_H
+#define AC_JSON_BUILD_H
 
 #include <stdint.h>
 
@@ -16,12 +16,12 @@
 
 /* Adds key (a string literal) with value borrowed, not copied: value must
  * outlive obj.  A NULL value adds "". */
-void	aish_json_add_ref(cJSON *obj, const char *key, const char *value);
+void	ac_json_add_ref(cJSON *obj, const char *key, const char *value);
 
 /* Adds key (a string literal) with the integer v. */
-void	aish_json_add_int(cJSON *obj, const char *key, int64_t v);
+void	ac_json_add_int(cJSON *obj, const char *key, int64_t v);
 
 /* Adds key (a string literal) with item (consumed). */
-void	aish_json_add_item(cJSON *obj, const char *key, cJSON *item);
+void	ac_json_add_item(cJSON *obj, const char *key, cJSON *item);
 
 #endif

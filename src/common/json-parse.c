@@ -1,6 +1,8 @@
 /*
  * json-parse.c: strict JSON parsing of a whole buffer.
  */
+#include <string.h>
+
 #include "json-parse.h"
 
 /* True for the white space JSON allows between tokens. */
@@ -16,20 +18,19 @@ json_space(char c)
 static int
 has_nul(const char *buf, size_t len)
 {
-	size_t	i, slashes = 0;
+	const char	*p = buf, *q, *stop = buf + len;
 
-	for (i = 0; i < len; i++) {
-		if (buf[i] == '\0' && i + 1 < len)
+	if (len > 1 && memchr(buf, '\0', len - 1) != NULL)
+		return 1;
+	/* Only an odd run of backslashes before "u0000" escapes a NUL;
+	 * memchr skips the text between runs without a look at each byte. */
+	while ((p = memchr(p, '\\', (size_t)(stop - p))) != NULL) {
+		for (q = p; q < stop && *q == '\\'; q++)
+			;
+		if ((q - p) % 2 == 1 && stop - q > 4 &&
+		    memcmp(q, "u0000", 5) == 0)
 			return 1;
-		if (buf[i] == '\\') {
-			slashes++;
-			continue;
-		}
-		if (buf[i] == 'u' && slashes % 2 == 1 && i + 4 < len &&
-		    buf[i + 1] == '0' && buf[i + 2] == '0' &&
-		    buf[i + 3] == '0' && buf[i + 4] == '0')
-			return 1;
-		slashes = 0;
+		p = q;
 	}
 	return 0;
 }
@@ -37,7 +38,7 @@ has_nul(const char *buf, size_t len)
 /* Parses one JSON value that fills the whole buffer; a NUL in it, raw or
  * escaped, makes it invalid, as no aish field may hold one. */
 cJSON *
-aish_json_parse(const char *buf, size_t len)
+ac_json_parse(const char *buf, size_t len)
 {
 	const char	*end = NULL;
 	const char	*stop = buf + len;

@@ -1,9 +1,10 @@
 /*
  * names.c: name and UTF-8 checks shared by the server and the clients.
  */
+#include <stdint.h>
 #include <string.h>
 
-#include "aish-protocol.h"
+#include <aish/protocol.h>
 #include "names.h"
 
 /* True for the characters a name may hold. */
@@ -16,7 +17,7 @@ name_char(unsigned char c)
 
 /* True when s is a valid name (see names.h). */
 int
-aish_name_valid(const char *s)
+ac_name_valid(const char *s)
 {
 	size_t	i;
 
@@ -29,78 +30,107 @@ aish_name_valid(const char *s)
 	return strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
 }
 
-/* Length of a well-formed UTF-8 sequence at s, or 0 when it is not one. */
-static size_t
-utf8_seq_len(const unsigned char *s, size_t n)
+/* See names.h: the one UTF-8 decoder of aish.  Overlong forms,
+ * surrogates and values past U+10FFFF are no characters. */
+int
+ac_utf8_char(const char *str, size_t n)
 {
-	size_t	len, i;
-	unsigned int cp;
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned char	lo = 0x80, hi = 0xbf;
+	int		need, i;
 
+	if (n == 0)
+		return 0;
 	if (s[0] < 0x80)
 		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		need = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		need = 3;
+		if (s[0] == 0xe0)
+			lo = 0xa0;	/* no overlong form */
+		else if (s[0] == 0xed)
+			hi = 0x9f;	/* no surrogates */
 	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
+		need = 4;
+		if (s[0] == 0xf0)
+			lo = 0x90;	/* no overlong form */
+		else if (s[0] == 0xf4)
+			hi = 0x8f;	/* nothing past U+10FFFF */
 	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
+		return -1;
+	for (i = 1; i < need; i++) {
+		if ((size_t)i >= n)
 			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
+		if (s[i] < lo || s[i] > hi)
+			return -1;
+		lo = 0x80;
+		hi = 0xbf;
 	}
-	/* Reject overlong forms, surrogates and values past U+10FFFF. */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
+	return need;
 }
 
-/* True when the n bytes at s are well-formed UTF-8 without NUL bytes. */
-int
-aish_utf8_valid(const char *s, size_t n)
+/* True when none of the 8 bytes at s is NUL or past 0x7f: subtracting 1
+ * from each byte borrows (sets its top bit) only from a NUL, and a byte
+ * past 0x7f has its top bit set already. */
+static int
+ascii8(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t	i = 0, len;
+	const uint64_t	ones = 0x0101010101010101ULL;
+	const uint64_t	tops = 0x8080808080808080ULL;
+	uint64_t	w;
+
+	memcpy(&w, s, sizeof w);
+	return ((w | (w - ones)) & tops) == 0;
+}
+
+/* True when the n bytes at s are well-formed UTF-8 without NUL bytes:
+ * eight bytes at a time while they are ASCII, else a character at a time
+ * (ac_utf8_char, which the eight-byte step only skips ahead of). */
+int
+ac_utf8_valid(const char *s, size_t n)
+{
+	size_t	i = 0;
+	int	len;
 
 	while (i < n) {
-		if (p[i] == '\0')
+		if (n - i >= 8 && ascii8(s + i)) {
+			i += 8;
+			continue;
+		}
+		if (s[i] == '\0')
 			return 0;
-		len = utf8_seq_len(p + i, n - i);
-		if (len == 0)
+		if ((unsigned char)s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((len = ac_utf8_char(s + i, n - i)) <= 0)
 			return 0;
-		i += len;
+		i += (size_t)len;
 	}
 	return 1;
 }
 
 /* Length of the character at s (1 for a stray byte). */
 size_t
-aish_utf8_char_len(const char *s, size_t n)
+ac_utf8_char_len(const char *s, size_t n)
 {
-	size_t	len;
+	int	len;
 
 	if (n == 0)
 		return 0;
-	len = utf8_seq_len((const unsigned char *)s, n);
-	return len ? len : 1;
+	len = ac_utf8_char(s, n);
+	return len > 0 ? (size_t)len : 1;
 }
 
 /* Number of characters in the n bytes at s. */
 size_t
-aish_utf8_count(const char *s, size_t n)
+ac_utf8_count(const char *s, size_t n)
 {
 	size_t	i = 0, count = 0;
 
 	while (i < n) {
-		i += aish_utf8_char_len(s + i, n - i);
+		i += ac_utf8_char_len(s + i, n - i);
 		count++;
 	}
 	return count;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "spawn-rhetor.h"
+#include "state-dir.h"
 
 #define RHETOR_PROGRAM	"aish-rhetor"
 #define POLL_MS		50
@@ -155,7 +156,7 @@ read_status(int fd, long long deadline)
  * HTTP/1.0 request on a TCP connection of its own, with every wait
  * bounded by the timeout (it runs before any event loop starts). */
 int
-rhetor_healthy(const char *url, long timeout_ms)
+ac_rhetor_healthy(const char *url, long timeout_ms)
 {
 	char		 host[256], port[16], request[640];
 	const char	*path;
@@ -179,36 +180,6 @@ rhetor_healthy(const char *url, long timeout_ms)
 		status = read_status(fd, deadline);
 	close(fd);
 	return status == 200;
-}
-
-/* The server's default state directory, made if missing; NULL when there
- * is none. */
-static char *
-state_dir(void)
-{
-	const char	*xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-	char		 path[PATH_MAX], *slash;
-	int		 n;
-
-	if (xdg != NULL && *xdg == '/')
-		n = snprintf(path, sizeof path, "%s/aish", xdg);
-	else if (home != NULL && *home == '/')
-		n = snprintf(path, sizeof path, "%s/.local/state/aish", home);
-	else
-		return NULL;
-	if (n < 0 || (size_t)n >= sizeof path)
-		return NULL;
-	/* mkdir -p, each level private to the user. */
-	for (slash = strchr(path + 1, '/'); slash != NULL;
-	    slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		if (mkdir(path, 0700) == -1 && errno != EEXIST)
-			return NULL;
-		*slash = '/';
-	}
-	if (mkdir(path, 0700) == -1 && errno != EEXIST)
-		return NULL;
-	return strdup(path);
 }
 
 /* The aish-rhetor next to the running program, or the bare name (found
@@ -277,7 +248,7 @@ start_detached(const char *host, const char *port)
 	int	 status;
 
 	rhetor_path(program, sizeof program);
-	dir = state_dir();
+	dir = ac_state_dir(NULL);
 	if ((pid = fork()) == -1) {
 		free(dir);
 		return -1;
@@ -306,12 +277,12 @@ sleep_ms(long ms)
 
 /* Makes sure a server answers at url, starting one when none does. */
 int
-spawn_rhetor(const char *url, char *err, size_t errlen)
+ac_spawn_rhetor(const char *url, char *err, size_t errlen)
 {
 	char		host[256], port[16];
 	long long	deadline;
 
-	if (rhetor_healthy(url, 500))
+	if (ac_rhetor_healthy(url, 500))
 		return 0;
 	if (url_host_port(url, host, sizeof host, port, sizeof port) == -1) {
 		snprintf(err, errlen, "cannot start a server for this URL");
@@ -322,13 +293,13 @@ spawn_rhetor(const char *url, char *err, size_t errlen)
 		    strerror(errno));
 		return -1;
 	}
-	deadline = now_ms() + SPAWN_RHETOR_WAIT_MS;
+	deadline = now_ms() + AC_SPAWN_RHETOR_WAIT_MS;
 	while (now_ms() < deadline) {
 		sleep_ms(POLL_MS);
-		if (rhetor_healthy(url, 250))
+		if (ac_rhetor_healthy(url, 250))
 			return 0;
 	}
 	snprintf(err, errlen, "started %s, but it did not answer within %d ms",
-	    RHETOR_PROGRAM, SPAWN_RHETOR_WAIT_MS);
+	    RHETOR_PROGRAM, AC_SPAWN_RHETOR_WAIT_MS);
 	return -1;
 }

@@ -2,8 +2,8 @@
  * xalloc.h: allocation for aish's programs (never for libaish): these abort
  * with a message when memory runs out, so callers need not check.
  */
-#ifndef AISH_XALLOC_H
-#define AISH_XALLOC_H
+#ifndef AC_XALLOC_H
+#define AC_XALLOC_H
 
 #include <stddef.h>
 

@@ -7,6 +7,7 @@
 #ifndef AISH_PRIVATE_H
 #define AISH_PRIVATE_H
 
+#include <cjson/cJSON.h>
 #include <libwebsockets.h>
 
 #include "aish/aish.h"
@@ -20,12 +21,14 @@ struct aishi_write {
 	char			*content;	/* text, or a stream's bytes */
 	size_t			 len;
 	int			 synthesis;	/* team chat with moderation */
+	int			 fresh;		/* one-shot: "fresh":true */
 	char			*mime;		/* a binary stream, or NULL */
 	int			 stream_stage;	/* 0 start, 1 bytes, 2 end */
 	size_t			 stream_off;	/* bytes sent so far */
 	int			 sent;		/* on the current connection */
 	int			 ever_sent;	/* reached a connection once */
 	int			 acked;
+	int			 turn_told;	/* its local turn was delivered */
 	int			 team;		/* members known from an ack */
 	char			**members;	/* team chat: from the ack */
 	size_t			 n_members;
@@ -50,6 +53,9 @@ struct aishi_conn {
 	int			 wanted;	/* 0 after aish_close() */
 	int			 closing;	/* close frame to send */
 	lws_sorted_usec_list_t	 retry_sul;
+	size_t			 node;		/* of the last attempt */
+	unsigned		 hops;		/* nodes tried since the last
+						 * back-off or connection */
 	uint16_t		 retry_count;
 	unsigned		 failures;
 	int64_t			 down_since;	/* lws_now_usecs(); 0 when up */
@@ -63,6 +69,7 @@ struct aishi_conn {
 /* A final frame already delivered: (socket, seq). */
 struct aishi_seen {
 	int64_t			 seq;
+	int			 used;
 	char			 socket_id[AISH_NAME_MAX + 1];
 };
 
@@ -94,6 +101,15 @@ struct aishi_streamed_bucket {
 /* A Host header: the host, a colon and a port. */
 #define AISHI_HOST_SIZE		(256 + 8)
 
+/* One server (a node of a cluster) of the handle's URL list. */
+struct aishi_node {
+	char			*url;		/* without a trailing slash */
+	char			 host[256];
+	int			 port;
+	char			 path_prefix[256];	/* "" or "/x" */
+	int			 tls;
+};
+
 /* Where each protocol sits in aishi_protocols. */
 enum {
 	AISHI_PROTOCOL_WS,		/* "aish": the sockets' WebSockets */
@@ -106,11 +122,12 @@ struct aish {
 	struct lws_vhost	*vhost;
 	char			 vhost_name[40];
 
-	char			*url;		/* without a trailing slash */
-	char			 host[256];
-	int			 port;
-	char			 path_prefix[256];	/* "" or "/x" */
-	int			 tls;
+	char			*url;		/* the nodes' URLs, joined by
+						 * commas */
+	struct aishi_node	*nodes;		/* in the order given */
+	size_t			 n_nodes;
+	size_t			 node;		/* the one in use now */
+	int			 tls;		/* any node wants TLS */
 	char			*auth;		/* "Bearer TOKEN" or NULL */
 
 	aish_msg_cb		 on_message;
@@ -160,5 +177,25 @@ int		 aishi_delta_seen(struct aish *h, const char *socket_id,
 int		 aishi_id_valid(const char *id);
 void		 aishi_make_id(struct aish *h, char *out);
 aish_error_t	 aishi_error_from_status(long status);
+/* reply.c: fills m from a parsed frame f heard on the connection to
+ * conn_socket_id; its strings point into f, its headers and members into
+ * *headers and *members (allocated, the caller frees them).  0, with m
+ * cleared, when f is no frame libaish knows. */
+int		 aishi_msg_read(aish_msg_t *m, const cJSON *f,
+		    const char *conn_socket_id, const char ***headers,
+		    const char ***members);
+/* reply.c: reads an HTTP answer with status that came whole (body of
+ * len bytes, or NULL) into res: its error (from the status and the
+ * server's error object, or AISH_E_PROTOCOL when it is no JSON), code,
+ * message and socket_id.  Returns the parsed body, which res's strings
+ * point into (the caller deletes it), or NULL. */
+cJSON		*aishi_result_read(aish_result_t *res, long status,
+		    const char *body, size_t len);
+/* The Host header for node n: host, with the port unless default. */
+void		 aishi_host_header(const struct aishi_node *n, char *buf,
+		    size_t len);
+/* handle.c: an attempt on node failed or its connection dropped: when it
+ * is the node in use, the next one of the list is used from now on. */
+void		 aishi_node_failed(struct aish *h, size_t node);
 
 #endif

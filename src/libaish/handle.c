@@ -12,7 +12,10 @@
 
 #include <libwebsockets.h>
 
+#include <aish/protocol.h>
+
 #include "aish-private.h"
+#include "names.h"
 
 static const char *const error_text[AISH_E_COUNT] = {
 	[AISH_OK] = "success",
@@ -38,22 +41,23 @@ static const struct {
 	const char	*code;
 	aish_error_t	 err;
 } code_map[] = {
-	{ "bad_json", AISH_E_INVALID },
-	{ "bad_request", AISH_E_INVALID },
-	{ "bad_name", AISH_E_INVALID },
-	{ "unauthorized", AISH_E_UNAUTHORIZED },
-	{ "forbidden", AISH_E_FORBIDDEN },
-	{ "not_found", AISH_E_NOT_FOUND },
-	{ "unknown_socket", AISH_E_NOT_FOUND },
-	{ "conflict", AISH_E_CONFLICT },
-	{ "socket_not_active", AISH_E_CONFLICT },
-	{ "too_large", AISH_E_TOO_LARGE },
-	{ "provider_error", AISH_E_PROVIDER },
-	{ "cancelled", AISH_E_CANCELLED },
-	{ "overloaded", AISH_E_OVERLOADED },
-	{ "unreachable", AISH_E_UNREACHABLE },
-	{ "closed", AISH_E_CANCELLED },
-	{ "timeout", AISH_E_TIMEOUT },
+	{ AISH_ERR_BAD_JSON, AISH_E_INVALID },
+	{ AISH_ERR_BAD_REQUEST, AISH_E_INVALID },
+	{ AISH_ERR_BAD_NAME, AISH_E_INVALID },
+	{ AISH_ERR_UNAUTHORIZED, AISH_E_UNAUTHORIZED },
+	{ AISH_ERR_FORBIDDEN, AISH_E_FORBIDDEN },
+	{ AISH_ERR_NOT_FOUND, AISH_E_NOT_FOUND },
+	{ AISH_ERR_UNKNOWN_SOCKET, AISH_E_NOT_FOUND },
+	{ AISH_ERR_CONFLICT, AISH_E_CONFLICT },
+	{ AISH_ERR_NOT_ACTIVE, AISH_E_CONFLICT },
+	{ AISH_ERR_TOO_LARGE, AISH_E_TOO_LARGE },
+	{ AISH_ERR_PROVIDER, AISH_E_PROVIDER },
+	{ AISH_ERR_PROVIDER_TIMEOUT, AISH_E_TIMEOUT },
+	{ AISH_ERR_CANCELLED, AISH_E_CANCELLED },
+	{ AISH_ERR_OVERLOADED, AISH_E_OVERLOADED },
+	{ AISH_ERR_UNREACHABLE, AISH_E_UNREACHABLE },
+	{ AISH_ERR_CLOSED, AISH_E_CANCELLED },
+	{ AISH_ERR_TIMEOUT, AISH_E_TIMEOUT },
 };
 
 /* A sentence describing err. */
@@ -78,6 +82,17 @@ aish_error_from_code(const char *code)
 			return code_map[i].err;
 	}
 	return AISH_E_SERVER;
+}
+
+/* The Host header for node n (see aish-private.h): the server's
+ * browser guard wants its port named. */
+void
+aishi_host_header(const struct aishi_node *n, char *buf, size_t len)
+{
+	if ((n->port == 80 && !n->tls) || (n->port == 443 && n->tls))
+		snprintf(buf, len, "%s", n->host);
+	else
+		snprintf(buf, len, "%s:%d", n->host, n->port);
 }
 
 /* The error code for an HTTP status. */
@@ -117,15 +132,7 @@ aishi_error_from_status(long status)
 int
 aish_valid_name(const char *s)
 {
-	size_t	n;
-
-	if (s == NULL || *s == '\0')
-		return 0;
-	n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789._-");
-	if (s[n] != '\0' || n > AISH_NAME_MAX)
-		return 0;
-	return strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+	return ac_name_valid(s);
 }
 
 /* True when id is a valid write id: [A-Za-z0-9._:-]{1,128}. */
@@ -166,49 +173,99 @@ make_id_prefix(struct aish *h)
 		snprintf(h->id_prefix + 2 * i, 3, "%02x", r[i]);
 }
 
-/* Splits the server URL into host, port, path prefix and TLS. */
+/* Splits one server URL (len bytes of url) into node n: its URL without
+ * a trailing slash, host, port, path prefix and TLS. */
 static aish_error_t
-parse_url(struct aish *h, const char *url)
+parse_url(struct aishi_node *n, const char *url, size_t len)
 {
 	char		*copy, *p;
 	const char	*prot, *addr, *path;
 	int		 port;
-	size_t		 n;
 
-	if ((h->url = strdup(url)) == NULL)
-		return AISH_E_NOMEM;
-	n = strlen(h->url);
-	while (n > 0 && h->url[n - 1] == '/')
-		h->url[--n] = '\0';
-	if ((copy = strdup(h->url)) == NULL)
+	while (len > 0 && url[len - 1] == '/')
+		len--;
+	if ((n->url = strndup(url, len)) == NULL ||
+	    (copy = strdup(n->url)) == NULL)
 		return AISH_E_NOMEM;
 	if (lws_parse_uri(copy, &prot, &addr, &port, &path) != 0 ||
-	    *addr == '\0' || strlen(addr) >= sizeof h->host ||
-	    strlen(path) + 1 >= sizeof h->path_prefix) {
+	    *addr == '\0' || strlen(addr) >= sizeof n->host ||
+	    strlen(path) + 1 >= sizeof n->path_prefix) {
 		free(copy);
 		return AISH_E_INVALID;
 	}
 	if (strcmp(prot, "https") == 0 || strcmp(prot, "wss") == 0)
-		h->tls = 1;
+		n->tls = 1;
 	else if (strcmp(prot, "http") != 0 && strcmp(prot, "ws") != 0) {
 		free(copy);
 		return AISH_E_INVALID;
 	}
-	if (strstr(h->url, "://") == NULL) {
+	/* user:password@ is never taken for a host (the server wants a
+	 * bearer token, aish_options_t.token). */
+	if ((p = strstr(n->url, "://")) == NULL ||
+	    memchr(p, '@', strcspn(p + 3, "/?#") + 3) != NULL) {
 		free(copy);
 		return AISH_E_INVALID;
 	}
-	strcpy(h->host, addr);
-	h->port = port;
-	h->path_prefix[0] = '\0';
+	strcpy(n->host, addr);
+	n->port = port;
+	n->path_prefix[0] = '\0';
 	if (*path != '\0') {
 		/* lws_parse_uri drops the leading slash. */
-		p = h->path_prefix;
+		p = n->path_prefix;
 		*p++ = '/';
 		strcpy(p, path);
 	}
 	free(copy);
 	return AISH_OK;
+}
+
+/* Splits the comma-separated list of server URLs into the handle's
+ * nodes (blanks around each are skipped; an empty one is an error) and
+ * joins them again, normalised, into h->url. */
+static aish_error_t
+parse_urls(struct aish *h, const char *list)
+{
+	const char	*at = list, *end;
+	size_t		 len, total = 0, i;
+	aish_error_t	 err;
+
+	if ((h->nodes = calloc(AISH_MAX_URLS, sizeof *h->nodes)) == NULL)
+		return AISH_E_NOMEM;
+	for (;;) {
+		at += strspn(at, " \t");
+		end = at + strcspn(at, ",");
+		len = (size_t)(end - at);
+		while (len > 0 && (at[len - 1] == ' ' || at[len - 1] == '\t'))
+			len--;
+		if (len == 0 || h->n_nodes == AISH_MAX_URLS)
+			return AISH_E_INVALID;
+		err = parse_url(&h->nodes[h->n_nodes++], at, len);
+		if (err != AISH_OK)
+			return err;
+		if (h->nodes[h->n_nodes - 1].tls)
+			h->tls = 1;
+		total += strlen(h->nodes[h->n_nodes - 1].url) + 1;
+		if (*end == '\0')
+			break;
+		at = end + 1;
+	}
+	if ((h->url = malloc(total)) == NULL)
+		return AISH_E_NOMEM;
+	h->url[0] = '\0';
+	for (i = 0; i < h->n_nodes; i++) {
+		if (i > 0)
+			strcat(h->url, ",");
+		strcat(h->url, h->nodes[i].url);
+	}
+	return AISH_OK;
+}
+
+/* Moves to the next node when node, the one in use, failed. */
+void
+aishi_node_failed(struct aish *h, size_t node)
+{
+	if (node == h->node && h->n_nodes > 1)
+		h->node = (h->node + 1) % h->n_nodes;
 }
 
 /* Builds the reconnect back-off table: min doubling up to max. */
@@ -245,6 +302,7 @@ make_context(struct aish *h)
 	if (h->tls)
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.pt_serv_buf_size = AISH_CLIENT_SERV_BUF;
 	info.gid = -1;
 	info.uid = -1;
 	if ((h->ctx = lws_create_context(&info)) == NULL)
@@ -280,7 +338,7 @@ handle_setup(struct aish *h, const aish_options_t *o)
 {
 	aish_error_t	err;
 
-	if ((err = parse_url(h, o->url ? o->url : "http://127.0.0.1:8300"))
+	if ((err = parse_urls(h, o->url ? o->url : "http://127.0.0.1:8300"))
 	    != AISH_OK)
 		return err;
 	if (o->token != NULL && *o->token != '\0') {
@@ -333,6 +391,8 @@ aish_new(const aish_options_t *opts, aish_t **out)
 void
 aish_free(aish_t *h)
 {
+	size_t	i;
+
 	if (h == NULL || h->freeing)
 		return;
 	h->freeing = 1;
@@ -346,6 +406,9 @@ aish_free(aish_t *h)
 		lws_vhost_destroy(h->vhost);
 	free(h->seen);
 	free(h->streamed);
+	for (i = 0; h->nodes != NULL && i < h->n_nodes; i++)
+		free(h->nodes[i].url);
+	free(h->nodes);
 	free(h->url);
 	free(h->auth);
 	free(h);
@@ -358,11 +421,18 @@ aish_context(aish_t *h)
 	return h ? h->ctx : NULL;
 }
 
-/* The server URL. */
+/* The server URL (or every node's, joined by commas). */
 const char *
 aish_url(aish_t *h)
 {
 	return h ? h->url : NULL;
+}
+
+/* The URL of the node in use now. */
+const char *
+aish_node_url(aish_t *h)
+{
+	return h && h->n_nodes > 0 ? h->nodes[h->node].url : NULL;
 }
 
 /* Timer that only ends a wait in lws_service(). */

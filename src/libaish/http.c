@@ -11,6 +11,11 @@
  * limit) goes through finish(): the request leaves its connection at
  * once, and a zero-delay timer reports it to the caller on the next turn
  * of the loop, never from inside the connection's own callbacks.
+ *
+ * With several node URLs, a request that no node took yet (its
+ * connection failed, or did not come within the connect limit), or a GET
+ * or HEAD closed before its answer, goes to the next node instead
+ * (move_on()), at most once to each node, within its one time limit.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +25,7 @@
 #include <libwebsockets.h>
 
 #include "aish-private.h"
-#include "aish-protocol.h"
+#include <aish/protocol.h>
 
 /* Bytes of a request body sent per writeable callback. */
 #define BODY_CHUNK	(16 * 1024)
@@ -37,8 +42,9 @@
  */
 #define WATCH_MS	1000
 #define LWS_LIMIT_S	10
-/* Room for a reason: a sentence, a host and port, libwebsockets' words. */
-#define WHY_SIZE	(AISHI_HOST_SIZE + 256)
+/* Room for a reason: a sentence, a host and port, libwebsockets' words,
+ * and the URLs tried when none answered. */
+#define WHY_SIZE	(AISHI_HOST_SIZE + 256 + 1536)
 
 /* One request in flight. */
 struct aishi_http {
@@ -48,7 +54,10 @@ struct aishi_http {
 	aish_result_cb		 cb;
 	void			*user;
 	char			*method;
-	char			*path;		/* with the server's prefix */
+	char			*rel_path;	/* as the caller gave it */
+	char			*path;		/* with the node's prefix */
+	size_t			 node;		/* the node being tried */
+	unsigned		 tries;		/* nodes tried before it */
 	char			*out;		/* LWS_PRE bytes, then the body */
 	size_t			 out_len;	/* body bytes */
 	size_t			 out_off;	/* body bytes sent */
@@ -84,6 +93,7 @@ http_free(struct aishi_http *q)
 	}
 	lws_sul_cancel(&q->sul);
 	free(q->method);
+	free(q->rel_path);
 	free(q->path);
 	free(q->out);
 	free(q->body);
@@ -107,27 +117,6 @@ aishi_http_free_all(struct aish *h)
 	}
 }
 
-/* Reads the server's {"error":{code,message}} into res. */
-static void
-read_error(aish_result_t *res, const cJSON *root)
-{
-	const cJSON	*e = cJSON_GetObjectItemCaseSensitive(root, "error");
-	const cJSON	*v;
-
-	if (!cJSON_IsObject(e))
-		return;
-	v = cJSON_GetObjectItemCaseSensitive(e, "code");
-	if (cJSON_IsString(v)) {
-		res->code = v->valuestring;
-		res->err = aish_error_from_code(v->valuestring);
-		if (res->err == AISH_E_SERVER)
-			res->err = aishi_error_from_status(res->status);
-	}
-	v = cJSON_GetObjectItemCaseSensitive(e, "message");
-	if (cJSON_IsString(v))
-		res->message = v->valuestring;
-}
-
 /* Timer: the end of a request: builds the result and calls the caller. */
 static void
 report(lws_sorted_usec_list_t *sul)
@@ -137,29 +126,16 @@ report(lws_sorted_usec_list_t *sul)
 	struct aish		*h = q->h;
 	aish_result_t		 res;
 	cJSON			*root = NULL;
-	const cJSON		*v;
 
 	memset(&res, 0, sizeof res);
-	res.status = q->status;
-	res.body = q->body;
-	res.body_len = q->len;
 	if (q->err != AISH_OK) {
+		res.status = q->status;
+		res.body = q->body;
+		res.body_len = q->len;
 		res.err = q->err;
 		res.message = q->why[0] != '\0' ? q->why : NULL;
-	} else {
-		res.err = aishi_error_from_status(q->status);
-		if (q->body != NULL)
-			root = cJSON_ParseWithLength(q->body, q->len);
-		if (res.err != AISH_OK)
-			read_error(&res, root);
-		else if (root == NULL && q->len > 0) {
-			res.err = AISH_E_PROTOCOL;
-			res.message = "the answer is not JSON";
-		}
-		v = cJSON_GetObjectItemCaseSensitive(root, "socket_id");
-		if (res.err == AISH_OK && cJSON_IsString(v))
-			res.socket_id = v->valuestring;
-	}
+	} else
+		root = aishi_result_read(&res, q->status, q->body, q->len);
 	if (res.err != AISH_OK && res.message == NULL)
 		res.message = aish_strerror(res.err);
 	if (q->cb != NULL && !h->freeing)
@@ -169,6 +145,19 @@ report(lws_sorted_usec_list_t *sul)
 	/* Timers run before the loop waits: end this wait, so that a caller
 	 * of aish_service() sees what the callback did at once. */
 	lws_cancel_service(h->ctx);
+}
+
+/* Lets go of q's connection, if any (drop: closes it while still open). */
+static void
+let_go(struct aishi_http *q, int drop)
+{
+	if (q->wsi == NULL)
+		return;
+	lws_set_opaque_user_data(q->wsi, NULL);
+	if (drop)
+		lws_set_timeout(q->wsi, PENDING_TIMEOUT_USER_OK,
+		    LWS_TO_KILL_ASYNC);
+	q->wsi = NULL;
 }
 
 /* Ends a request (once): err is AISH_OK when the answer came whole; drop
@@ -181,20 +170,74 @@ finish(struct aishi_http *q, aish_error_t err, const char *why, int drop)
 		return;
 	q->finished = 1;
 	q->err = err;
-	if (why != NULL)
+	if (why != NULL && why != q->why)
 		snprintf(q->why, sizeof q->why, "%s", why);
-	if (q->wsi != NULL) {
-		lws_set_opaque_user_data(q->wsi, NULL);
-		if (drop)
-			lws_set_timeout(q->wsi, PENDING_TIMEOUT_USER_OK,
-			    LWS_TO_KILL_ASYNC);
-		q->wsi = NULL;
-	}
+	let_go(q, drop);
 	lws_sul_cancel(&q->sul);
 	lws_sul_schedule(q->h->ctx, 0, &q->sul, report, 1);
 }
 
 static void	watch(lws_sorted_usec_list_t *);
+static void	schedule_watch(struct aishi_http *);
+static void	connect_request(struct aishi_http *);
+
+/* True when q may go to the next node: there are nodes it did not try,
+ * and the one it tried never took it (or, for GET and HEAD, took it but
+ * did not answer). */
+static int
+may_move(const struct aishi_http *q)
+{
+	if (q->h->freeing || q->tries + 1 >= q->h->n_nodes)
+		return 0;
+	if (!q->connected)
+		return 1;
+	return !q->answered && (strcmp(q->method, "GET") == 0 ||
+	    strcmp(q->method, "HEAD") == 0);
+}
+
+/* why, after the URLs tried (in q->why), when q tried every node; else
+ * why alone (its host names the one node tried). */
+static const char *
+tried(struct aishi_http *q, const char *why)
+{
+	if (q->h->n_nodes < 2 || q->tries + 1 < q->h->n_nodes)
+		return why;
+	snprintf(q->why, sizeof q->why, "no server answered (tried %s); the "
+	    "last: %.600s", q->h->url, why);
+	return q->why;
+}
+
+/* Timer: q's attempt on its next node. */
+static void
+retry_request(lws_sorted_usec_list_t *sul)
+{
+	struct aishi_http	*q = lws_container_of(sul, struct aishi_http,
+				    sul);
+
+	q->connect_by = lws_now_usecs() + (lws_usec_t)q->connect_ms *
+	    LWS_US_PER_MS;
+	schedule_watch(q);
+	connect_request(q);
+}
+
+/* Leaves q's node, which did not take it (drop: close a connection
+ * still open), and tries the next node from the loop. */
+static void
+move_on(struct aishi_http *q, int drop)
+{
+	struct aish	*h = q->h;
+
+	let_go(q, drop);
+	aishi_node_failed(h, q->node);
+	q->node = h->node;
+	q->tries++;
+	q->connected = q->answered = 0;
+	q->status = 0;
+	q->len = 0;
+	q->out_off = 0;
+	lws_sul_cancel(&q->sul);
+	lws_sul_schedule(h->ctx, 0, &q->sul, retry_request, 1);
+}
 
 /* Schedules the next watch: at the deadline, the connect limit or
  * WATCH_MS from now, whichever comes first. */
@@ -233,7 +276,10 @@ watch(lws_sorted_usec_list_t *sul)
 	if (!q->connected && now >= q->connect_by) {
 		snprintf(why, sizeof why, "cannot connect to %s within %ld ms",
 		    q->host, q->connect_ms);
-		finish(q, AISH_E_TIMEOUT, why, 1);
+		if (may_move(q))
+			move_on(q, 1);
+		else
+			finish(q, AISH_E_TIMEOUT, tried(q, why), 1);
 		return;
 	}
 	if (q->wsi != NULL && !q->answered)
@@ -356,7 +402,10 @@ lost(struct aishi_http *q, const char *reason)
 	else
 		snprintf(why, sizeof why, "cannot reach %s: %s", q->host,
 		    reason ? reason : "the connection failed");
-	finish(q, AISH_E_UNREACHABLE, why, 0);
+	if (may_move(q))
+		move_on(q, 0);
+	else
+		finish(q, AISH_E_UNREACHABLE, tried(q, why), 0);
 }
 
 /* libwebsockets calls this for everything about libaish's HTTP
@@ -411,25 +460,39 @@ static void
 connect_request(struct aishi_http *q)
 {
 	struct aish			*h = q->h;
+	const struct aishi_node		*n = &h->nodes[q->node];
 	struct lws_client_connect_info	 i;
 	struct lws			*wsi;
+	char				*path;
+	unsigned			 tries;
 
+	if ((path = malloc(strlen(n->path_prefix) + strlen(q->rel_path) +
+	    1)) == NULL) {
+		finish(q, AISH_E_NOMEM, "the request could not be made", 0);
+		return;
+	}
+	sprintf(path, "%s%s", n->path_prefix, q->rel_path);
+	free(q->path);
+	q->path = path;
+	aishi_host_header(n, q->host, sizeof q->host);
 	memset(&i, 0, sizeof i);
 	i.context = h->ctx;
 	i.vhost = h->vhost;
-	i.address = h->host;
-	i.port = h->port;
+	i.address = n->host;
+	i.port = n->port;
 	i.path = q->path;
 	i.host = q->host;
 	i.method = q->method;
 	i.protocol = aishi_protocols[AISHI_PROTOCOL_HTTP].name;
 	i.local_protocol_name = i.protocol;
 	i.ssl_connection = LCCSCF_HTTP_NO_FOLLOW_REDIRECT |
-	    (h->tls ? LCCSCF_USE_SSL : 0);
+	    (n->tls ? LCCSCF_USE_SSL : 0);
 	i.alpn = "http/1.1";
 	i.opaque_user_data = q;
+	tries = q->tries;
 	wsi = lws_client_connect_via_info(&i);
-	if (q->finished)
+	/* Its callbacks may have ended it, or moved it on, already. */
+	if (q->finished || q->tries != tries)
 		return;
 	if (wsi == NULL) {
 		lost(q, NULL);
@@ -464,24 +527,20 @@ start(struct aish *h, const char *method, const char *path,
 	q->cb = cb;
 	q->user = user;
 	q->method = strdup(method);
-	q->path = malloc(strlen(h->path_prefix) + strlen(path) + 1);
+	q->rel_path = strdup(path);
 	q->out = malloc(LWS_PRE + n + 1);
-	if (q->method == NULL || q->path == NULL || q->out == NULL) {
+	if (q->method == NULL || q->rel_path == NULL || q->out == NULL) {
 		free(q->method);
-		free(q->path);
+		free(q->rel_path);
 		free(q->out);
 		free(q);
 		return AISH_E_NOMEM;
 	}
-	sprintf(q->path, "%s%s", h->path_prefix, path);
+	q->node = h->node;
 	if (n > 0)
 		memcpy(q->out + LWS_PRE, body, n);
 	q->out_len = n;
 	q->has_body = body != NULL || method_has_body(method);
-	if ((h->port == 80 && !h->tls) || (h->port == 443 && h->tls))
-		snprintf(q->host, sizeof q->host, "%s", h->host);
-	else
-		snprintf(q->host, sizeof q->host, "%s:%d", h->host, h->port);
 	q->timeout_ms = h->http_timeout_ms + extra_ms;
 	q->connect_ms = h->http_timeout_ms < CONNECT_MS ? h->http_timeout_ms :
 	    CONNECT_MS;
@@ -525,11 +584,12 @@ create_body(const aish_create_opts_t *o, char **out)
 		cJSON_Delete(ctx);
 		goto end;
 	}
-	if (add_opt(obj, "ai_name", o->ai_name) &&
-	    add_opt(obj, "socket_id", o->socket_id) &&
+	if (add_opt(obj, AISH_FIELD_AI_NAME, o->ai_name) &&
+	    add_opt(obj, AISH_FIELD_SOCKET_ID, o->socket_id) &&
 	    add_opt(obj, "model", o->model) &&
 	    add_opt(obj, "prompt", o->prompt) &&
 	    add_opt(obj, "provider", o->provider) &&
+	    (!o->private_socket || cJSON_AddTrueToObject(obj, "private")) &&
 	    (*out = cJSON_PrintUnformatted(obj)) != NULL)
 		err = AISH_OK;
 end:
@@ -552,7 +612,7 @@ aish_create(aish_t *h, const aish_create_opts_t *opts, aish_result_cb cb,
 		return AISH_E_INVALID;
 	if ((err = create_body(opts, &body)) != AISH_OK)
 		return err;
-	err = start(h, "POST", "/api/ai/socket/create", body, 0, cb, user);
+	err = start(h, "POST", AISH_PATH_CREATE, body, 0, cb, user);
 	cJSON_free(body);
 	return err;
 }
@@ -567,7 +627,8 @@ socket_request(aish_t *h, const char *method, const char *socket_id,
 
 	if (h == NULL || h->freeing || !aish_valid_name(socket_id))
 		return AISH_E_INVALID;
-	snprintf(path, sizeof path, "/api/ai/socket/%s%s", socket_id, suffix);
+	snprintf(path, sizeof path, AISH_PATH_SOCKET "%s%s", socket_id,
+	    suffix);
 	return start(h, method, path, body, extra_ms, cb, user);
 }
 
@@ -577,7 +638,7 @@ aish_list(aish_t *h, aish_result_cb cb, void *user)
 {
 	if (h == NULL || h->freeing)
 		return AISH_E_INVALID;
-	return start(h, "GET", "/api/ai/sockets", NULL, 0, cb, user);
+	return start(h, "GET", AISH_PATH_SOCKETS, NULL, 0, cb, user);
 }
 
 /* GET /api/ai/socket/{id}. */
@@ -599,7 +660,8 @@ aish_delete(aish_t *h, const char *socket_id, aish_result_cb cb,
 aish_error_t
 aish_reset(aish_t *h, const char *socket_id, aish_result_cb cb, void *user)
 {
-	return socket_request(h, "POST", socket_id, "/reset", "{}", 0, cb, user);
+	return socket_request(h, "POST", socket_id, AISH_PATH_RESET, "{}", 0, cb,
+	    user);
 }
 
 /* GET /api/ai/socket/{id}/read?wait_ms=N. */
@@ -611,8 +673,27 @@ aish_read_queue(aish_t *h, const char *socket_id, int wait_ms,
 
 	if (wait_ms < 0 || wait_ms > AISH_MAX_WAIT_MS)
 		return AISH_E_INVALID;
-	snprintf(suffix, sizeof suffix, "/read?wait_ms=%d", wait_ms);
+	snprintf(suffix, sizeof suffix, AISH_PATH_READ "?wait_ms=%d", wait_ms);
 	return socket_request(h, "GET", socket_id, suffix, NULL, wait_ms, cb, user);
+}
+
+/* GET /api/ai/socket/{id}/history?limit=N&before=SEQ. */
+aish_error_t
+aish_history(aish_t *h, const char *socket_id, int limit, int64_t before,
+    aish_result_cb cb, void *user)
+{
+	char	suffix[80];
+	int	n;
+
+	n = snprintf(suffix, sizeof suffix, AISH_PATH_HISTORY);
+	if (limit > 0)
+		n += snprintf(suffix + n, sizeof suffix - (size_t)n,
+		    "?limit=%d", limit);
+	if (before > 0)
+		snprintf(suffix + n, sizeof suffix - (size_t)n,
+		    "%cbefore=%lld", limit > 0 ? '&' : '?',
+		    (long long)before);
+	return socket_request(h, "GET", socket_id, suffix, NULL, 0, cb, user);
 }
 
 /* GET /health. */
@@ -621,7 +702,7 @@ aish_health(aish_t *h, aish_result_cb cb, void *user)
 {
 	if (h == NULL || h->freeing)
 		return AISH_E_INVALID;
-	return start(h, "GET", "/health", NULL, 0, cb, user);
+	return start(h, "GET", AISH_PATH_HEALTH, NULL, 0, cb, user);
 }
 
 /* Any other request. */

@@ -20,13 +20,14 @@
 #include <libwebsockets.h>
 
 #include "aish-private.h"
-#include "aish-protocol.h"
+#include <aish/protocol.h>
 
 static int	ws_callback(struct lws *, enum lws_callback_reasons, void *,
 		    void *, size_t);
 
 const struct lws_protocols aishi_protocols[] = {
-	[AISHI_PROTOCOL_WS] = { "aish", ws_callback, 0, 64 * 1024, 0, NULL, 0 },
+	[AISHI_PROTOCOL_WS] = { AISH_WS_PROTOCOL, ws_callback, 0, 64 * 1024, 0,
+	    NULL, 0 },
 	[AISHI_PROTOCOL_HTTP] = { "aish-http", aishi_http_callback, 0, 0, 0,
 	    NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
@@ -97,40 +98,70 @@ schedule_retry(struct aishi_conn *c)
 	set_state(c, AISH_CONN_RETRYING);
 }
 
+/* After a failed attempt or a drop: the next node of the list at once
+ * while some node was not tried since the last back-off (or since the
+ * connection was up), else the back-off (see SEVERAL NODES in aish.h). */
+static void
+retry_elsewhere(struct aishi_conn *c)
+{
+	struct aish	*h = c->h;
+
+	aishi_node_failed(h, c->node);
+	if (h->n_nodes < 2 || ++c->hops >= h->n_nodes) {
+		c->hops = 0;
+		schedule_retry(c);
+		return;
+	}
+	if (c->down_since == 0)
+		c->down_since = lws_now_usecs();
+	/* From the loop, never inside libwebsockets' own callback. */
+	lws_sul_schedule(h->ctx, 0, &c->retry_sul, retry_due, 1);
+	if (c->state != AISH_CONN_CONNECTING)
+		set_state(c, AISH_CONN_CONNECTING);
+}
+
 /* Starts a connection attempt for c (nothing when one is under way). */
 void
 aishi_conn_connect(struct aishi_conn *c)
 {
 	struct aish				*h = c->h;
+	const struct aishi_node			*n = &h->nodes[h->node];
 	struct lws_client_connect_info		 i;
 	char					 path[512];
+	char					 host[AISHI_HOST_SIZE];
+	unsigned				 failures;
 
 	c->wanted = 1;
 	if (c->wsi != NULL || h->freeing)
 		return;
 	lws_sul_cancel(&c->retry_sul);
-	snprintf(path, sizeof path, "%s/ws/socket/%s", h->path_prefix,
-	    c->socket_id);
+	c->node = h->node;
+	snprintf(path, sizeof path, "%s" AISH_PATH_WS_SOCKET "%s",
+	    n->path_prefix, c->socket_id);
 	memset(&i, 0, sizeof i);
 	i.context = h->ctx;
 	i.vhost = h->vhost;
-	i.address = h->host;
-	i.port = h->port;
+	i.address = n->host;
+	i.port = n->port;
 	i.path = path;
-	i.host = h->host;
+	aishi_host_header(n, host, sizeof host);
+	i.host = host;
 	i.protocol = NULL;	/* the server names no subprotocol */
 	i.local_protocol_name = aishi_protocols[AISHI_PROTOCOL_WS].name;
-	i.ssl_connection = h->tls ? LCCSCF_USE_SSL : 0;
+	i.ssl_connection = n->tls ? LCCSCF_USE_SSL : 0;
 	i.opaque_user_data = c;
 	i.pwsi = &c->wsi;
 	if (c->state == AISH_CONN_IDLE || c->state == AISH_CONN_FAILED) {
 		c->down_since = lws_now_usecs();
 		set_state(c, AISH_CONN_CONNECTING);
 	}
-	if (lws_client_connect_via_info(&i) == NULL) {
+	failures = c->failures;
+	/* Unless its own callback told the failure already (lost()). */
+	if (lws_client_connect_via_info(&i) == NULL &&
+	    c->failures == failures) {
 		c->wsi = NULL;
 		c->failures++;
-		schedule_retry(c);
+		retry_elsewhere(c);
 	}
 }
 
@@ -187,7 +218,7 @@ aishi_conn_free_all(struct aish *h)
 	while ((c = h->conns) != NULL) {
 		h->conns = c->next;
 		h->freeing = 0;		/* let the caller hear of them */
-		drop_writes(c, "closed", "the aish handle was freed");
+		drop_writes(c, AISH_ERR_CLOSED, "the aish handle was freed");
 		h->freeing = 1;
 		free(c->rx);
 		free(c);
@@ -221,42 +252,10 @@ aishi_local_error(struct aish *h, const char *socket_id,
 	m.code = code;
 	m.message = text;
 	m.local = 1;
+	m.finished = write_id != NULL;	/* its write was dropped */
 	deliver(h, &m);
 }
 
-/* The string field name of obj, or NULL. */
-static const char *
-str_field(const cJSON *obj, const char *name)
-{
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* Points out[] at the strings of the array field name; returns how many
- * (0 when none or out of memory). */
-static size_t
-str_array(const cJSON *obj, const char *name, const char ***out)
-{
-	const cJSON	*a = cJSON_GetObjectItemCaseSensitive(obj, name);
-	const cJSON	*v;
-	size_t		 n = 0;
-
-	*out = NULL;
-	if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) == 0)
-		return 0;
-	if ((*out = calloc((size_t)cJSON_GetArraySize(a) + 1,
-	    sizeof **out)) == NULL)
-		return 0;
-	cJSON_ArrayForEach(v, a) {
-		if (cJSON_IsString(v))
-			(*out)[n++] = v->valuestring;
-	}
-	return n;
-}
-
-/* An empty members list (an ack that names no member). */
-static const char *const no_members[1] = { NULL };
 
 /* Remembers in w which members a team-chat ack named. */
 static void
@@ -331,6 +330,58 @@ note_final(struct aishi_conn *c, struct aishi_write *w, const char *from)
 	return w->acked && w->team && team_done(w);
 }
 
+/* True when name is one of the n names. */
+static int
+among(char *const *names, size_t n, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(names[i], name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* True when the message m, about to be delivered, finishes its write
+ * of c: what account() will find once it is delivered, told before so
+ * that the caller hears it on the message itself (aish_msg_t.finished). */
+static int
+finishes(struct aishi_conn *c, const aish_msg_t *m)
+{
+	const struct aishi_write *w;
+	size_t			 i;
+
+	if (m->in_reply_to == NULL ||
+	    (w = find_write(c, m->in_reply_to, NULL)) == NULL)
+		return 0;
+	if (m->type == AISH_MSG_ACK) {
+		if (w->team)
+			return team_done(w);
+		if (m->members == NULL)
+			return 0;
+		for (i = 0; i < m->n_members; i++) {
+			if (!among(w->finished, w->n_finished, m->members[i]))
+				return 0;
+		}
+		return 1;
+	}
+	if (m->type != AISH_MSG_READ && m->type != AISH_MSG_ERROR)
+		return 0;
+	if (strncmp(c->socket_id, AISH_TEAM_CHAT_PREFIX,
+	    strlen(AISH_TEAM_CHAT_PREFIX)) != 0 || m->socket_id == NULL ||
+	    strcmp(m->socket_id, c->socket_id) == 0)
+		return 1;
+	if (!w->acked || !w->team)
+		return 0;
+	for (i = 0; i < w->n_members; i++) {
+		if (strcmp(w->members[i], m->socket_id) != 0 &&
+		    !among(w->finished, w->n_finished, w->members[i]))
+			return 0;
+	}
+	return 1;
+}
+
 /* After a message was delivered: updates the write it concerns. */
 static void
 account(struct aishi_conn *c, const aish_msg_t *m)
@@ -375,46 +426,32 @@ owner_of(struct aishi_conn *c, const aish_msg_t *m)
 	return c;
 }
 
-/* Fills m from a parsed frame; 0 when it is no frame we know. */
-static int
-msg_from_json(aish_msg_t *m, const cJSON *f, struct aishi_conn *c)
+/* After the ack of a write of c that joins the conversation (the ack
+ * carries its seq): tells the caller its turn, once (see TURNS in
+ * aish.h). */
+static void
+tell_own_turn(struct aishi_conn *c, const aish_msg_t *ack)
 {
-	const char	*type = str_field(f, "type");
-	const cJSON	*v;
+	struct aishi_write	*w;
+	aish_msg_t		 m;
 
-	if (type == NULL)
-		return 0;
-	if (strcmp(type, AISH_FRAME_ACK) == 0)
-		m->type = AISH_MSG_ACK;
-	else if (strcmp(type, AISH_FRAME_DELTA) == 0)
-		m->type = AISH_MSG_DELTA;
-	else if (strcmp(type, AISH_FRAME_READ) == 0)
-		m->type = AISH_MSG_READ;
-	else if (strcmp(type, AISH_FRAME_ERROR) == 0)
-		m->type = AISH_MSG_ERROR;
-	else if (strcmp(type, AISH_FRAME_PONG) == 0)
-		m->type = AISH_MSG_PONG;
-	else
-		return 0;
-	m->conn_socket_id = c->socket_id;
-	m->socket_id = str_field(f, "socket_id");
-	if (m->socket_id == NULL && m->type != AISH_MSG_ERROR)
-		m->socket_id = c->socket_id;
-	m->ai_name = str_field(f, "ai_name");
-	if ((m->content = str_field(f, "content")) != NULL)
-		m->content_len = strlen(m->content);
-	m->in_reply_to = str_field(f, m->type == AISH_MSG_ACK ? "id" :
-	    "in_reply_to");
-	v = cJSON_GetObjectItemCaseSensitive(f, "seq");
-	m->seq = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : -1;
-	v = cJSON_GetObjectItemCaseSensitive(f, "index");
-	m->index = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : -1;
-	m->timestamp = str_field(f, "timestamp");
-	m->code = str_field(f, "code");
-	m->message = str_field(f, "message");
-	m->duplicate = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f,
-	    "duplicate"));
-	return 1;
+	if (ack->seq <= 0 || ack->in_reply_to == NULL ||
+	    (w = find_write(c, ack->in_reply_to, NULL)) == NULL ||
+	    w->fresh || w->mime != NULL || w->turn_told)
+		return;
+	w->turn_told = 1;
+	memset(&m, 0, sizeof m);
+	m.type = AISH_MSG_TURN;
+	m.conn_socket_id = c->socket_id;
+	m.socket_id = c->socket_id;
+	m.content = w->content;
+	m.content_len = w->len;
+	m.in_reply_to = w->id;
+	m.seq = ack->seq;
+	m.index = -1;
+	m.role = "user";
+	m.local = 1;
+	deliver(c->h, &m);
 }
 
 /* Parses one whole frame and hands it on. */
@@ -428,8 +465,7 @@ handle_frame(struct aishi_conn *c, const char *json, size_t len)
 
 	if ((f = cJSON_ParseWithLength(json, len)) == NULL)
 		return;
-	memset(&m, 0, sizeof m);
-	if (!msg_from_json(&m, f, c))
+	if (!aishi_msg_read(&m, f, c->socket_id, &headers, &members))
 		goto end;
 	/* A final frame seen before (a reply delivered on two connections,
 	 * or again after a server restart) is dropped. */
@@ -443,17 +479,17 @@ handle_frame(struct aishi_conn *c, const char *json, size_t len)
 	    m.in_reply_to != NULL && aishi_delta_seen(h, m.socket_id,
 	    m.in_reply_to, m.index))
 		goto end;
-	m.n_headers = str_array(f, "headers", &headers);
-	m.headers = headers;
-	m.n_members = str_array(f, "members", &members);
-	m.members = members;
-	if (members == NULL && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(
-	    f, "members")))
-		m.members = no_members;	/* empty, not absent */
 	m.raw = json;
 	m.raw_len = len;
+	if (m.type == AISH_MSG_ACK || m.type == AISH_MSG_READ ||
+	    m.type == AISH_MSG_ERROR)
+		m.finished = finishes(m.type == AISH_MSG_ACK ? c :
+		    owner_of(c, &m), &m);
 	deliver(h, &m);
-	if (m.type != AISH_MSG_DELTA && m.type != AISH_MSG_PONG)
+	if (m.type == AISH_MSG_ACK)
+		tell_own_turn(c, &m);
+	if (m.type != AISH_MSG_DELTA && m.type != AISH_MSG_PONG &&
+	    m.type != AISH_MSG_TURN)
 		account(m.type == AISH_MSG_ACK ? c : owner_of(c, &m), &m);
 end:
 	free(headers);
@@ -504,11 +540,14 @@ write_json(const struct aishi_write *w)
 
 	if (o == NULL)
 		return NULL;
-	if (cJSON_AddStringToObject(o, "type", AISH_FRAME_WRITE) != NULL &&
-	    cJSON_AddStringToObject(o, "content", w->content) != NULL &&
-	    cJSON_AddStringToObject(o, "id", w->id) != NULL &&
-	    (!w->synthesis || cJSON_AddStringToObject(o, "moderation",
-	    "synthesis") != NULL))
+	if (cJSON_AddStringToObject(o, AISH_FIELD_TYPE, AISH_FRAME_WRITE) !=
+	    NULL &&
+	    cJSON_AddStringToObject(o, AISH_FIELD_CONTENT,
+	    w->content) != NULL &&
+	    cJSON_AddStringToObject(o, AISH_FIELD_ID, w->id) != NULL &&
+	    (!w->synthesis || cJSON_AddStringToObject(o,
+	    AISH_FIELD_MODERATION, AISH_MODERATION_SYNTHESIS) != NULL) &&
+	    (!w->fresh || cJSON_AddTrueToObject(o, AISH_FIELD_FRESH) != NULL))
 		s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return s;
@@ -639,6 +678,7 @@ established(struct aishi_conn *c)
 	}
 	c->failures = 0;
 	c->retry_count = 0;
+	c->hops = 0;
 	c->down_since = 0;
 	c->rx_len = 0;
 	set_state(c, AISH_CONN_UP);
@@ -673,7 +713,7 @@ lost(struct aishi_conn *c, struct lws *wsi, int failed)
 		    "the server refused the connection");
 		return;
 	}
-	schedule_retry(c);
+	retry_elsewhere(c);
 }
 
 /* Adds the bearer token to the WebSocket upgrade. */
@@ -736,10 +776,11 @@ check_socket(aish_t *h, const char *socket_id)
 }
 
 /* Appends a write of len bytes (a stream when mime is set) to
- * socket_id's list, arguments already checked. */
+ * socket_id's list, arguments already checked; synthesis and fresh are
+ * the write's own flags, already read from the caller's. */
 static aish_error_t
 queue_write(aish_t *h, const char *socket_id, const char *content,
-    size_t len, const char *mime, unsigned flags, const char *id,
+    size_t len, const char *mime, int synthesis, int fresh, const char *id,
     char *out_id)
 {
 	struct aishi_conn	*c;
@@ -754,7 +795,8 @@ queue_write(aish_t *h, const char *socket_id, const char *content,
 		free(w);
 		return AISH_E_NOMEM;
 	}
-	w->synthesis = (flags & AISH_TEAM_SYNTHESIS) != 0;
+	w->synthesis = synthesis;
+	w->fresh = fresh;
 	memcpy(w->content, content, len);
 	w->content[len] = '\0';
 	w->len = len;
@@ -767,11 +809,27 @@ queue_write(aish_t *h, const char *socket_id, const char *content,
 	*pp = w;
 	if (out_id != NULL)
 		strcpy(out_id, w->id);
-	if (c->wsi == NULL && c->state != AISH_CONN_RETRYING)
+	if (c->wsi == NULL)
 		aishi_conn_connect(c);
 	c->wanted = 1;
 	kick(c);
 	return AISH_OK;
+}
+
+/* Queues a write of len bytes with flags (0 or AISH_WRITE_FRESH). */
+aish_error_t
+aish_write_flags(aish_t *h, const char *socket_id, const char *content,
+    size_t len, unsigned flags, const char *id, char *out_id)
+{
+	if (check_socket(h, socket_id) != AISH_OK || content == NULL ||
+	    memchr(content, '\0', len) != NULL ||
+	    (id != NULL && !aishi_id_valid(id)) ||
+	    (flags & ~(unsigned)AISH_WRITE_FRESH) != 0)
+		return AISH_E_INVALID;
+	if (len > AISH_MAX_CONTENT)
+		return AISH_E_TOO_LARGE;
+	return queue_write(h, socket_id, content, len, NULL, 0,
+	    (flags & AISH_WRITE_FRESH) != 0, id, out_id);
 }
 
 /* Queues a write of len bytes. */
@@ -779,13 +837,7 @@ aish_error_t
 aish_write_len(aish_t *h, const char *socket_id, const char *content,
     size_t len, const char *id, char *out_id)
 {
-	if (check_socket(h, socket_id) != AISH_OK || content == NULL ||
-	    memchr(content, '\0', len) != NULL ||
-	    (id != NULL && !aishi_id_valid(id)))
-		return AISH_E_INVALID;
-	if (len > AISH_MAX_CONTENT)
-		return AISH_E_TOO_LARGE;
-	return queue_write(h, socket_id, content, len, NULL, 0, id, out_id);
+	return aish_write_flags(h, socket_id, content, len, 0, id, out_id);
 }
 
 /* Queues a binary stream. */
@@ -799,7 +851,7 @@ aish_write_stream(aish_t *h, const char *socket_id, const char *mime,
 		return AISH_E_INVALID;
 	if (len > AISH_MAX_STREAM)
 		return AISH_E_TOO_LARGE;
-	return queue_write(h, socket_id, len ? data : "", len, mime, 0, id,
+	return queue_write(h, socket_id, len ? data : "", len, mime, 0, 0, id,
 	    out_id);
 }
 
@@ -831,7 +883,7 @@ queue_ctl(aish_t *h, const char *socket_id, const char *json)
 	for (pp = &c->ctl; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = k;
-	if (c->wsi == NULL && c->state != AISH_CONN_RETRYING)
+	if (c->wsi == NULL)
 		aishi_conn_connect(c);
 	c->wanted = 1;
 	kick(c);
@@ -886,12 +938,13 @@ aish_team_chat_flags(aish_t *h, const char *message, const char *group,
 	    AISH_TEAM_CHAT_PREFIX, group) >= (int)sizeof socket_id)
 		return AISH_E_INVALID;
 	if (h == NULL || h->freeing || message == NULL ||
-	    (flags & ~(unsigned)AISH_TEAM_SYNTHESIS) != 0)
+	    (flags & ~(unsigned)(AISH_TEAM_SYNTHESIS | AISH_TEAM_FRESH)) != 0)
 		return AISH_E_INVALID;
 	if ((len = strlen(message)) > AISH_MAX_CONTENT)
 		return AISH_E_TOO_LARGE;
-	return queue_write(h, socket_id, message, len, NULL, flags, NULL,
-	    out_id);
+	return queue_write(h, socket_id, message, len, NULL,
+	    (flags & AISH_TEAM_SYNTHESIS) != 0, (flags & AISH_TEAM_FRESH) != 0,
+	    NULL, out_id);
 }
 
 /* Opens socket_id's connection now. */
@@ -904,7 +957,7 @@ aish_open(aish_t *h, const char *socket_id)
 		return AISH_E_INVALID;
 	if ((c = aishi_conn_get(h, socket_id, 1)) == NULL)
 		return AISH_E_NOMEM;
-	if (c->wsi == NULL && c->state != AISH_CONN_RETRYING)
+	if (c->wsi == NULL)
 		aishi_conn_connect(c);
 	c->wanted = 1;
 	return AISH_OK;
@@ -933,13 +986,15 @@ aish_close(aish_t *h, const char *socket_id)
 	lws_sul_cancel(&c->retry_sul);
 	c->failures = 0;
 	c->retry_count = 0;
+	c->hops = 0;
 	c->down_since = 0;
 	if (c->wsi != NULL) {
 		c->closing = 1;
 		lws_callback_on_writable(c->wsi);
 	} else if (c->state != AISH_CONN_IDLE)
 		set_state(c, AISH_CONN_IDLE);
-	drop_writes(c, "closed", "the connection was closed by aish_close()");
+	drop_writes(c, AISH_ERR_CLOSED,
+	    "the connection was closed by aish_close()");
 	return AISH_OK;
 }
 
@@ -977,4 +1032,18 @@ aish_pending(aish_t *h, const char *socket_id)
 			n++;
 	}
 	return n;
+}
+
+/* Whether a kept write ever went out on a connection. */
+int
+aish_write_sent(aish_t *h, const char *socket_id, const char *write_id)
+{
+	struct aishi_conn	*c;
+	struct aishi_write	*w;
+
+	if (h == NULL || socket_id == NULL || write_id == NULL ||
+	    (c = aishi_conn_get(h, socket_id, 0)) == NULL ||
+	    (w = find_write(c, write_id, NULL)) == NULL)
+		return 0;
+	return w->ever_sent;
 }

@@ -25,22 +25,30 @@ rh_err_set(struct rh_err *err, int status, const char *code,
 	va_end(ap);
 }
 
-/* Reads the "moderation" field of a write (see delivery.h). */
+/* Reads the "moderation" and "fresh" fields of a write (see
+ * delivery.h). */
 int
-rh_moderation_flags(const cJSON *obj, int *flags, struct rh_err *err)
+rh_write_flags(const cJSON *obj, int *flags, struct rh_err *err)
 {
 	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(obj, "moderation");
+	const cJSON	*fresh = cJSON_GetObjectItemCaseSensitive(obj, "fresh");
 
 	*flags = 0;
-	if (v == NULL || cJSON_IsNull(v))
-		return 0;
-	if (cJSON_IsString(v) && strcmp(v->valuestring, "synthesis") == 0) {
+	if (cJSON_IsString(v) && strcmp(v->valuestring, "synthesis") == 0)
 		*flags = RH_WRITE_SYNTHESIS;
-		return 0;
+	else if (v != NULL && !cJSON_IsNull(v)) {
+		rh_err_set(err, 400, AISH_ERR_BAD_REQUEST, "\"moderation\" "
+		    "must be \"synthesis\" (or absent)");
+		return -1;
 	}
-	rh_err_set(err, 400, AISH_ERR_BAD_REQUEST, "\"moderation\" must be "
-	    "\"synthesis\" (or absent)");
-	return -1;
+	if (cJSON_IsTrue(fresh))
+		*flags |= RH_WRITE_FRESH;
+	else if (fresh != NULL && !cJSON_IsFalse(fresh)) {
+		rh_err_set(err, 400, AISH_ERR_BAD_REQUEST, "\"fresh\" must be "
+		    "true or false");
+		return -1;
+	}
+	return 0;
 }
 
 /* Parses a request body (see body.h). */
@@ -54,7 +62,7 @@ rh_body_parse(const char *data, size_t len, struct rh_err *err)
 		    "the request needs a JSON body");
 		return NULL;
 	}
-	if ((obj = aish_json_parse(data, len)) == NULL) {
+	if ((obj = ac_json_parse(data, len)) == NULL) {
 		rh_err_set(err, 400, AISH_ERR_BAD_JSON,
 		    "the body is not valid JSON");
 		return NULL;
@@ -93,7 +101,7 @@ int
 rh_body_create(const cJSON *body, struct rh_create_req *cr,
     struct rh_err *err)
 {
-	const cJSON	*context;
+	const cJSON	*context, *priv;
 
 	memset(cr, 0, sizeof *cr);
 	if (optional_string(body, "ai_name", &cr->ai_name, err) != 0 ||
@@ -115,6 +123,13 @@ rh_body_create(const cJSON *body, struct rh_create_req *cr,
 		return -1;
 	}
 	cr->context = cJSON_IsObject(context) ? context : NULL;
+	priv = cJSON_GetObjectItemCaseSensitive(body, "private");
+	if (priv != NULL && !cJSON_IsNull(priv) && !cJSON_IsBool(priv)) {
+		rh_err_set(err, 400, AISH_ERR_BAD_REQUEST,
+		    "\"private\" must be true or false");
+		return -1;
+	}
+	cr->private_socket = cJSON_IsTrue(priv);
 	return 0;
 }
 
@@ -135,7 +150,7 @@ rh_body_write(const cJSON *body, struct rh_write_fields *w,
 		return -1;
 	}
 	w->content = content->valuestring;
-	return rh_moderation_flags(body, &w->flags, err);
+	return rh_write_flags(body, &w->flags, err);
 }
 
 /* The fields of a team chat (see body.h). */
@@ -154,7 +169,7 @@ rh_body_team_chat(const cJSON *body, int default_timeout_ms,
 	}
 	t->message = message->valuestring;
 	if (optional_string(body, "group", &t->group, err) != 0 ||
-	    rh_moderation_flags(body, &t->flags, err) != 0)
+	    rh_write_flags(body, &t->flags, err) != 0)
 		return -1;
 	timeout = cJSON_GetObjectItemCaseSensitive(body, "timeout_ms");
 	t->timeout_ms = default_timeout_ms;

@@ -89,7 +89,7 @@ opt_string(struct ctx *c, const char *place, const cJSON *obj,
 	    key);
 	if (!cJSON_IsString(v))
 		return fail(c, where, "must be a string");
-	if (!aish_utf8_valid(v->valuestring, strlen(v->valuestring)))
+	if (!ac_utf8_valid(v->valuestring, strlen(v->valuestring)))
 		return fail(c, where, "must be UTF-8 text");
 	*out = xstrdup(v->valuestring);
 	return 0;
@@ -108,9 +108,10 @@ opt_int(struct ctx *c, const char *place, const cJSON *obj, const char *key,
 		return 0;
 	snprintf(where, sizeof where, "%s%s%s", place, *place ? "." : "",
 	    key);
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)
-	    v->valuedouble || v->valuedouble < (double)min ||
-	    v->valuedouble > (double)max)
+	/* The range first: a double too big for int64_t cannot be cast. */
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)min &&
+	    v->valuedouble <= (double)max) ||
+	    v->valuedouble != (double)(int64_t)v->valuedouble)
 		return fail(c, where, "must be a whole number from %lld to "
 		    "%lld", (long long)min, (long long)max);
 	*out = (int64_t)v->valuedouble;
@@ -244,15 +245,15 @@ static int
 read_provider(struct ctx *c, const cJSON *obj, struct rh_conf_provider *p)
 {
 	static const char *const keys[] = {
-		"type", "url", "api_key_env", "timeout_ms", "history_turns",
-		"history_bytes", "max_tokens", "command", NULL
+		"type", "url", "api_key_env", "timeout_ms", "max_ms",
+		"history_turns", "history_bytes", "max_tokens", "command", NULL
 	};
 	char	place[256], where[300];
 	int64_t	v;
 
 	p->name = xstrdup(obj->string);
 	snprintf(place, sizeof place, "providers.%s", obj->string);
-	if (!aish_name_valid(obj->string))
+	if (!ac_name_valid(obj->string))
 		return fail(c, place, "a provider name must match "
 		    "[A-Za-z0-9._-]{1,64}");
 	if (strcmp(obj->string, "echo") == 0 || strcmp(obj->string,
@@ -273,6 +274,9 @@ read_provider(struct ctx *c, const cJSON *obj, struct rh_conf_provider *p)
 	if (opt_int(c, place, obj, "timeout_ms", 1, 3600000, &v) != 0)
 		return -1;
 	p->timeout_ms = (int)v;
+	if (opt_int(c, place, obj, "max_ms", 1, 86400000, &v) != 0)
+		return -1;
+	p->max_ms = (int)v;
 	if (opt_int(c, place, obj, "history_turns", 1, 100000, &v) != 0)
 		return -1;
 	p->history_turns = (int)v;
@@ -350,7 +354,7 @@ read_ai(struct ctx *c, const struct rh_conf *cf, const cJSON *obj,
 
 	ai->name = xstrdup(obj->string);
 	snprintf(place, sizeof place, "ais.%s", obj->string);
-	if (!aish_name_valid(obj->string) || strncmp(obj->string,
+	if (!ac_name_valid(obj->string) || strncmp(obj->string,
 	    "team-chat-", 10) == 0 || strcmp(obj->string, "rhetor") == 0)
 		return fail(c, place, "an AI name must match "
 		    "[A-Za-z0-9._-]{1,64} and not be rhetor or team-chat-*");
@@ -416,6 +420,37 @@ read_listen(struct ctx *c, struct rh_conf *cf, const cJSON *root)
 	return 0;
 }
 
+/* Refuses an object anywhere in v that holds a key twice: cJSON keeps
+ * both and every lookup would see only the first, so a setting written
+ * twice would be silently half ignored. */
+static int
+find_duplicate(struct ctx *c, const char *place, const cJSON *v)
+{
+	const cJSON	*a, *b;
+	char		 where[512];
+	int		 i = 0;
+
+	cJSON_ArrayForEach(a, v) {
+		if (cJSON_IsObject(v)) {
+			for (b = v->child; b != a; b = b->next) {
+				if (strcmp(a->string, b->string) != 0)
+					continue;
+				snprintf(where, sizeof where, "%s%s%s", place,
+				    *place ? "." : "", a->string);
+				return fail(c, where, "the key appears twice");
+			}
+			snprintf(where, sizeof where, "%s%s%s", place,
+			    *place ? "." : "", a->string);
+		} else
+			snprintf(where, sizeof where, "%s[%d]", place, i);
+		i++;
+		if ((cJSON_IsObject(a) || cJSON_IsArray(a)) &&
+		    find_duplicate(c, where, a) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Names the line and column of the byte at off in text. */
 static void
 line_col(const char *text, size_t off, int *line, int *col)
@@ -438,13 +473,22 @@ static int
 read_root(struct ctx *c, struct rh_conf *cf, const cJSON *root)
 {
 	static const char *const keys[] = {
-		"listen", "default_provider", "providers", "ais", NULL
+		"listen", "default_provider", "providers", "ais",
+		"max_state_bytes", NULL
 	};
 
 	if (!cJSON_IsObject(root))
 		return fail(c, NULL, "must hold one JSON object");
+	cf->max_state_bytes = -1;
 	if (check_keys(c, "", root, keys) != 0 ||
 	    read_listen(c, cf, root) != 0 ||
+	    (cJSON_GetObjectItemCaseSensitive(root, "max_state_bytes") !=
+	    NULL && opt_int(c, "", root, "max_state_bytes", 0,
+	    RH_CONF_MAX_STATE_BYTES, &cf->max_state_bytes) != 0) ||
+	    (cf->max_state_bytes > 0 &&
+	    cf->max_state_bytes < RH_CONF_MIN_STATE_BYTES &&
+	    fail(c, "max_state_bytes", "must be 0 (no bound) or at least "
+	    "%lld", (long long)RH_CONF_MIN_STATE_BYTES) != 0) ||
 	    read_providers(c, cf, root) != 0 ||
 	    opt_string(c, "", root, "default_provider",
 	    &cf->default_provider) != 0)
@@ -470,7 +514,29 @@ rh_conf_parse(const char *path, const char *text, size_t len, char *err,
 
 	cf->path = xstrdup(path);
 	cf->port = -1;
-	root = cJSON_ParseWithLength(text, len);
+	if ((where = memchr(text, '\0', len)) != NULL) {
+		/* cJSON would stop there and never read the rest. */
+		line_col(text, (size_t)(where - text), &line, &col);
+		snprintf(place, sizeof place, "line %d, column %d", line, col);
+		fail(&c, place, "a NUL byte: the file must be JSON text");
+		rh_conf_free(cf);
+		return NULL;
+	}
+	root = cJSON_ParseWithLengthOpts(text, len, &where, 0);
+	if (root != NULL) {
+		while (where < text + len && (*where == ' ' || *where == '\t' ||
+		    *where == '\n' || *where == '\r'))
+			where++;
+		if (where < text + len) {
+			line_col(text, (size_t)(where - text), &line, &col);
+			snprintf(place, sizeof place, "line %d, column %d",
+			    line, col);
+			fail(&c, place, "text after the JSON object");
+			goto bad;
+		}
+		if (find_duplicate(&c, "", root) != 0)
+			goto bad;
+	}
 	if (root == NULL) {
 		where = cJSON_GetErrorPtr();
 		if (where != NULL && where >= text && where <= text + len) {
@@ -483,13 +549,14 @@ rh_conf_parse(const char *path, const char *text, size_t len, char *err,
 		rh_conf_free(cf);
 		return NULL;
 	}
-	if (read_root(&c, cf, root) != 0) {
-		cJSON_Delete(root);
-		rh_conf_free(cf);
-		return NULL;
-	}
+	if (read_root(&c, cf, root) != 0)
+		goto bad;
 	cJSON_Delete(root);
 	return cf;
+bad:
+	cJSON_Delete(root);
+	rh_conf_free(cf);
+	return NULL;
 }
 
 /* Reads and checks a config file (see conf.h). */

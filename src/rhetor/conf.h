@@ -22,6 +22,7 @@ struct rh_conf_provider {
 	char		*api_key_env;	/* NULL: no key */
 	char		**command;	/* exec: program and arguments, NULL-ended */
 	int		 timeout_ms;	/* 0: the default */
+	int		 max_ms;	/* 0: none */
 	int		 history_turns;	/* 0: the default */
 	int64_t		 history_bytes;	/* 0: the default */
 	int		 max_tokens;	/* 0: the default */
@@ -45,7 +46,14 @@ struct rh_conf {
 	struct rh_conf_ai	*ais;
 	size_t			 nais;
 	int			 has_ais;	/* "ais" was given */
+	int64_t			 max_state_bytes;	/* or -1: not given */
 };
+
+/* max_state_bytes, when not 0 (no bound), is from 1 MiB to 1 TiB; it is
+ * 1 GiB unless told. */
+#define RH_CONF_MIN_STATE_BYTES	(1LL << 20)
+#define RH_CONF_MAX_STATE_BYTES	(1LL << 40)
+#define RH_CONF_DEFAULT_STATE_BYTES	(1LL << 30)
 
 /* The provider types a config may name, for error messages. */
 #define RH_CONF_TYPES	"echo, ollama, openai, anthropic, exec"

@@ -10,7 +10,8 @@
 #include "frame.h"
 #include "json-parse.h"
 
-/* Checks a write: an optional string id, a string content, moderation. */
+/* Checks a write: an optional string id, a string content, moderation,
+ * fresh. */
 static int
 parse_write(struct rh_frame *f, struct rh_err *err)
 {
@@ -30,7 +31,7 @@ parse_write(struct rh_frame *f, struct rh_err *err)
 		return -1;
 	}
 	f->content = content->valuestring;
-	return rh_moderation_flags(f->json, &f->flags, err);
+	return rh_write_flags(f->json, &f->flags, err);
 }
 
 /* Checks a cancel: the id of the write to stop. */
@@ -92,7 +93,7 @@ rh_frame_parse(const char *text, size_t len, struct rh_frame *f,
 	const char	*t;
 
 	memset(f, 0, sizeof *f);
-	if ((f->json = aish_json_parse(text, len)) == NULL) {
+	if ((f->json = ac_json_parse(text, len)) == NULL) {
 		rh_err_set(err, 400, AISH_ERR_BAD_JSON,
 		    "the frame is not valid JSON");
 		return -1;

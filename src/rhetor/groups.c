@@ -1,6 +1,6 @@
 /*
  * groups.c: named groups of AI sockets and their broadcast sockets
- * team-chat-<name> (see groups.h), and the /api/ai/groups routes.
+ * team-chat-<name> (see groups.h); route-groups.c serves them over HTTP.
  *
  * As everywhere in the server, a change is written to the store first
  * (group and socket in one transaction) and made in memory after.
@@ -8,21 +8,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "groups.h"
-#include "http.h"
 #include "names.h"
 #include "registry.h"
 #include "xalloc.h"
 
-/* Frees one group's memory. */
+/* Empties a group in memory. */
 static void
-group_free(struct rh_group *g)
+members_clear(struct rh_group *g)
 {
 	size_t	i;
 
 	for (i = 0; i < g->n; i++)
 		free(g->members[i]);
 	free(g->members);
+	g->members = NULL;
+	g->n = 0;
+	ac_strmap_clear(&g->member_set, NULL);
+}
+
+/* Frees one group's memory. */
+static void
+group_free(struct rh_group *g)
+{
+	members_clear(g);
 	free(g->name);
 	free(g->socket_id);
 	free(g);
@@ -42,23 +52,36 @@ group_add(struct rh_server *srv, const char *name)
 	return g;
 }
 
-/* Adds a member to a group in memory. */
+/* Adds a member to a group in memory; the array grows by doubling. */
 static void
 member_add(struct rh_group *g, const char *socket_id)
 {
-	g->members = xrealloc(g->members, (g->n + 1) * sizeof *g->members);
+	if ((g->n & (g->n - 1)) == 0)	/* 0, 1, 2, 4...: full */
+		g->members = xrealloc(g->members, (g->n ? g->n * 2 : 1) *
+		    sizeof *g->members);
 	g->members[g->n++] = xstrdup(socket_id);
+	ac_strmap_put(&g->member_set, socket_id, g);
 }
 
-/* Store callback: one (group, member) row. */
+/* The groups being loaded, and the last one seen. */
+struct group_load {
+	struct rh_server	*srv;
+	struct rh_group		*last;
+};
+
+/* Store callback: one (group, member) row.  The rows come group after
+ * group: the last group seen is looked at first. */
 static void
 load_row(void *ud, const struct rh_group_row *row)
 {
-	struct rh_server	*srv = ud;
-	struct rh_group		*g = rh_group_find(srv, row->name);
+	struct group_load	*gl = ud;
+	struct rh_group		*g = gl->last;
 
+	if (g == NULL || strcmp(g->name, row->name) != 0)
+		g = rh_group_find(gl->srv, row->name);
 	if (g == NULL)
-		g = group_add(srv, row->name);
+		g = group_add(gl->srv, row->name);
+	gl->last = g;
 	if (row->member != NULL)
 		member_add(g, row->member);
 }
@@ -67,10 +90,11 @@ load_row(void *ud, const struct rh_group_row *row)
 int
 rh_groups_load(struct rh_server *srv)
 {
+	struct group_load	 gl = { srv, NULL };
 	struct rh_socket	*s, *next;
 	struct rh_group		*g;
 
-	if (rh_store_group_each(srv->store, load_row, srv) != 0)
+	if (rh_store_group_each(srv->store, load_row, &gl) != 0)
 		return -1;
 	for (g = srv->groups; g != NULL; g = g->next) {
 		if (rh_registry_find(srv, g->socket_id) == NULL &&
@@ -132,7 +156,7 @@ rh_group_of_socket(struct rh_server *srv, const struct rh_socket *s)
 int
 rh_group_name_valid(const char *name)
 {
-	return aish_name_valid(name) && strlen(name) <= RH_GROUP_NAME_MAX &&
+	return ac_name_valid(name) && strlen(name) <= RH_GROUP_NAME_MAX &&
 	    strcmp(name, "all") != 0;
 }
 
@@ -140,13 +164,7 @@ rh_group_name_valid(const char *name)
 int
 rh_group_has(const struct rh_group *g, const char *socket_id)
 {
-	size_t	i;
-
-	for (i = 0; i < g->n; i++) {
-		if (strcmp(g->members[i], socket_id) == 0)
-			return 1;
-	}
-	return 0;
+	return ac_strmap_get(&g->member_set, socket_id) != NULL;
 }
 
 /* Checks the members of a put and collects their ids without repeats
@@ -157,7 +175,7 @@ members_check(struct rh_server *srv, const cJSON *members,
 {
 	const cJSON		*m;
 	struct rh_socket	*s;
-	size_t			 i;
+	struct ac_strmap	 seen = { NULL, 0, 0 };
 
 	*ids = NULL;
 	*n = 0;
@@ -168,7 +186,7 @@ members_check(struct rh_server *srv, const cJSON *members,
 	}
 	*ids = xcalloc((size_t)cJSON_GetArraySize(members), sizeof **ids);
 	cJSON_ArrayForEach(m, members) {
-		if (!cJSON_IsString(m) || !aish_name_valid(m->valuestring)) {
+		if (!cJSON_IsString(m) || !ac_name_valid(m->valuestring)) {
 			rh_err_set(err, 400, AISH_ERR_BAD_NAME, "members are "
 			    "socket ids matching [A-Za-z0-9._-]{1,64}");
 			goto fail;
@@ -178,21 +196,21 @@ members_check(struct rh_server *srv, const cJSON *members,
 			    "no socket '%s'", m->valuestring);
 			goto fail;
 		}
-		if (s->kind != RH_KIND_USER && s->kind != RH_KIND_ROSTER) {
+		if (!rh_registry_is_ai(s)) {
 			rh_err_set(err, 400, AISH_ERR_BAD_REQUEST, "'%s' is "
 			    "not an AI socket: groups hold AI sockets only",
 			    s->id);
 			goto fail;
 		}
-		for (i = 0; i < *n; i++) {
-			if (strcmp((*ids)[i], s->id) == 0)
-				break;
-		}
-		if (i == *n)
+		if (ac_strmap_get(&seen, s->id) == NULL) {
+			ac_strmap_put(&seen, s->id, s);
 			(*ids)[(*n)++] = s->id;
+		}
 	}
+	ac_strmap_clear(&seen, NULL);
 	return 0;
 fail:
+	ac_strmap_clear(&seen, NULL);
 	free(*ids);
 	*ids = NULL;
 	return -1;
@@ -227,15 +245,34 @@ out:
 	return rc;
 }
 
+/* Stores a group of n checked members and makes it so in memory; the
+ * group, or NULL on a storage error. */
+static struct rh_group *
+group_set(struct rh_server *srv, const char *name, const char **ids,
+    size_t n)
+{
+	struct rh_group		*g;
+	struct rh_socket	*made;
+	size_t			 i;
+
+	if (group_store(srv, name, ids, n, &made) != 0)
+		return NULL;
+	if ((g = rh_group_find(srv, name)) == NULL)
+		g = group_add(srv, name);
+	members_clear(g);
+	for (i = 0; i < n; i++)
+		member_add(g, ids[i]);
+	return g;
+}
+
 /* Creates or replaces a group (see groups.h). */
 struct rh_group *
 rh_group_put(struct rh_server *srv, const char *name, const cJSON *members,
     struct rh_err *err)
 {
 	struct rh_group		*g;
-	struct rh_socket	*made;
 	const char		**ids;
-	size_t			  n, i;
+	size_t			  n;
 
 	if (!rh_group_name_valid(name)) {
 		rh_err_set(err, 400, AISH_ERR_BAD_NAME, "group names match "
@@ -245,26 +282,59 @@ rh_group_put(struct rh_server *srv, const char *name, const cJSON *members,
 	}
 	if (members_check(srv, members, &ids, &n, err) != 0)
 		return NULL;
-	if (group_store(srv, name, ids, n, &made) != 0) {
-		rh_err_set(err, 500, AISH_ERR_STORAGE, "cannot store the "
-		    "group: %s", rh_store_error(srv->store));
+	if (srv->cluster != NULL &&
+	    rh_cluster_group_put(srv, name, ids, n, err) != 0) {
 		free(ids);
 		return NULL;
 	}
-	if ((g = rh_group_find(srv, name)) == NULL)
-		g = group_add(srv, name);
-	for (i = 0; i < g->n; i++)
-		free(g->members[i]);
-	g->n = 0;
-	for (i = 0; i < n; i++)
-		member_add(g, ids[i]);
+	if ((g = group_set(srv, name, ids, n)) == NULL)
+		rh_err_set(err, 500, AISH_ERR_STORAGE, "cannot store the "
+		    "group: %s", rh_store_error(srv->store));
 	free(ids);
 	return g;
 }
 
-/* Deletes a group and its socket. */
+/* A group another node put, here too (see groups.h). */
+int
+rh_group_apply(struct rh_server *srv, const char *name, const cJSON *members)
+{
+	const char		**ids;
+	const cJSON		 *m;
+	struct rh_socket	 *s;
+	struct ac_strmap	  seen = { NULL, 0, 0 };
+	size_t			  n = 0;
+	int			  rc;
+
+	if (!rh_group_name_valid(name) || !cJSON_IsArray(members))
+		return -1;
+	ids = xcalloc((size_t)cJSON_GetArraySize(members) + 1, sizeof *ids);
+	cJSON_ArrayForEach(m, members) {
+		if (cJSON_IsString(m) &&
+		    (s = rh_registry_find(srv, m->valuestring)) != NULL &&
+		    rh_registry_is_ai(s) && ac_strmap_get(&seen, s->id) == NULL) {
+			ac_strmap_put(&seen, s->id, s);
+			ids[n++] = s->id;
+		}
+	}
+	ac_strmap_clear(&seen, NULL);
+	rc = group_set(srv, name, ids, n) != NULL ? 0 : -1;
+	free(ids);
+	return rc;
+}
+
+/* Deletes a group and its socket, in the cluster too. */
 int
 rh_group_delete(struct rh_server *srv, struct rh_group *g)
+{
+	if (srv->cluster != NULL &&
+	    rh_cluster_group_delete(srv, g->name) != 0)
+		return -1;
+	return rh_group_drop(srv, g);
+}
+
+/* Deletes a group and its socket here. */
+int
+rh_group_drop(struct rh_server *srv, struct rh_group *g)
 {
 	struct rh_group		**pp;
 	struct rh_socket	*s = rh_registry_find(srv, g->socket_id);
@@ -297,6 +367,9 @@ rh_groups_socket_gone(struct rh_server *srv, const char *socket_id)
 	size_t		 i;
 
 	for (g = srv->groups; g != NULL; g = g->next) {
+		if (!rh_group_has(g, socket_id))
+			continue;
+		ac_strmap_remove(&g->member_set, socket_id);
 		for (i = 0; i < g->n; i++) {
 			if (strcmp(g->members[i], socket_id) != 0)
 				continue;
@@ -338,99 +411,4 @@ rh_groups_of(struct rh_server *srv, const char *socket_id)
 			cJSON_AddItemToArray(names, cJSON_CreateString(g->name));
 	}
 	return names;
-}
-
-/* ---- routes ---- */
-
-/* The {name} of /api/ai/groups/{name}; NULL after answering 400. */
-static const char *
-path_group(struct rh_http_req *req)
-{
-	const char	*name = strrchr(req->path, '/') + 1;
-
-	if (!rh_group_name_valid(name)) {
-		rh_http_error(req, 400, AISH_ERR_BAD_NAME, "group names match "
-		    "[A-Za-z0-9._-]{1,%d} and are not 'all'",
-		    RH_GROUP_NAME_MAX);
-		return NULL;
-	}
-	return name;
-}
-
-/* The group the path names; NULL after answering 400 or 404. */
-static struct rh_group *
-path_group_find(struct rh_http_req *req)
-{
-	const char	*name = path_group(req);
-	struct rh_group	*g;
-
-	if (name == NULL)
-		return NULL;
-	if ((g = rh_group_find(req->srv, name)) == NULL)
-		rh_http_error(req, 404, AISH_ERR_UNKNOWN_GROUP, "no group '%s'",
-		    name);
-	return g;
-}
-
-/* GET /api/ai/groups */
-void
-rh_route_groups_list(struct rh_http_req *req, struct rh_socket *unused)
-{
-	cJSON		*obj = cJSON_CreateObject();
-	cJSON		*list = cJSON_AddArrayToObject(obj, "groups");
-	struct rh_group	*g;
-
-	for (g = req->srv->groups; g != NULL; g = g->next)
-		cJSON_AddItemToArray(list, rh_group_describe(g));
-	rh_http_reply(req, 200, obj);
-}
-
-/* PUT /api/ai/groups/{name} */
-void
-rh_route_group_put(struct rh_http_req *req, struct rh_socket *unused)
-{
-	struct rh_group	*g;
-	struct rh_err	 err;
-	const char	*name;
-	cJSON		*body;
-
-	if ((name = path_group(req)) == NULL ||
-	    (body = rh_http_json_body(req)) == NULL)
-		return;
-	g = rh_group_put(req->srv, name, cJSON_GetObjectItemCaseSensitive(body,
-	    "members"), &err);
-	if (g == NULL)
-		rh_http_reply_err(req, &err);
-	else
-		rh_http_reply(req, 200, rh_group_describe(g));
-	cJSON_Delete(body);
-}
-
-/* GET /api/ai/groups/{name} */
-void
-rh_route_group_get(struct rh_http_req *req, struct rh_socket *unused)
-{
-	struct rh_group	*g = path_group_find(req);
-
-	if (g != NULL)
-		rh_http_reply(req, 200, rh_group_describe(g));
-}
-
-/* DELETE /api/ai/groups/{name} */
-void
-rh_route_group_delete(struct rh_http_req *req, struct rh_socket *unused)
-{
-	struct rh_group	*g = path_group_find(req);
-	cJSON		*obj;
-
-	if (g == NULL)
-		return;
-	if (rh_group_delete(req->srv, g) != 0) {
-		rh_http_error(req, 500, AISH_ERR_STORAGE, "cannot delete the "
-		    "group: %s", rh_store_error(req->srv->store));
-		return;
-	}
-	obj = cJSON_CreateObject();
-	cJSON_AddTrueToObject(obj, "deleted");
-	rh_http_reply(req, 200, obj);
 }

@@ -8,6 +8,7 @@
 #define RH_GROUPS_H
 
 #include "server.h"
+#include "strmap.h"
 
 /* Group names are socket names, short enough that team-chat-<name> is
  * one too. */
@@ -19,6 +20,7 @@ struct rh_group {
 	char		*socket_id;	/* team-chat-<name> */
 	char		**members;	/* socket ids, in order */
 	size_t		 n;
+	struct ac_strmap member_set;	/* the same ids, to look up */
 };
 
 /* Loads the stored groups; makes missing group sockets and removes group
@@ -38,6 +40,12 @@ struct rh_group *rh_group_put(struct rh_server *srv, const char *name,
 	    const cJSON *members, struct rh_err *err);
 /* Deletes a group and its socket.  0 or -1 (storage error). */
 int	 rh_group_delete(struct rh_server *srv, struct rh_group *g);
+/* A group another node of the cluster put or deleted, here too, without
+ * asking the cluster: apply keeps the members that are AI sockets here.
+ * 0 or -1 (storage error). */
+int	 rh_group_apply(struct rh_server *srv, const char *name,
+	    const cJSON *members);
+int	 rh_group_drop(struct rh_server *srv, struct rh_group *g);
 /* True when socket_id is a member of g. */
 int	 rh_group_has(const struct rh_group *g, const char *socket_id);
 /* A socket is being deleted: it leaves every group (in memory; the store
@@ -47,12 +55,5 @@ void	 rh_groups_socket_gone(struct rh_server *srv, const char *socket_id);
 cJSON	*rh_group_describe(const struct rh_group *g);
 /* The names of the groups socket_id belongs to, as a JSON array. */
 cJSON	*rh_groups_of(struct rh_server *srv, const char *socket_id);
-
-/* HTTP routes (routes.c lists them). */
-struct rh_http_req;
-void	 rh_route_groups_list(struct rh_http_req *req, struct rh_socket *s);
-void	 rh_route_group_put(struct rh_http_req *req, struct rh_socket *s);
-void	 rh_route_group_get(struct rh_http_req *req, struct rh_socket *s);
-void	 rh_route_group_delete(struct rh_http_req *req, struct rh_socket *s);
 
 #endif

@@ -14,8 +14,6 @@ rh_held_start(struct rh_held_list *l)
 {
 	l->head = NULL;
 	l->tail = &l->head;
-	l->holding = 1;
-	l->unstored = 0;
 }
 
 /* Holds one frame, copying everything. */
@@ -45,7 +43,6 @@ rh_held_stop(struct rh_held_list *l, struct rh_server *srv,
 {
 	struct rh_held	*h;
 
-	l->holding = 0;
 	while ((h = l->head) != NULL) {
 		l->head = h->next;
 		if (send != NULL)

@@ -12,7 +12,7 @@
 
 struct rh_server;
 
-/* One frame held: what delivery.c needs to fan it out later. */
+/* One frame held: what fan-out.c needs to send it later. */
 struct rh_held {
 	struct rh_held	*next;
 	char		*socket_id;	/* the AI that answered */
@@ -27,8 +27,6 @@ struct rh_held {
 struct rh_held_list {
 	struct rh_held	*head;
 	struct rh_held	**tail;
-	int		 holding;	/* frames are held, not sent */
-	int		 unstored;	/* a reply could not be stored */
 };
 
 typedef void (*rh_held_send_cb)(struct rh_server *srv,

@@ -1,32 +1,31 @@
 /*
  * http.h: HTTP requests: reading them, routing them, answering them.
  *
- * A route handler answers at once with rh_http_reply(), or keeps the
- * request and answers later (a /read that waits, a team chat); the answer
- * is written from the loop's writeable callback either way.
+ * Every connection to the server's port starts here (http.c reads
+ * HTTP/1.1 itself, on a raw socket): each request head goes through the
+ * browser guard, then is routed, one request at a time and in order on a
+ * connection; a WebSocket upgrade is handed to libwebsockets whole.  A
+ * route handler answers at once with rh_http_reply(), or keeps the request
+ * and answers later (a /read that waits, a team chat); the answer is
+ * written from the loop's writeable callback either way.
  */
 #ifndef RH_HTTP_H
 #define RH_HTTP_H
 
+#include "http-parse.h"
+#include "read-held.h"
 #include "server.h"
-
-enum rh_method {
-	RH_GET,
-	RH_POST,
-	RH_PUT,
-	RH_DELETE,
-	RH_OTHER
-};
 
 /* One HTTP request and its answer. */
 struct rh_http_req {
 	struct lws		*wsi;
 	struct rh_server	*srv;
-	enum rh_method		 method;
-	char			*path;
+	enum rh_method		 method;	/* HEAD routes as GET */
+	int			 head_only;	/* HEAD: no body in the answer */
+	char			*path;		/* decoded */
+	const char		*query;		/* after '?', or NULL */
 	char			*body;
 	size_t			 body_len;
-	int			 body_too_big;
 	int			 answered;	/* reply set (maybe not sent) */
 	int			 headers_sent;
 	int			 close_after;
@@ -41,11 +40,13 @@ struct rh_http_req {
 	lws_sorted_usec_list_t	 wait_sul;
 	/* A team chat collecting replies. */
 	struct rh_team		*team;
+	/* The queued replies a /read answer carries, held until its reader
+	 * got them (read-held.h). */
+	struct rh_read_take	 take;
 };
 
-/* The HTTP events of the protocol callback. */
-int	rh_http_event(struct lws *wsi, enum lws_callback_reasons reason,
-	    struct rh_http_req *req, void *in, size_t len);
+/* The protocol of the listening port: raw connections read as HTTP. */
+extern const struct lws_protocols rh_http_protocols[];
 /* Answers a request with a JSON body; consumes body. */
 void	rh_http_reply(struct rh_http_req *req, int status, cJSON *body);
 /* Answers a request with a text body of the given content type. */
@@ -61,6 +62,10 @@ void	rh_http_send_now(struct lws *wsi, int status, const char *code,
 /* Parses a request's JSON body as an object; answers 400 and returns NULL
  * when it is not one. */
 cJSON	*rh_http_json_body(struct rh_http_req *req);
+/* The decoded value of a query argument, copied into out; its length, or
+ * -1 when absent or too long. */
+int	 rh_http_arg(struct rh_http_req *req, const char *name, char *out,
+	    size_t outlen);
 
 /* Keeps a request that answers later from being closed for ms. */
 void	rh_http_hold(struct rh_http_req *req, int64_t ms);
@@ -68,11 +73,7 @@ void	rh_http_hold(struct rh_http_req *req, int64_t ms);
 void	rh_http_wait(struct rh_http_req *req, struct rh_socket *s,
 	    int wait_ms);
 void	rh_http_wake_readers(struct rh_server *srv, struct rh_socket *s);
-void	rh_http_socket_gone(struct rh_socket *s);
-
-/* Routes (routes.c). */
-void	rh_route(struct rh_http_req *req);
-/* Answers a /read: drains the socket's queue into {"messages":[…]}. */
-void	rh_route_read_answer(struct rh_http_req *req, struct rh_socket *s);
+/* The socket is being deleted: its waiting /reads answer 404. */
+void	rh_http_socket_gone(struct rh_server *srv, struct rh_socket *s);
 
 #endif

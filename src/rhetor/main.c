@@ -47,7 +47,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 	rh_options_free(&opt);
-	printf("listening on http://%s:%d\n", server.opt.host, server.port);
+	printf("listening on http://%s%s%s:%d\n",
+	    strchr(server.listen_addr, ':') ? "[" : "", server.listen_addr,
+	    strchr(server.listen_addr, ':') ? "]" : "", server.port);
 	fflush(stdout);
 	rc = rh_server_run(&server);
 	rh_server_free(&server);

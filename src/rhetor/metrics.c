@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "cluster.h"
 #include "metrics.h"
 #include "ws.h"
 #include "xalloc.h"
@@ -181,10 +181,49 @@ put_counters(struct text *t, struct rh_server *srv)
 	put(t, "aish_streams_total %llu\n",
 	    (unsigned long long)srv->streams_in);
 	family(t, "aish_streams_refused_total", "counter",
-	    "Binary streams refused (too large, or for a socket "
-	    "that takes no media).");
+	    "Binary streams refused (too large, too many held at once, "
+	    "or for a socket that takes no media).");
 	put(t, "aish_streams_refused_total %llu\n",
 	    (unsigned long long)srv->streams_refused);
+	family(t, "aish_http_refused_total", "counter",
+	    "Requests and upgrades the browser guard refused (a foreign "
+	    "Origin, Sec-Fetch-Site or Host; 403).");
+	put(t, "aish_http_refused_total %llu\n",
+	    (unsigned long long)srv->http_refused);
+}
+
+/* The memory held for clients, and what its bounds refused. */
+static void
+put_bounds(struct text *t, struct rh_server *srv)
+{
+	family(t, "aish_unwritten_bytes", "gauge",
+	    "Memory held by frames waiting to be written to readers.");
+	put(t, "aish_unwritten_bytes %zu\n", srv->unwritten_bytes);
+	family(t, "aish_inbound_bytes", "gauge",
+	    "Memory held by unfinished binary streams and by text messages "
+	    "arriving in pieces.");
+	put(t, "aish_inbound_bytes{kind=\"stream\"} %zu\n", srv->stream_bytes);
+	put(t, "aish_inbound_bytes{kind=\"message\"} %zu\n",
+	    srv->partial_bytes);
+	family(t, "aish_state_bytes", "gauge",
+	    "Bytes of the state database's pages in use.");
+	put(t, "aish_state_bytes %lld\n",
+	    (long long)rh_store_used_bytes(srv->store));
+	family(t, "aish_state_max_bytes", "gauge",
+	    "The bound on the state database (0: none).");
+	put(t, "aish_state_max_bytes %lld\n",
+	    (long long)rh_store_max_bytes(srv->store));
+	family(t, "aish_state_trimmed_total", "counter",
+	    "Oldest history turns and queued replies dropped to keep the "
+	    "state within its bound or the disk.");
+	put(t, "aish_state_trimmed_total{what=\"history\"} %llu\n",
+	    (unsigned long long)srv->trimmed_turns);
+	put(t, "aish_state_trimmed_total{what=\"queue\"} %llu\n",
+	    (unsigned long long)srv->trimmed_replies);
+	family(t, "aish_readers_dropped_total", "counter",
+	    "Readers disconnected for letting frames pile up unread.");
+	put(t, "aish_readers_dropped_total %llu\n",
+	    (unsigned long long)srv->readers_dropped);
 }
 
 /* The latency histogram and the errors of every provider used. */
@@ -226,16 +265,21 @@ put_providers(struct text *t, struct rh_server *srv)
 	}
 }
 
-/* GET /metrics */
-void
-rh_route_metrics(struct rh_http_req *req, struct rh_socket *unused)
+/* The text of GET /metrics (see metrics.h). */
+char *
+rh_metrics_text(struct rh_server *srv, size_t *len)
 {
 	struct text	t = { NULL, 0, 0 };
+	char		*cluster;
 
-	put_sockets(&t, req->srv);
-	put_counters(&t, req->srv);
-	put_providers(&t, req->srv);
-	rh_http_reply_text(req, 200, "text/plain; version=0.0.4; charset=utf-8",
-	    t.data, t.len);
-	free(t.data);
+	put_sockets(&t, srv);
+	put_counters(&t, srv);
+	put_bounds(&t, srv);
+	put_providers(&t, srv);
+	if ((cluster = rh_cluster_metrics_text(srv)) != NULL) {
+		put(&t, "%s", cluster);
+		free(cluster);
+	}
+	*len = t.len;
+	return t.data;
 }

@@ -9,15 +9,14 @@
 
 #include "server.h"
 
-struct rh_http_req;
-
 /* A provider call ended after ms milliseconds, failed when failed is set
  * (cancelled calls are not counted). */
 void	rh_metrics_observe(struct rh_server *srv, const char *provider,
 	    int64_t ms, int failed);
 /* Frees the per-provider statistics. */
 void	rh_metrics_free(struct rh_server *srv);
-/* GET /metrics */
-void	rh_route_metrics(struct rh_http_req *req, struct rh_socket *unused);
+/* The counters in that text format (allocated, the caller frees it; its
+ * length in *len; route-health.c serves it). */
+char	*rh_metrics_text(struct rh_server *srv, size_t *len);
 
 #endif

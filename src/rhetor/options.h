@@ -4,6 +4,8 @@
 #ifndef RH_OPTIONS_H
 #define RH_OPTIONS_H
 
+#include <stdint.h>
+
 struct rh_conf;
 
 /* What the command line (and AISH_TOKEN) asked for. */
@@ -15,6 +17,10 @@ struct rh_options {
 	struct rh_conf *config;	/* --config FILE, checked; or NULL */
 	int	 abandon_ms;	/* stop the AIs' work for a WebSocket writer
 				 * gone this long; 0: never */
+	int64_t	 max_state_bytes;	/* the disk bound; 0: none */
+	char	*cluster;	/* --cluster: NATS URLs, comma-separated, or
+				 * NULL for the single-process server */
+	char	*node;		/* --node: this node's name in the cluster */
 };
 
 /* Fills opt from argv and the environment, and reads the config file;

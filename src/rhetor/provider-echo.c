@@ -45,7 +45,7 @@ chunk_end(const struct echo_state *es, int i)
 	size_t	off = 0, count = 0;
 
 	while (off < es->len && count < want) {
-		off += aish_utf8_char_len(es->reply + off, es->len - off);
+		off += ac_utf8_char_len(es->reply + off, es->len - off);
 		count++;
 	}
 	return off;
@@ -97,10 +97,14 @@ echo_start(struct rh_job *job, struct rh_socket *s, struct rh_err *err)
 	es->job = job;
 	es->reply = xstrcat3(s->ai_name, ": ", job->content);
 	es->len = strlen(es->reply);
-	es->chars = aish_utf8_count(es->reply, es->len);
 	rh_socket_echo_params(s, &es->delay_ms, &es->chunks);
-	if ((size_t)es->chunks > es->chars)
-		es->chunks = (int)es->chars;
+	/* Characters are counted only to cut deltas: a reply given whole
+	 * is not walked (4 MiB of it cost ~90M instructions). */
+	if (es->chunks > 0) {
+		es->chars = ac_utf8_count(es->reply, es->len);
+		if ((size_t)es->chunks > es->chars)
+			es->chunks = (int)es->chars;
+	}
 	if (es->delay_ms == 0 && es->chunks == 0) {
 		/* Nothing to wait for: the reply is stored with the write. */
 		rh_job_done(job, es->reply, es->len);

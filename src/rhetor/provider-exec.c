@@ -31,7 +31,7 @@
 
 #include "delivery.h"
 #include "provider.h"
-#include "stream-parse.h"
+#include "provider-stream.h"
 #include "xalloc.h"
 
 extern char **environ;
@@ -58,13 +58,14 @@ struct exec_state {
 	 * their fds). */
 	struct lws		*out_wsi, *err_wsi;
 	size_t			 in_off;
-	struct sp_buf		 text;
-	struct sp_buf		 piece;
+	struct ac_buf		 text;
+	struct ac_buf		 piece;
 	struct sp_utf8		 utf8;
-	struct sp_buf		 err;		/* the end of stderr */
+	struct ac_buf		 err;		/* the end of stderr */
 	int			 wstatus;
 	int64_t			 exited_ms;	/* 0 while running */
-	int64_t			 last_output_ms;
+	int64_t			 started_ms;
+	int64_t			 last_output_ms;	/* on stdout or stderr */
 };
 
 /* Commands killed by stop, waiting to be reaped without blocking. */
@@ -150,9 +151,9 @@ exec_release(struct exec_state *es)
 		close(es->in_fd);
 	pipe_drop(&es->out_wsi);
 	pipe_drop(&es->err_wsi);
-	sp_buf_free(&es->text);
-	sp_buf_free(&es->piece);
-	sp_buf_free(&es->err);
+	ac_buf_free(&es->text);
+	ac_buf_free(&es->piece);
+	ac_buf_free(&es->err);
 	free(es);
 }
 
@@ -205,12 +206,12 @@ pump_stdout(struct exec_state *es)
 
 	while ((n = read_some(es->out_wsi, buf, sizeof buf)) > 0) {
 		es->last_output_ms = rh_mono_ms();
-		sp_buf_reset(&es->piece);
+		ac_buf_reset(&es->piece);
 		sp_utf8_feed(&es->utf8, buf, (size_t)n, &es->piece);
 		if (es->piece.len == 0)
 			continue;
 		start = es->text.len;
-		sp_buf_add(&es->text, es->piece.data, es->piece.len);
+		ac_buf_add(&es->text, es->piece.data, es->piece.len);
 		rh_job_delta(es->job, es->text.data + start, es->piece.len);
 	}
 	return n < 0 ? -1 : 0;
@@ -225,7 +226,8 @@ pump_stderr(struct exec_state *es)
 	size_t	drop;
 
 	while ((n = read_some(es->err_wsi, buf, sizeof buf)) > 0) {
-		sp_buf_add(&es->err, buf, (size_t)n);
+		es->last_output_ms = rh_mono_ms();
+		ac_buf_add(&es->err, buf, (size_t)n);
 		if (es->err.len > STDERR_KEEP) {
 			drop = es->err.len - STDERR_KEEP;
 			memmove(es->err.data, es->err.data + drop,
@@ -240,7 +242,7 @@ pump_stderr(struct exec_state *es)
 static char *
 stderr_tail(struct exec_state *es)
 {
-	struct sp_buf	 out = { NULL, 0, 0 };
+	struct ac_buf	 out = { NULL, 0, 0 };
 	struct sp_utf8	 u = { { 0 }, 0 };
 	size_t		 end = es->err.len, start;
 	int		 lines = 0;
@@ -271,10 +273,10 @@ exec_finish(struct exec_state *es)
 	char				*tail, how[64];
 	int				 st = es->wstatus;
 
-	sp_buf_reset(&es->piece);
+	ac_buf_reset(&es->piece);
 	sp_utf8_finish(&es->utf8, &es->piece);
 	if (es->piece.len > 0) {
-		sp_buf_add(&es->text, es->piece.data, es->piece.len);
+		ac_buf_add(&es->text, es->piece.data, es->piece.len);
 		rh_job_delta(job, es->piece.data, es->piece.len);
 	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
@@ -320,7 +322,8 @@ exec_check(struct exec_state *es, int64_t now)
 	return 1;
 }
 
-/* Timer: feeds stdin, notices the exit, enforces the idle timeout. */
+/* Timer: feeds stdin, notices the exit, enforces timeout_ms (silence on
+ * stdout and stderr) and max_ms (the whole reply). */
 static void
 exec_watch(lws_sorted_usec_list_t *sul)
 {
@@ -335,17 +338,26 @@ exec_watch(lws_sorted_usec_list_t *sul)
 	if (es->exited_ms == 0 && now - es->last_output_ms >=
 	    prov->timeout_ms) {
 		exec_free(es);
-		rh_provider_fail(job, prov, "no output for %d ms (timeout_ms); "
-		    "the command was killed", prov->timeout_ms);
+		rh_provider_timeout(job, prov, "no output for %d ms "
+		    "(timeout_ms); the command was killed", prov->timeout_ms);
+		return;
+	}
+	if (prov->max_ms > 0 && now - es->started_ms >= prov->max_ms) {
+		exec_free(es);
+		rh_provider_timeout(job, prov, "the reply took more than %d ms "
+		    "(max_ms); the command was killed", prov->max_ms);
 		return;
 	}
 	/* Soon while stdin waits or only the exit is awaited; else at the
-	 * idle deadline, looking in on the command every WATCH_MS. */
+	 * first deadline, looking in on the command every WATCH_MS. */
 	if (es->in_fd >= 0 || es->exited_ms > 0 ||
 	    (es->out_wsi == NULL && es->err_wsi == NULL))
 		next = WAIT_MS;
 	else {
 		next = es->last_output_ms + prov->timeout_ms - now;
+		if (prov->max_ms > 0 &&
+		    es->started_ms + prov->max_ms - now < next)
+			next = es->started_ms + prov->max_ms - now;
 		if (next > WATCH_MS)
 			next = WATCH_MS;
 	}
@@ -544,7 +556,7 @@ exec_start(struct rh_job *job, struct rh_socket *s, struct rh_err *err)
 	es->job = job;
 	es->prov = s->provider;
 	es->in_fd = -1;
-	es->last_output_ms = rh_mono_ms();
+	es->started_ms = es->last_output_ms = rh_mono_ms();
 	if ((rc = spawn(es, s)) != 0) {
 		rh_provider_err(err, s->provider, "cannot run %s: %s",
 		    s->provider->command[0], strerror(rc));

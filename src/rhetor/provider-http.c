@@ -5,7 +5,10 @@
  * Everything here runs on the loop thread: the worker thread only moves
  * bytes, and hw_dispatch() brings them back here.  A call ends exactly
  * once, through settle(): the end marker of the stream, an error in it,
- * an HTTP error status, a transport failure, the idle timer, or stop().
+ * an HTTP error status, a transport failure, the silence timer
+ * (timeout_ms since the request or its last byte), the reply's own timer
+ * (max_ms), or stop().  Both timers run on the loop; any byte of the
+ * answer, text or not, counts as a sign of life.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,7 +19,7 @@
 #include "http-worker.h"
 #include "names.h"
 #include "provider-http.h"
-#include "stream-parse.h"
+#include "provider-stream.h"
 #include "xalloc.h"
 
 /* The most of an error answer's body kept to explain it. */
@@ -26,20 +29,23 @@
 
 struct ph_call {
 	lws_sorted_usec_list_t	 sul;		/* first: see from_sul() */
+	lws_sorted_usec_list_t	 max_sul;	/* max_ms, when set */
 	struct rh_job		*job;
 	const struct rh_provider *prov;
 	const struct ph_wire	*wire;
 	struct hw		*w;
 	struct hw_request	*req;		/* NULL once the worker is done */
 	long			 status;
-	struct sp_buf		 errbody;	/* body of an error answer */
-	struct sp_buf		 text;		/* the reply so far */
-	struct sp_buf		 piece;		/* scratch for one delta */
+	struct ac_buf		 errbody;	/* body of an error answer */
+	struct ac_buf		 text;		/* the reply so far */
+	struct ac_buf		 piece;		/* scratch for one delta */
 	struct sp_utf8		 utf8;
 	struct sp_lines		 lines;
 	struct sp_sse		 sse;
 	int			 complete;
 	char			*failure;	/* why it failed, or NULL */
+	const char		*failure_code;	/* NULL: provider_error */
+	int			 got_bytes;	/* some of the answer came */
 	int			 flag;
 };
 
@@ -54,9 +60,9 @@ from_sul(lws_sorted_usec_list_t *sul)
 static void
 call_free(struct ph_call *pc)
 {
-	sp_buf_free(&pc->errbody);
-	sp_buf_free(&pc->text);
-	sp_buf_free(&pc->piece);
+	ac_buf_free(&pc->errbody);
+	ac_buf_free(&pc->text);
+	ac_buf_free(&pc->piece);
 	sp_lines_free(&pc->lines);
 	sp_sse_free(&pc->sse);
 	free(pc->failure);
@@ -68,6 +74,7 @@ static void
 call_quiet(struct ph_call *pc)
 {
 	lws_sul_cancel(&pc->sul);
+	lws_sul_cancel(&pc->max_sul);
 	if (pc->req != NULL)
 		hw_cancel(pc->w, pc->req);
 	pc->req = NULL;
@@ -81,10 +88,12 @@ settle(struct ph_call *pc)
 	struct rh_job	*job = pc->job;
 
 	call_quiet(pc);
-	if (pc->failure != NULL)
+	if (pc->failure != NULL && pc->failure_code != NULL)
+		rh_provider_timeout(job, pc->prov, "%s", pc->failure);
+	else if (pc->failure != NULL)
 		rh_provider_fail(job, pc->prov, "%s", pc->failure);
 	else {
-		sp_buf_reset(&pc->piece);
+		ac_buf_reset(&pc->piece);
 		sp_utf8_finish(&pc->utf8, &pc->piece);
 		if (pc->piece.len > 0)
 			ph_emit(pc, pc->piece.data, pc->piece.len);
@@ -96,7 +105,7 @@ settle(struct ph_call *pc)
 
 static void on_idle(lws_sorted_usec_list_t *sul);
 
-/* (Re)arms the idle timer: timeout_ms without a byte ends the call. */
+/* (Re)arms the silence timer: timeout_ms without a byte ends the call. */
 static void
 arm_idle(struct ph_call *pc)
 {
@@ -110,11 +119,11 @@ ph_emit(struct ph_call *pc, const char *text, size_t len)
 {
 	size_t	start = pc->text.len;
 
-	sp_buf_reset(&pc->piece);
+	ac_buf_reset(&pc->piece);
 	sp_utf8_feed(&pc->utf8, text, len, &pc->piece);
 	if (pc->piece.len == 0)
 		return;
-	sp_buf_add(&pc->text, pc->piece.data, pc->piece.len);
+	ac_buf_add(&pc->text, pc->piece.data, pc->piece.len);
 	rh_job_delta(pc->job, pc->text.data + start, pc->text.len - start);
 }
 
@@ -158,7 +167,7 @@ ph_parse(struct ph_call *pc, const char *text, size_t len)
 	if (obj != NULL && cJSON_IsObject(obj))
 		return obj;
 	cJSON_Delete(obj);
-	while (show > 0 && !aish_utf8_valid(text, show))
+	while (show > 0 && !ac_utf8_valid(text, show))
 		show--;
 	ph_error(pc, "malformed stream: not a JSON object: %.*s%s",
 	    (int)show, text, show < len ? "..." : "");
@@ -219,10 +228,11 @@ on_data(void *ud, long status, const char *data, size_t len)
 	struct ph_call	*pc = ud;
 
 	pc->status = status;
+	pc->got_bytes = 1;
 	arm_idle(pc);
 	if (status < 200 || status > 299) {
 		if (pc->errbody.len < ERROR_BODY_MAX)
-			sp_buf_add(&pc->errbody, data, len);
+			ac_buf_add(&pc->errbody, data, len);
 		return;
 	}
 	if (call_feed(pc, data, len) == PH_STOP)
@@ -246,7 +256,7 @@ http_failure(struct ph_call *pc, long status)
 	}
 	if (text == NULL && pc->errbody.len > 0) {
 		n = pc->errbody.len > 200 ? 200 : pc->errbody.len;
-		while (n > 0 && !aish_utf8_valid(pc->errbody.data, n))
+		while (n > 0 && !ac_utf8_valid(pc->errbody.data, n))
 			n--;
 		text = xstrndup(pc->errbody.data, n);
 		text[strcspn(text, "\r\n")] = '\0';
@@ -283,7 +293,25 @@ on_idle(lws_sorted_usec_list_t *sul)
 {
 	struct ph_call	*pc = from_sul(sul);
 
-	ph_error(pc, "no answer for %d ms (timeout_ms)", pc->prov->timeout_ms);
+	if (pc->got_bytes)
+		ph_error(pc, "the reply stopped for %d ms (timeout_ms)",
+		    pc->prov->timeout_ms);
+	else
+		ph_error(pc, "no answer for %d ms (timeout_ms)",
+		    pc->prov->timeout_ms);
+	pc->failure_code = AISH_ERR_PROVIDER_TIMEOUT;
+	settle(pc);
+}
+
+/* Timer: the reply has taken max_ms. */
+static void
+on_max(lws_sorted_usec_list_t *sul)
+{
+	struct ph_call	*pc = lws_container_of(sul, struct ph_call, max_sul);
+
+	ph_error(pc, "the reply took more than %d ms (max_ms)",
+	    pc->prov->max_ms);
+	pc->failure_code = AISH_ERR_PROVIDER_TIMEOUT;
 	settle(pc);
 }
 
@@ -358,6 +386,9 @@ ph_start(struct rh_job *job, struct rh_socket *s, const struct ph_wire *wire,
 	}
 	job->provider_state = pc;
 	arm_idle(pc);
+	if (p->max_ms > 0)
+		lws_sul_schedule(rh_job_context(job), 0, &pc->max_sul, on_max,
+		    (lws_usec_t)p->max_ms * LWS_US_PER_MS);
 	rc = 0;
 out:
 	if (auth != NULL) {
@@ -401,7 +432,8 @@ add_turn(void *ud, const struct rh_turn_row *row)
 	add_message(ud, row->role, row->content);
 }
 
-/* The socket's conversation as a messages array. */
+/* The socket's conversation as a messages array (without the history
+ * for a fresh write). */
 cJSON *
 ph_messages(struct rh_job *job, struct rh_socket *s, int with_system)
 {
@@ -409,7 +441,7 @@ ph_messages(struct rh_job *job, struct rh_socket *s, int with_system)
 
 	if (with_system && s->prompt != NULL && *s->prompt != '\0')
 		add_message(arr, "system", s->prompt);
-	if (rh_store_history_each(job->srv->store, s->id,
+	if (!job->fresh && rh_store_history_each(job->srv->store, s->id,
 	    rh_provider_history_rows(s->provider),
 	    rh_provider_history_bytes(s->provider), add_turn, arr) != 0)
 		rh_log("cannot read the history of %s: %s", s->id,

@@ -60,7 +60,8 @@ int	 ph_error(struct ph_call *pc, const char *fmt, ...)
 int	*ph_flag(struct ph_call *pc);
 
 /* The socket's conversation: the system prompt (when with_system and the
- * socket has one), the stored history, then the new message. */
+ * socket has one), the stored history (unless the job is fresh), then
+ * the new message. */
 cJSON	*ph_messages(struct rh_job *job, struct rh_socket *s,
 	    int with_system);
 /* The human text of a provider's JSON error, or NULL. */

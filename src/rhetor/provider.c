@@ -98,6 +98,7 @@ instance_from_conf(const struct rh_conf_provider *c)
 	    c->api_key_env);
 	if (c->timeout_ms > 0)
 		p->timeout_ms = c->timeout_ms;
+	p->max_ms = c->max_ms;
 	if (c->history_turns > 0)
 		p->history_turns = c->history_turns;
 	if (c->history_bytes > 0)
@@ -327,6 +328,21 @@ rh_provider_fail(struct rh_job *job, const struct rh_provider *p,
 	describe(msg, sizeof msg, p, fmt, ap);
 	va_end(ap);
 	rh_job_fail(job, AISH_ERR_PROVIDER, msg);
+}
+
+/* Fails a job with provider_timeout and a message naming the
+ * provider. */
+void
+rh_provider_timeout(struct rh_job *job, const struct rh_provider *p,
+    const char *fmt, ...)
+{
+	char	msg[1200];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	describe(msg, sizeof msg, p, fmt, ap);
+	va_end(ap);
+	rh_job_fail(job, AISH_ERR_PROVIDER_TIMEOUT, msg);
 }
 
 /* Fills err with a message naming the provider. */

@@ -51,7 +51,10 @@ struct rh_provider {
 	char			*api_key_env;	/* or NULL */
 	char			**command;	/* exec; NULL-ended */
 	char			*default_model;	/* or NULL */
-	int			 timeout_ms;	/* longest wait for a byte */
+	int			 timeout_ms;	/* longest silence: the wait
+						 * for the first byte or the
+						 * next one */
+	int			 max_ms;	/* longest reply; 0: none */
 	int			 history_turns;	/* exchanges kept */
 	int64_t			 history_bytes;
 	int			 max_tokens;	/* 0: the type's default */
@@ -96,6 +99,10 @@ const char *rh_provider_key(const struct rh_provider *p);
 /* Fails job with provider_error and "<name> (<type>, <url>): <what>",
  * with the key, should the text hold it, blotted out. */
 void	 rh_provider_fail(struct rh_job *job, const struct rh_provider *p,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same with provider_timeout: the reply ran past timeout_ms or
+ * max_ms. */
+void	 rh_provider_timeout(struct rh_job *job, const struct rh_provider *p,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The same text for an rh_err (a provider that cannot start). */
 void	 rh_provider_err(struct rh_err *err, const struct rh_provider *p,

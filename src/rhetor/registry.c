@@ -7,13 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "delivery.h"
 #include "groups.h"
-#include "http.h"
+#include "listener.h"
 #include "names.h"
 #include "provider.h"
 #include "registry.h"
-#include "ws.h"
+#include "sent.h"
 #include "xalloc.h"
 
 /* The stored form of a socket; strings point into s. */
@@ -55,11 +56,13 @@ socket_save(struct rh_server *srv, const struct rh_socket *s)
 static void
 socket_append(struct rh_server *srv, struct rh_socket *s)
 {
-	struct rh_socket	**tail = &srv->sockets;
-
-	while (*tail != NULL)
-		tail = &(*tail)->next;
-	*tail = s;
+	s->prev = srv->sockets_last;
+	s->next = NULL;
+	if (srv->sockets_last != NULL)
+		srv->sockets_last->next = s;
+	else
+		srv->sockets = s;
+	srv->sockets_last = s;
 	rh_socket_index_add(&srv->socket_index, s);
 	srv->nsockets++;
 }
@@ -69,6 +72,7 @@ static void
 socket_free(struct rh_socket *s)
 {
 	free(s->abandon);	/* at exit: the loop that timed it is gone */
+	rh_sent_clear(s);
 	free(s->id);
 	free(s->ai_name);
 	free(s->model);
@@ -217,7 +221,7 @@ rh_registry_free(struct rh_server *srv)
 		next = s->next;
 		socket_free(s);
 	}
-	srv->sockets = NULL;
+	srv->sockets = srv->sockets_last = NULL;
 	rh_socket_index_free(&srv->socket_index);
 	srv->nsockets = 0;
 }
@@ -241,13 +245,13 @@ static int
 create_check(struct rh_server *srv, const struct rh_create_req *req,
     struct rh_err *err)
 {
-	if (req->ai_name == NULL || !aish_name_valid(req->ai_name)) {
+	if (req->ai_name == NULL || !ac_name_valid(req->ai_name)) {
 		rh_err_set(err, 400, AISH_ERR_BAD_NAME, "ai_name must match "
 		    "[A-Za-z0-9._-]{1,64}");
 		return -1;
 	}
 	if (req->socket_id != NULL) {
-		if (!aish_name_valid(req->socket_id)) {
+		if (!ac_name_valid(req->socket_id)) {
 			rh_err_set(err, 400, AISH_ERR_BAD_NAME, "socket_id "
 			    "must match [A-Za-z0-9._-]{1,64}");
 			return -1;
@@ -271,6 +275,36 @@ create_check(struct rh_server *srv, const struct rh_create_req *req,
 		return -1;
 	}
 	return 0;
+}
+
+/* The special socket that a create of ai_name means: team-chat-all,
+ * rhetor, or a group's team-chat-<name>.  There is one of each, so a
+ * client that creates one (as clients written for the first aish do at
+ * start) gets it, and no AI of that name is made.  NULL for any other
+ * name; also NULL, with err filled, for a team-chat-<name> of no group. */
+static struct rh_socket *
+special_named(struct rh_server *srv, const char *ai_name, struct rh_err *err)
+{
+	struct rh_group	*g;
+	const char	*group;
+	size_t		 plen = strlen(AISH_TEAM_CHAT_PREFIX);
+
+	if (ai_name == NULL)
+		return NULL;
+	if (strcmp(ai_name, AISH_RHETOR_SOCKET) == 0 ||
+	    strcmp(ai_name, AISH_TEAM_CHAT_ALL) == 0)
+		return rh_registry_find(srv, ai_name);
+	if (strncmp(ai_name, AISH_TEAM_CHAT_PREFIX, plen) != 0)
+		return NULL;
+	group = ai_name + plen;
+	if ((g = rh_group_find(srv, group)) == NULL) {
+		rh_err_set(err, 404, AISH_ERR_UNKNOWN_GROUP, "'%s' would be "
+		    "the team-chat socket of group '%s', and there is no such "
+		    "group (make it with PUT /api/ai/groups/%s)", ai_name,
+		    group, group);
+		return NULL;
+	}
+	return rh_registry_find(srv, g->socket_id);
 }
 
 /* A fresh "<ai_name>-<n>" id; n comes from a counter that never goes back.
@@ -299,13 +333,21 @@ next_socket_id(struct rh_server *srv, const char *ai_name)
 /* Creates a socket (see registry.h). */
 struct rh_socket *
 rh_registry_create(struct rh_server *srv, const struct rh_create_req *req,
-    struct rh_err *err)
+    int *existing, struct rh_err *err)
 {
 	struct rh_socket	*s;
 	char			*id;
 	const char		*prompt = req->prompt, *provider;
+	int			 tries, taken;
 
-	if (create_check(srv, req, err) != 0)
+	*existing = 0;
+	memset(err, 0, sizeof *err);
+	if (req->socket_id == NULL &&
+	    (s = special_named(srv, req->ai_name, err)) != NULL) {
+		*existing = 1;
+		return s;
+	}
+	if (err->status != 0 || create_check(srv, req, err) != 0)
 		return NULL;
 	if (req->socket_id != NULL)
 		id = xstrdup(req->socket_id);
@@ -317,13 +359,67 @@ rh_registry_create(struct rh_server *srv, const struct rh_create_req *req,
 	if (prompt == NULL && rh_roster_find(req->ai_name) != NULL)
 		prompt = rh_roster_find(req->ai_name)->persona;
 	provider = req->provider ? req->provider : rh_provider_default();
-	s = socket_new(id, req->ai_name, req->model ? req->model :
-	    default_model(provider), provider, prompt, req->context,
-	    RH_KIND_USER);
-	free(id);
+	for (tries = 0;; tries++) {
+		s = socket_new(id, req->ai_name, req->model ? req->model :
+		    default_model(provider), provider, prompt, req->context,
+		    req->private_socket ? RH_KIND_PRIVATE : RH_KIND_USER);
+		free(id);
+		if (srv->cluster == NULL ||
+		    (taken = rh_cluster_socket_create(srv, s, err)) == 0)
+			break;
+		socket_free(s);
+		/* A number another node gave meanwhile: the next one. */
+		if (taken < 0 || req->socket_id != NULL || tries == 100 ||
+		    (id = next_socket_id(srv, req->ai_name)) == NULL)
+			return NULL;
+	}
 	if (socket_save(srv, s) != 0) {
 		rh_err_set(err, 500, AISH_ERR_STORAGE, "cannot store the "
 		    "socket: %s", rh_store_error(srv->store));
+		if (srv->cluster != NULL)
+			rh_cluster_socket_delete(srv, s->id);
+		socket_free(s);
+		return NULL;
+	}
+	socket_append(srv, s);
+	return s;
+}
+
+/* A socket another node made, here too (see registry.h). */
+struct rh_socket *
+rh_registry_apply(struct rh_server *srv, const struct rh_create_req *req,
+    int64_t created_at)
+{
+	enum rh_socket_kind	 kind = req->private_socket ?
+				    RH_KIND_PRIVATE : RH_KIND_USER;
+	struct rh_socket	*s = rh_registry_find(srv, req->socket_id);
+	const char		*provider = req->provider ? req->provider :
+				    rh_provider_default();
+	int			 changed = 0;
+
+	if (s != NULL && !rh_registry_is_deletable(s))
+		return NULL;
+	if (s != NULL) {
+		changed |= field_update(&s->ai_name, req->ai_name);
+		changed |= field_update(&s->model, req->model);
+		changed |= field_update(&s->provider_name, provider);
+		changed |= field_update(&s->prompt, req->prompt);
+		changed |= s->kind != kind || s->created_at != created_at;
+		if (req->context != NULL && !cJSON_Compare(s->context,
+		    req->context, 1)) {
+			cJSON_Delete(s->context);
+			s->context = cJSON_Duplicate(req->context, 1);
+			changed = 1;
+		}
+		s->provider = rh_provider_find(provider);
+		s->kind = kind;
+		s->created_at = created_at;
+		return !changed || socket_save(srv, s) == 0 ? s : NULL;
+	}
+	s = socket_new(req->socket_id, req->ai_name, req->model, provider,
+	    req->prompt, req->context, kind);
+	s->created_at = s->last_activity = created_at;
+	if (socket_save(srv, s) != 0) {
 		socket_free(s);
 		return NULL;
 	}
@@ -347,9 +443,20 @@ rh_registry_add_team(struct rh_server *srv, const char *id)
 	return s;
 }
 
-/* Removes a socket from the store and from memory. */
+/* Removes a socket from the cluster (one create made, in cluster mode),
+ * the store and memory. */
 int
 rh_registry_delete(struct rh_server *srv, struct rh_socket *s)
+{
+	if (srv->cluster != NULL && rh_registry_is_deletable(s) &&
+	    rh_cluster_socket_delete(srv, s->id) != 0)
+		return -1;
+	return rh_registry_drop(srv, s);
+}
+
+/* Removes a socket from the store and from memory. */
+int
+rh_registry_drop(struct rh_server *srv, struct rh_socket *s)
 {
 	if (rh_store_socket_delete(srv->store, s->id) != 0)
 		return -1;
@@ -362,26 +469,79 @@ rh_registry_delete(struct rh_server *srv, struct rh_socket *s)
 void
 rh_registry_forget(struct rh_server *srv, struct rh_socket *s)
 {
-	struct rh_socket	**pp;
-
 	rh_groups_socket_gone(srv, s->id);
+	rh_cluster_socket_gone(srv, s);
 	rh_delivery_socket_gone(srv, s);
-	rh_ws_socket_gone(s);
-	rh_http_socket_gone(s);
-	for (pp = &srv->sockets; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == s) {
-			*pp = s->next;
-			break;
-		}
-	}
+	rh_listeners_gone(srv, s);
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		srv->sockets = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	else
+		srv->sockets_last = s->prev;
 	rh_socket_index_remove(&srv->socket_index, s);
 	srv->nsockets--;
 	socket_free(s);
 }
 
-/* Clears history and queue and makes the socket active again. */
+/* True for an id that create numbered for ai_name: "<ai_name>-<n>". */
+static int
+numbered_id(const char *id, const char *ai_name)
+{
+	size_t	n = strlen(ai_name);
+
+	if (strncmp(id, ai_name, n) != 0 || id[n] != '-' || id[n + 1] == '\0')
+		return 0;
+	return strspn(id + n + 1, "0123456789") == strlen(id + n + 1);
+}
+
+/* A session's last reader left long ago (see registry.h). */
+int
+rh_registry_session_over(struct rh_server *srv, struct rh_socket *s)
+{
+	cJSON	*groups;
+	int	 in_group, queued;
+
+	/* A node of a cluster does not know the readers of the others. */
+	if (srv->cluster != NULL)
+		return 0;
+	if (s->kind != RH_KIND_USER || !s->had_reader || s->conns != NULL ||
+	    s->waiters != NULL || srv->interrupted ||
+	    !numbered_id(s->id, s->ai_name))
+		return 0;
+	if (rh_delivery_owes(srv, s))
+		return -1;	/* a reply is on its way: look again later */
+	groups = rh_groups_of(srv, s->id);
+	in_group = cJSON_GetArraySize(groups) > 0;
+	cJSON_Delete(groups);
+	queued = rh_store_queue_count(srv->store, s->id);
+	if (in_group || queued != 0)
+		return 0;
+	rh_log("%s: the session that used it is over; deleting it", s->id);
+	if (rh_registry_delete(srv, s) != 0) {
+		rh_log("cannot delete %s: %s", s->id,
+		    rh_store_error(srv->store));
+		return 0;
+	}
+	return 1;
+}
+
+/* Clears history and queue and makes the socket active again, on every
+ * node of the cluster in cluster mode. */
 int
 rh_registry_reset(struct rh_server *srv, struct rh_socket *s)
+{
+	if (srv->cluster != NULL &&
+	    rh_cluster_socket_reset(srv, s->id) != 0)
+		return -1;
+	return rh_registry_clear(srv, s);
+}
+
+/* Clears history and queue and makes the socket active again, here. */
+int
+rh_registry_clear(struct rh_server *srv, struct rh_socket *s)
 {
 	int	rc;
 
@@ -402,6 +562,7 @@ rh_registry_reset(struct rh_server *srv, struct rh_socket *s)
 	s->failures = 0;
 	free(s->reason);
 	s->reason = NULL;
+	rh_sent_clear(s);	/* what readers held is gone with the queue */
 	return 0;
 }
 
@@ -409,14 +570,23 @@ rh_registry_reset(struct rh_server *srv, struct rh_socket *s)
 int
 rh_registry_is_member(const struct rh_socket *s)
 {
-	return rh_registry_is_ai(s) && !s->unresponsive;
+	return (s->kind == RH_KIND_USER || s->kind == RH_KIND_ROSTER) &&
+	    !s->unresponsive;
 }
 
 /* True for the AI sockets: made with create or on the roster. */
 int
 rh_registry_is_ai(const struct rh_socket *s)
 {
-	return s->kind == RH_KIND_USER || s->kind == RH_KIND_ROSTER;
+	return s->kind == RH_KIND_USER || s->kind == RH_KIND_ROSTER ||
+	    s->kind == RH_KIND_PRIVATE;
+}
+
+/* True for the sockets delete may remove: the ones create made. */
+int
+rh_registry_is_deletable(const struct rh_socket *s)
+{
+	return s->kind == RH_KIND_USER || s->kind == RH_KIND_PRIVATE;
 }
 
 /* Marks a socket unresponsive with a reason, in the store and in memory.
@@ -455,6 +625,8 @@ rh_registry_describe(struct rh_server *srv, struct rh_socket *s, int detail)
 	cJSON_AddStringToObject(obj, "ai_name", s->ai_name);
 	add_string_or_null(obj, "model", s->model);
 	cJSON_AddStringToObject(obj, "provider", s->provider_name);
+	if (s->kind == RH_KIND_PRIVATE)
+		cJSON_AddTrueToObject(obj, "private");
 	cJSON_AddStringToObject(obj, "state", s->unresponsive ?
 	    AISH_STATE_UNRESPONSIVE : AISH_STATE_ACTIVE);
 	if (s->unresponsive)
@@ -463,8 +635,9 @@ rh_registry_describe(struct rh_server *srv, struct rh_socket *s, int detail)
 	cJSON_AddStringToObject(obj, "created_at", when);
 	rh_format_time(s->last_activity, when, sizeof when);
 	cJSON_AddStringToObject(obj, "last_activity", when);
+	/* Replies on their way to a reader are not waiting for one. */
 	cJSON_AddNumberToObject(obj, "queue_size",
-	    rh_store_queue_count(srv->store, s->id));
+	    rh_sent_available(srv, s));
 	cJSON_AddItemToObject(obj, "groups", rh_groups_of(srv, s->id));
 	if (detail) {
 		add_string_or_null(obj, "prompt", s->prompt);

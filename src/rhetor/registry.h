@@ -15,6 +15,7 @@ struct rh_create_req {
 	const char	*prompt;
 	const char	*provider;
 	const cJSON	*context;	/* an object, or NULL */
+	int		 private_socket; /* "private": true */
 };
 
 /* Loads the stored sockets, then adds the special sockets and the roster
@@ -27,20 +28,42 @@ struct rh_socket *rh_registry_find(struct rh_server *srv, const char *id);
 /* The socket a pipeline stage or an "ai" parameter names: a socket id, or
  * the roster AI of that name.  NULL when there is none. */
 struct rh_socket *rh_registry_resolve(struct rh_server *srv, const char *name);
-/* Creates a socket.  On failure returns NULL and fills err. */
+/* Creates a socket; a create without socket_id of team-chat-all, rhetor
+ * or team-chat-<group> gives that socket instead (*existing is then 1).
+ * On failure returns NULL and fills err. */
 struct rh_socket *rh_registry_create(struct rh_server *srv,
-	    const struct rh_create_req *req, struct rh_err *err);
+	    const struct rh_create_req *req, int *existing,
+	    struct rh_err *err);
 /* Removes a socket from memory and the store; its connections close. */
 int	 rh_registry_delete(struct rh_server *srv, struct rh_socket *s);
+/* Removes a socket from the store and memory without telling the
+ * cluster (a delete another node made); 0 or -1. */
+int	 rh_registry_drop(struct rh_server *srv, struct rh_socket *s);
+/* Adds a socket another node of the cluster made (req->socket_id set),
+ * or gives the one of that id here the fields it was made with; never
+ * asks the cluster.  NULL on a storage error or when the id is a socket
+ * of another kind here. */
+struct rh_socket *rh_registry_apply(struct rh_server *srv,
+	    const struct rh_create_req *req, int64_t created_at);
 /* Removes a socket from memory only, once the store has dropped it. */
 void	 rh_registry_forget(struct rh_server *srv, struct rh_socket *s);
 /* Adds a broadcast socket (team-chat-<group>); NULL on a storage error. */
 struct rh_socket *rh_registry_add_team(struct rh_server *srv, const char *id);
-/* Clears a socket's history and queue and makes it active again. */
+/* The last WebSocket reader of s has been gone for --abandon-ms: a socket
+ * that create numbered (<ai_name>-<n>) and that a session used over a
+ * WebSocket goes with that session, when nothing is left in it (no reply
+ * queued or owed) and it is in no group.  Returns 1 when s was deleted,
+ * -1 when a reply is still owed (ask again later), else 0. */
+int	 rh_registry_session_over(struct rh_server *srv, struct rh_socket *s);
+/* Clears a socket's history and queue and makes it active again (on
+ * every node, in cluster mode); clear does it here only. */
 int	 rh_registry_reset(struct rh_server *srv, struct rh_socket *s);
+int	 rh_registry_clear(struct rh_server *srv, struct rh_socket *s);
 /* Records activity on a socket now. */
 /* True for the sockets a team-chat-all write reaches. */
 int	 rh_registry_is_member(const struct rh_socket *s);
+/* True for the sockets delete may remove: the ones create made. */
+int	 rh_registry_is_deletable(const struct rh_socket *s);
 /* True for AI sockets (made with create, or roster), active or not. */
 int	 rh_registry_is_ai(const struct rh_socket *s);
 /* Marks a socket unresponsive, with the reason; 0, or -1 (storage). */

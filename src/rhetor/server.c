@@ -1,16 +1,20 @@
 /*
  * server.c: the server's life: open the state, listen, run the loop, stop.
  *
- * HTTP and WebSocket share one port and one protocol: libwebsockets hands
- * every plain HTTP request and every WebSocket upgrade without a
- * subprotocol to the first protocol of the vhost, rh_callback, which sends
- * each event to http.c or ws.c.
+ * HTTP and WebSocket share one port.  Its vhost accepts raw connections
+ * for http.c, which reads HTTP/1.1 itself (libwebsockets 4.1 spins on
+ * pipelined requests) and hands each checked WebSocket upgrade to a
+ * second vhost that listens nowhere; there libwebsockets does the
+ * upgrade, and rh_callback sends each WebSocket event to ws.c.
  */
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "cluster.h"
 #include "delivery.h"
 #include "groups.h"
 #include "http.h"
@@ -18,6 +22,7 @@
 #include "provider.h"
 #include "registry.h"
 #include "server.h"
+#include "trim.h"
 #include "ws.h"
 #include "xalloc.h"
 
@@ -32,39 +37,29 @@
 #define WRITE_IDS_KEPT_MS	(30LL * 24 * 3600 * 1000)
 #define WRITES_SWEEP_ROWS	256
 
-/* Both halves of a connection's per-session data: lws gives every
- * connection of the protocol one of these, zeroed. */
-struct rh_pss {
-	struct rh_http_req	http;
-	struct rh_conn		conn;
-};
-
-/* The one protocol: HTTP requests and WebSocket connections. */
+/* The WebSocket protocol: connections that http.c handed over. */
 static int
 rh_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
-	struct rh_pss	*pss = user;
-
 	switch (reason) {
 	case LWS_CALLBACK_ESTABLISHED:
 	case LWS_CALLBACK_RECEIVE:
 	case LWS_CALLBACK_SERVER_WRITEABLE:
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+	case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL:
 	case LWS_CALLBACK_CLOSED:
-		return rh_ws_event(wsi, reason, &pss->conn, in, len);
+		return rh_ws_event(wsi, reason, user, in, len);
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return rh_ws_confirm_upgrade(wsi, in);
 	case LWS_CALLBACK_HTTP:
-	case LWS_CALLBACK_HTTP_BODY:
-	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-	case LWS_CALLBACK_HTTP_WRITEABLE:
-	case LWS_CALLBACK_CLOSED_HTTP:
-	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-		return rh_http_event(wsi, reason, pss ? &pss->http : NULL,
-		    in, len);
+		/* Only upgrades come here; anything else ends it. */
+		return -1;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		/* The HTTP worker has provider answers for the loop. */
 		rh_providers_dispatch();
+		/* and the cluster's threads what they heard */
+		rh_cluster_dispatch(rh_server_of(wsi));
 		break;
 	default:
 		break;
@@ -73,7 +68,7 @@ rh_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 }
 
 static const struct lws_protocols protocols[] = {
-	{ "aish", rh_callback, sizeof(struct rh_pss), 64 * 1024, 0, NULL, 0 },
+	{ "aish", rh_callback, sizeof(struct rh_conn), 64 * 1024, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -128,15 +123,51 @@ rh_server_of(struct lws *wsi)
 	return lws_context_user(lws_get_context(wsi));
 }
 
-/* Creates the lws context and the listening vhost on host:port. */
+/* The numeric address to listen on for host (a name is looked up, an
+ * IPv4 address preferred), into addr; -1 when it names nothing. */
+static int
+listen_address(const char *host, char *addr, size_t len)
+{
+	struct addrinfo	 hints, *res, *r, *pick = NULL;
+	int		 rc;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if ((rc = getaddrinfo(host, NULL, &hints, &res)) != 0) {
+		rh_log("cannot listen on %s: %s", host, gai_strerror(rc));
+		return -1;
+	}
+	for (r = res; r != NULL; r = r->ai_next) {
+		if (pick == NULL || (r->ai_family == AF_INET &&
+		    pick->ai_family != AF_INET))
+			pick = r;
+	}
+	rc = getnameinfo(pick->ai_addr, pick->ai_addrlen, addr, (socklen_t)len,
+	    NULL, 0, NI_NUMERICHOST);
+	freeaddrinfo(res);
+	if (rc != 0) {
+		rh_log("cannot listen on %s: %s", host, gai_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* Creates the lws context, the listening vhost on host:port, and the
+ * vhost that takes the WebSocket upgrades. */
 static int
 listen_on(struct rh_server *srv)
 {
 	struct lws_context_creation_info	info;
+	char					addr[64];
 
+	if (listen_address(srv->opt.host, addr, sizeof addr) != 0)
+		return -1;
 	memset(&info, 0, sizeof info);
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
 	info.user = srv;
+	/* An upgrade's head, a 4 KiB token included, whole. */
+	info.max_http_header_data = 16 * 1024;
 	srv->context = lws_create_context(&info);
 	if (srv->context == NULL) {
 		rh_log("cannot create the event loop");
@@ -145,19 +176,30 @@ listen_on(struct rh_server *srv)
 
 	memset(&info, 0, sizeof info);
 	info.port = srv->opt.port;
-	info.iface = srv->opt.host;
-	info.protocols = protocols;
+	info.iface = addr;
+	info.protocols = rh_http_protocols;
 	info.vhost_name = "aish";
-	info.max_http_header_data = 8192;
-	info.options = 0;
-	if (strchr(srv->opt.host, ':') == NULL)
+	info.options = LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
+	info.listen_accept_role = "raw-skt";
+	info.listen_accept_protocol = rh_http_protocols[0].name;
+	if (strchr(addr, ':') == NULL)
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	srv->vhost = lws_create_vhost(srv->context, &info);
 	if (srv->vhost == NULL) {
-		rh_log("cannot listen on %s:%d", srv->opt.host, srv->opt.port);
+		rh_log("cannot listen on %s:%d", addr, srv->opt.port);
 		return -1;
 	}
 	srv->port = lws_get_vhost_listen_port(srv->vhost);
+	srv->listen_addr = xstrdup(addr);
+
+	memset(&info, 0, sizeof info);
+	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+	info.protocols = protocols;
+	info.vhost_name = "aish-ws";
+	if ((srv->ws_vhost = lws_create_vhost(srv->context, &info)) == NULL) {
+		rh_log("cannot make the WebSocket vhost");
+		return -1;
+	}
 
 	/* The exec provider's pipes, on a vhost no client can reach. */
 	memset(&info, 0, sizeof info);
@@ -179,11 +221,17 @@ rh_server_init(struct rh_server *srv, const struct rh_options *opt)
 	char	err[512], note[512];
 
 	memset(srv, 0, sizeof *srv);
+	/* The transports, through which the core reaches readers. */
+	rh_listener_add(srv, &rh_ws_listener);
+	rh_listener_add(srv, &rh_http_listener);
 	srv->opt.host = xstrdup(opt->host);
 	srv->opt.port = opt->port;
 	srv->opt.abandon_ms = opt->abandon_ms;
+	srv->opt.max_state_bytes = opt->max_state_bytes;
 	srv->opt.state_dir = xstrdup(opt->state_dir);
 	srv->opt.token = opt->token ? xstrdup(opt->token) : NULL;
+	srv->opt.cluster = opt->cluster ? xstrdup(opt->cluster) : NULL;
+	srv->opt.node = opt->node ? xstrdup(opt->node) : NULL;
 
 	lws_set_log_level(LLL_ERR, NULL);
 	if (rh_store_open(&srv->store, srv->opt.state_dir, err,
@@ -201,8 +249,13 @@ rh_server_init(struct rh_server *srv, const struct rh_options *opt)
 		    rh_store_error(srv->store));
 		return -1;
 	}
-	if (listen_on(srv) != 0)
+	if (listen_on(srv) != 0 || rh_cluster_open(srv) != 0)
 		return -1;
+	if (rh_trim_start(srv) != 0) {
+		rh_log("cannot bound the state: %s",
+		    rh_store_error(srv->store));
+		return -1;
+	}
 	rh_log("state in %s, %d sockets, providers: %s",
 	    srv->opt.state_dir, srv->nsockets, rh_provider_names());
 	return rh_delivery_resume(srv);
@@ -258,6 +311,9 @@ void
 rh_server_free(struct rh_server *srv)
 {
 	rh_delivery_stop_all(srv);
+	rh_trim_stop(srv);
+	/* The cluster's threads wake the loop too. */
+	rh_cluster_close(srv);
 	/* The worker thread wakes the loop: it goes before the loop. */
 	rh_providers_free();
 	if (srv->context != NULL) {
@@ -272,4 +328,6 @@ rh_server_free(struct rh_server *srv)
 	rh_store_close(srv->store);
 	srv->store = NULL;
 	rh_options_free(&srv->opt);
+	free(srv->listen_addr);
+	srv->listen_addr = NULL;
 }

@@ -15,7 +15,7 @@
 static struct rh_socket **
 chain_of(const struct rh_socket_index *ix, const char *id)
 {
-	return &ix->slots[aish_hash_str(AISH_HASH_START, id) & (ix->size - 1)];
+	return &ix->slots[ac_hash_str(AC_HASH_START, id) & (ix->size - 1)];
 }
 
 /* Doubles the table (or makes the first one), moving every socket. */

@@ -7,10 +7,11 @@
 
 #include <stdint.h>
 
+#include "strmap.h"
+
 /* One socket's history size, and where its turns are: ids from key to
  * key + HISTORY_SPAN - 1 (store.c); key is 0 while it has none yet. */
 struct rh_size {
-	struct rh_size	*next;
 	int64_t		 rows;
 	int64_t		 bytes;
 	int64_t		 key;
@@ -18,15 +19,15 @@ struct rh_size {
 	char		 socket_id[];
 };
 
-/* The known sizes; an unknown socket is counted in the database. */
+/* The known sizes by socket id; an unknown socket is counted in the
+ * database. */
 struct rh_sizes {
-	struct rh_size	*head;
+	struct ac_strmap	 map;
 };
 
 /* The size of socket_id, or NULL when not known. */
 struct rh_size	*rh_sizes_find(struct rh_sizes *z, const char *socket_id);
-/* Records the size of socket_id; returns its entry, or NULL without
- * memory. */
+/* Records the size of socket_id; returns its entry. */
 struct rh_size	*rh_sizes_set(struct rh_sizes *z, const char *socket_id,
 		    int64_t rows, int64_t bytes, int64_t key, int64_t last);
 /* Forgets socket_id's size. */

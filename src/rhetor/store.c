@@ -3,9 +3,14 @@
  *
  * The database runs in WAL mode through the store's own VFS (store-vfs.h),
  * so a commit costs one write(2) and no fsync yet survives a killed
- * process, and with locking_mode=EXCLUSIVE:
- * the server is its only user, so a transaction takes no file lock and
- * WAL needs no shared-memory index.  A commit writes every page it changed
+ * process.  Two connections use it: the loop's, for everything, and the
+ * checkpointer's (store-ckpt.h), a thread that copies the WAL into the
+ * database with its disk syncs while the loop goes on.  The VFS stands on
+ * SQLite's "unix-excl": the first use takes one lock for the whole
+ * process, so no other process can open the database while the server
+ * runs, the connections of this one take no file lock per transaction,
+ * and the WAL's index is shared between them in memory, not in a file.
+ * A commit writes every page it changed
  * to the log, so the hot path changes few: the removals of queued replies
  * written out and the sockets' last activity are noted in memory and
  * stored together later (rh_store_flush; removals also with the next queue
@@ -28,28 +33,45 @@
  * The schema carries a version in PRAGMA user_version; migrations[] turns
  * version N into N+1, and a database newer than this program is refused.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE	/* fallocate */
 
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store-ckpt.h"
 #include "store-sizes.h"
 #include "store-vfs.h"
 
 #define STORE_FILE		"aish.db"
 #define STORE_BUSY_MS		5000
 #define STORE_ERRLEN		512
-#define STORE_CHECKPOINT_PAGES	8192
+#define STORE_CHECKPOINT_PAGES	1024
+/* The checkpointer is asked for a round each time this many more pages
+ * reached the WAL.  The loop checkpoints what the rounds left itself (see
+ * after_commit): only then can the WAL be reused from its start, as a
+ * round that runs beside commits never sees all of it copied. */
+#define STORE_CKPT_STEP		256
+/* Pages of room kept allocated past the end of aish.db, and frames of
+ * room in its WAL, so that a full disk can still take a checkpoint and
+ * the transactions that free room (see reserve_room). */
+#define STORE_RESERVE_PAGES	(STORE_CHECKPOINT_PAGES + 256)
+/* Short of room, the database leaves half its reserve's pages of the
+ * disk free, for a WAL that outgrows its room (a transaction bigger than
+ * usual).  On a small file system the reserve is an eighth of it at most,
+ * and the WAL is checkpointed sooner. */
 
 /* Statements prepared at open; SQL text in statement_sql[]. */
 enum stmt_id {
@@ -66,9 +88,8 @@ enum stmt_id {
 	S_SOCKET_SET_STATE,
 	S_JOBS_DELETE_SOCKET,
 	S_WRITES_DELETE_ORIGIN,
-	S_WRITES_WINDOW_END,
+	S_WRITES_WINDOW,
 	S_WRITES_FORGET_RANGE,
-	S_WRITES_FORGET_TAIL,
 	S_COUNTER_NEXT,
 	S_COUNTER_GET,
 	S_COUNTER_SET,
@@ -88,6 +109,7 @@ enum stmt_id {
 	S_HISTORY_OLDEST,
 	S_HISTORY_DROP_UPTO,
 	S_HISTORY_EACH,
+	S_HISTORY_PAGE,
 	S_HISTORY_CLEAR,
 	S_HISTORY_KEY_GET,
 	S_HISTORY_KEY_SET,
@@ -98,6 +120,8 @@ enum stmt_id {
 	S_GROUP_MEMBER_ADD,
 	S_GROUP_MEMBER_DROP,
 	S_GROUP_EACH,
+	S_PAGE_COUNT,
+	S_FREELIST_COUNT,
 	S_COUNT
 };
 
@@ -130,16 +154,13 @@ static const char *const statement_sql[S_COUNT] = {
 	[S_WRITES_DELETE_ORIGIN] = "DELETE FROM writes WHERE origin = ?1",
 	/* The sweep of old write ids (rh_store_writes_forget): windows of
 	 * the primary key, after the key where the last one ended. */
-	[S_WRITES_WINDOW_END] =
-	    "SELECT origin, write_id FROM writes"
+	[S_WRITES_WINDOW] =
+	    "SELECT origin, write_id, accepted_at FROM writes"
 	    " WHERE (origin, write_id) > (?1, ?2)"
-	    " ORDER BY origin, write_id LIMIT 1 OFFSET ?3",
+	    " ORDER BY origin, write_id LIMIT ?3",
 	[S_WRITES_FORGET_RANGE] =
 	    "DELETE FROM writes WHERE (origin, write_id) > (?1, ?2)"
 	    " AND (origin, write_id) <= (?3, ?4) AND accepted_at < ?5",
-	[S_WRITES_FORGET_TAIL] =
-	    "DELETE FROM writes WHERE (origin, write_id) > (?1, ?2)"
-	    " AND accepted_at < ?3",
 	[S_COUNTER_NEXT] =
 	    "INSERT INTO meta(key, value) VALUES(?1 || ?2, 1)"
 	    " ON CONFLICT(key) DO UPDATE SET value = value + 1"
@@ -153,19 +174,20 @@ static const char *const statement_sql[S_COUNT] = {
 	    "INSERT INTO writes(origin, write_id, accepted_at)"
 	    " VALUES(?1, ?2, ?3) ON CONFLICT DO NOTHING",
 	[S_JOB_ADD] =
-	    "INSERT INTO jobs(origin, write_id, socket_id, content)"
-	    " VALUES(?1, ?2, ?3, ?4)",
+	    "INSERT INTO jobs(origin, write_id, socket_id, content, fresh)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5)",
 	[S_JOB_DELETE] = "DELETE FROM jobs WHERE job_id = ?1",
 	[S_JOB_EACH] =
-	    "SELECT job_id, origin, write_id, socket_id, content FROM jobs"
-	    " ORDER BY job_id",
+	    "SELECT job_id, origin, write_id, socket_id, content, fresh"
+	    " FROM jobs ORDER BY job_id",
 	[S_QUEUE_PUSH] =
 	    "INSERT INTO queue(socket_id, seq, json) VALUES(?1, ?2, ?3)",
-	/* The newest entry past the cap (0 when none), and everything up to
-	 * it: walks of the primary key, no temporary table. */
+	/* The last of the ?2 + 1 oldest entries (0 when none), and
+	 * everything up to it: walks of the primary key from its oldest end,
+	 * as far as the entries dropped, no temporary table. */
 	[S_QUEUE_CUTOFF] =
 	    "SELECT coalesce((SELECT seq FROM queue WHERE socket_id = ?1"
-	    " ORDER BY seq DESC LIMIT 1 OFFSET ?2), 0)",
+	    " ORDER BY seq LIMIT 1 OFFSET ?2), 0)",
 	[S_QUEUE_DROP_UPTO] =
 	    "DELETE FROM queue WHERE socket_id = ?1 AND seq <= ?2",
 	[S_QUEUE_EACH] =
@@ -177,8 +199,8 @@ static const char *const statement_sql[S_COUNT] = {
 	/* A socket's turns have ids key .. key + HISTORY_SPAN - 1, so they
 	 * lie together in the table's own b-tree: no index to keep. */
 	[S_HISTORY_APPEND] =
-	    "INSERT INTO history(id, role, content, bytes)"
-	    " VALUES(?1, ?2, ?3, ?4)",
+	    "INSERT INTO history(id, role, content, bytes, seq, at)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_HISTORY_SIZE] =
 	    "SELECT count(*), total(bytes), coalesce(max(id), ?1) FROM history"
 	    " WHERE id BETWEEN ?1 AND ?2",
@@ -188,8 +210,13 @@ static const char *const statement_sql[S_COUNT] = {
 	[S_HISTORY_DROP_UPTO] =
 	    "DELETE FROM history WHERE id BETWEEN ?1 AND ?2",
 	[S_HISTORY_EACH] =
-	    "SELECT role, content FROM history WHERE id BETWEEN ?1 AND ?2"
-	    " ORDER BY id LIMIT -1 OFFSET ?3",
+	    "SELECT role, content, seq, at FROM history"
+	    " WHERE id BETWEEN ?1 AND ?2 ORDER BY id LIMIT -1 OFFSET ?3",
+	/* A page of turns, newest first: a walk down from the newest id. */
+	[S_HISTORY_PAGE] =
+	    "SELECT role, content, seq, at FROM history"
+	    " WHERE id BETWEEN ?1 AND ?2 AND seq < ?3 ORDER BY id DESC"
+	    " LIMIT ?4",
 	[S_HISTORY_CLEAR] = "DELETE FROM history WHERE id BETWEEN ?1 AND ?2",
 	[S_HISTORY_KEY_GET] =
 	    "SELECT coalesce((SELECT value FROM meta"
@@ -209,6 +236,8 @@ static const char *const statement_sql[S_COUNT] = {
 	    " VALUES(?1, ?2, ?3) ON CONFLICT DO NOTHING",
 	[S_GROUP_MEMBER_DROP] =
 	    "DELETE FROM group_members WHERE socket_id = ?1",
+	[S_PAGE_COUNT] = "PRAGMA page_count",
+	[S_FREELIST_COUNT] = "PRAGMA freelist_count",
 	[S_GROUP_EACH] =
 	    "SELECT g.name, m.socket_id FROM groups g"
 	    " LEFT JOIN group_members m ON m.group_name = g.name"
@@ -318,6 +347,22 @@ static const char *const migrations[] = {
 	"  FROM history h JOIN meta m ON m.key = 'history_of/' || h.socket_id;"
 	"DROP TABLE history;"
 	"ALTER TABLE history5 RENAME TO history;"),
+	/* 5 -> 6: a job remembers a fresh (one-shot) write, so that it runs
+	 * fresh again after a restart; a turn has a seq and a time (ms since
+	 * the epoch, NULL when not known) for GET .../history.  The turns
+	 * stored before get seqs of their own, taken above every seq given
+	 * out so far, in their order. */
+	("ALTER TABLE jobs ADD COLUMN fresh INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE history ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE history ADD COLUMN at INTEGER;"
+	"UPDATE history SET seq = r.n + coalesce((SELECT value FROM meta"
+	"    WHERE key = 'seq'), 0)"
+	"  FROM (SELECT id, row_number() OVER (ORDER BY id) AS n"
+	"    FROM history) AS r"
+	"  WHERE history.id = r.id;"
+	"INSERT INTO meta(key, value) VALUES('seq',"
+	"    (SELECT count(*) FROM history))"
+	"  ON CONFLICT(key) DO UPDATE SET value = value + excluded.value;"),
 };
 #define SCHEMA_VERSION	((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -328,10 +373,12 @@ struct later {
 	int64_t		 value;		/* the seq removed; the time */
 };
 
-/* A list of such changes. */
+/* A list of such changes; with an index, one per socket, found by id
+ * (the index maps a socket id to its place in v, plus one). */
 struct later_list {
 	struct later	*v;
 	size_t		 n, cap;
+	struct ac_strmap *index;	/* NULL: no index, repeats kept */
 };
 
 /* Reply sequence numbers are reserved in the database this many at a
@@ -361,13 +408,41 @@ struct rh_store {
 	struct later_list unqueued;	/* queue removals not yet stored */
 	size_t		 applied;	/* of unqueued, done in the open tx */
 	struct later_list touched;	/* activity times not yet stored */
+	struct ac_strmap touched_index;	/* its index */
 	int64_t		 seq_last;	/* the last seq given out */
 	int64_t		 seq_reserved;	/* seqs up to this are stored taken */
 	struct seq_mark	 marks[STORE_MAX_DEPTH];	/* at each begin */
 	struct rh_sizes	 sizes;		/* history sizes, as committed or in
 					   the open transaction */
+	struct ac_strmap queue_sizes;	/* entries in each queue known, plus
+					   one; like sizes */
 	char		*sweep_origin;	/* where the sweep of old write ids */
 	char		*sweep_write_id;	/* goes on; NULL: the start */
+	int64_t		 sweep_min;	/* the oldest accepted_at kept in the
+					   sweep so far */
+	int64_t		 writes_oldest;	/* no write id was accepted before
+					   this: the last whole sweep's
+					   sweep_min, or lower */
+	char		*path;		/* DIR/aish.db */
+	int64_t		 page_size;
+	int64_t		 reserve_pages;	/* STORE_RESERVE_PAGES, or fewer */
+	int		 checkpoint_pages;	/* STORE_CHECKPOINT_PAGES, or fewer */
+	int64_t		 max_bytes;	/* rh_store_set_max_bytes; 0: none */
+	int		 full;		/* a write found no room since the last
+					   rh_store_take_full */
+	int		 short_room;	/* the last reserve_room failed */
+	int		 capped;	/* growth limited to cap_bytes (room_cap) */
+	int64_t		 cap_bytes;	/* what aish.db has allocated */
+	int64_t		 cap_set;	/* the cap_bytes room_cap applied */
+	int64_t		 room_tried_ms;	/* retry_room's last try */
+	void		(*on_full)(void *);	/* rh_store_on_full */
+	void		*on_full_ud;
+	int		 wal_frames;	/* in the WAL after the last commit */
+	int		 seen_frames;	/* when the size was last looked at */
+	struct rh_ckpt	*ckpt;		/* the checkpointer thread */
+	int		 ckpt_asked_at;	/* wal_frames when a round was asked */
+	unsigned long	 ckpt_rounds;	/* rounds seen ended (reserve_room) */
+	int		 db_fd, wal_fd;	/* reserve_room's, kept open; -1 */
 	char		 err[STORE_ERRLEN];
 };
 
@@ -389,6 +464,11 @@ fail(struct rh_store *st, const char *fmt, ...)
 static int
 fail_db(struct rh_store *st)
 {
+	if ((sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_FULL) {
+		st->full = 1;
+		if (st->on_full != NULL)
+			st->on_full(st->on_full_ud);
+	}
 	return fail(st, "%s", sqlite3_errmsg(st->db));
 }
 
@@ -445,12 +525,29 @@ bind_int(struct rh_store *st, sqlite3_stmt *s, int idx, int64_t v)
 	return 0;
 }
 
+/* Fails when a transaction this file began was rolled back by SQLite
+ * itself (it does on a full disk, say): a statement run now would be a
+ * transaction of its own, committed at once, outside the one its caller
+ * will roll back. */
+static int
+lost_transaction(struct rh_store *st)
+{
+	if (st->depth > 0 && sqlite3_get_autocommit(st->db))
+		return fail(st, "the transaction was rolled back: %s",
+		    sqlite3_errmsg(st->db));
+	return 0;
+}
+
 /* Runs a statement that returns no rows, then resets it. */
 static int
 run(struct rh_store *st, sqlite3_stmt *s)
 {
 	int	rc;
 
+	if (lost_transaction(st) == -1) {
+		sqlite3_reset(s);
+		return -1;
+	}
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		fail_db(st);
@@ -469,6 +566,10 @@ run_int(struct rh_store *st, sqlite3_stmt *s)
 	int64_t	v;
 	int	rc;
 
+	if (lost_transaction(st) == -1) {
+		sqlite3_reset(s);
+		return -1;
+	}
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW) {
 		if (rc == SQLITE_DONE)
@@ -503,6 +604,8 @@ each_start(struct rh_store *st, enum stmt_id id)
 		fail(st, "nested iteration over the same table");
 		return NULL;
 	}
+	if (lost_transaction(st) == -1)
+		return NULL;
 	return stmt_get(st, id);
 }
 
@@ -528,8 +631,40 @@ col_text(sqlite3_stmt *s, int i)
 
 /* ---------------------------------------------------------- transactions */
 
+/* Forgets the sizes kept in memory (after a rollback, which may have
+ * undone changes they count): they are read again when needed. */
+static void
+forget_known(struct rh_store *st)
+{
+	rh_sizes_clear(&st->sizes);
+	ac_strmap_clear(&st->queue_sizes, NULL);
+}
+
+/* Notes that a queue holds n entries. */
+static void
+queue_size_set(struct rh_store *st, const char *socket_id, int64_t n)
+{
+	ac_strmap_put(&st->queue_sizes, socket_id, (void *)(uintptr_t)(n +
+	    1));
+}
+
+/* A queue lost n entries; its size is read again if that goes wrong. */
+static void
+queue_size_less(struct rh_store *st, const char *socket_id, int64_t n)
+{
+	uintptr_t	v = (uintptr_t)ac_strmap_get(&st->queue_sizes,
+			    socket_id);
+
+	if (v == 0 || n <= 0)
+		return;
+	if ((int64_t)v - 1 < n)
+		ac_strmap_remove(&st->queue_sizes, socket_id);
+	else
+		queue_size_set(st, socket_id, (int64_t)v - 1 - n);
+}
+
 /* Runs statement ID (socket id, value) for l->v[*done] onwards, advancing
- * *done. */
+ * *done; each queue entry removed leaves its queue's size. */
 static int
 apply_list(struct rh_store *st, enum stmt_id id, const struct later_list *l,
     size_t *done)
@@ -542,6 +677,9 @@ apply_list(struct rh_store *st, enum stmt_id id, const struct later_list *l,
 		    bind_int(st, s, 2, l->v[*done].value) == -1 ||
 		    run(st, s) == -1)
 			return -1;
+		if (id == S_QUEUE_REMOVE)
+			queue_size_less(st, l->v[*done].socket_id,
+			    sqlite3_changes(st->db));
 	}
 	return 0;
 }
@@ -553,7 +691,8 @@ apply_later(struct rh_store *st)
 	return apply_list(st, S_QUEUE_REMOVE, &st->unqueued, &st->applied);
 }
 
-/* Forgets the first N changes of a list: they are committed. */
+/* Forgets the first N changes of a list: they are committed.  The index
+ * of those left is made again (none are left, as a rule). */
 static void
 list_drop(struct later_list *l, size_t n)
 {
@@ -565,6 +704,12 @@ list_drop(struct later_list *l, size_t n)
 		free(l->v[i].socket_id);
 	memmove(l->v, l->v + n, (l->n - n) * sizeof *l->v);
 	l->n -= n;
+	if (l->index == NULL)
+		return;
+	ac_strmap_clear(l->index, NULL);
+	for (i = 0; i < l->n; i++)
+		ac_strmap_put(l->index, l->v[i].socket_id,
+		    (void *)(uintptr_t)(i + 1));
 }
 
 /* Forgets the first N queue removals: they are committed. */
@@ -575,17 +720,76 @@ drop_later(struct rh_store *st, size_t n)
 	list_drop(&st->unqueued, n);
 }
 
+static int	set_page_limit(struct rh_store *, int64_t);
+static void	reserve_room(struct rh_store *);
+
+/* Short of room, tries the reserve again, at most every 50 ms: the disk
+ * may have room again (a file was removed). */
+static void
+retry_room(struct rh_store *st)
+{
+	struct timespec	ts;
+	int64_t		now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (now - st->room_tried_ms < 50)
+		return;
+	st->room_tried_ms = now;
+	reserve_room(st);
+}
+
+/* Once the disk has no room for the whole reserve, the database may grow
+ * only into the space its file has allocated: writes that need more pages
+ * fail (a storage error) and those that reuse free pages go on, so that
+ * a checkpoint never needs room the disk does not have, and the deletes
+ * that free pages can always be stored.  Once there is room again, the
+ * bound is back to max_bytes. */
+static int
+room_cap(struct rh_store *st)
+{
+	int64_t	limit = st->max_bytes;
+
+	st->capped = st->short_room;
+	st->cap_set = st->cap_bytes;
+	if (st->capped && (limit == 0 || st->cap_bytes < limit))
+		limit = st->cap_bytes;
+	return set_page_limit(st, limit);
+}
+
+/* After a commit: once 64 more pages reached the WAL, is the database
+ * past seven eighths of its bound?  Then room is wanted (on_full), before
+ * a write finds none. */
+static void
+near_bound(struct rh_store *st)
+{
+	int64_t	limit = rh_store_limit_bytes(st), used;
+
+	if (limit == 0 || st->on_full == NULL ||
+	    (st->wal_frames < st->seen_frames + 64 &&
+	    st->wal_frames >= st->seen_frames))
+		return;
+	st->seen_frames = st->wal_frames;
+	if ((used = rh_store_used_bytes(st)) > limit - limit / 8)
+		st->on_full(st->on_full_ud);
+}
+
 /* Begins a transaction, or a savepoint inside one already open. */
 int
 rh_store_begin(struct rh_store *st)
 {
 	/* SQLite may have rolled back by itself after a failed statement. */
 	if (st->depth > 0 && sqlite3_get_autocommit(st->db)) {
-		rh_sizes_clear(&st->sizes);
+		forget_known(st);
 		st->depth = 0;
 	}
 	if (st->depth == STORE_MAX_DEPTH)
 		return fail(st, "transactions nested too deep");
+	if (st->depth == 0 && st->short_room)
+		retry_room(st);
+	if (st->depth == 0 && (st->capped != st->short_room ||
+	    (st->capped && st->cap_set != st->cap_bytes)) && room_cap(st) == -1)
+		return -1;
 	if (run(st, stmt_get(st, st->depth == 0 ? S_BEGIN : S_SAVEPOINT)) == -1)
 		return -1;
 	if (st->depth == 0)
@@ -613,7 +817,7 @@ rh_store_commit(struct rh_store *st)
 		return fail(st, "commit without a transaction");
 	if (sqlite3_get_autocommit(st->db)) {
 		seq_restore(st, 0);
-		rh_sizes_clear(&st->sizes);
+		forget_known(st);
 		st->depth = 0;
 		return fail(st, "the transaction was already rolled back");
 	}
@@ -627,7 +831,7 @@ rh_store_commit(struct rh_store *st)
 		/* A busy commit leaves the transaction open for a rollback. */
 		if (sqlite3_get_autocommit(st->db)) {
 			seq_restore(st, 0);
-			rh_sizes_clear(&st->sizes);
+			forget_known(st);
 			st->depth = 0;
 			st->applied = 0;
 		}
@@ -635,6 +839,7 @@ rh_store_commit(struct rh_store *st)
 	}
 	st->depth = 0;
 	drop_later(st, st->applied);
+	near_bound(st);
 	return 0;
 }
 
@@ -645,7 +850,7 @@ rh_store_rollback(struct rh_store *st)
 	if (st->depth == 0)
 		return fail(st, "rollback without a transaction");
 	/* The history sizes may count rows rolled back: counted again. */
-	rh_sizes_clear(&st->sizes);
+	forget_known(st);
 	if (sqlite3_get_autocommit(st->db)) {
 		seq_restore(st, 0);
 		st->depth = 0;
@@ -833,19 +1038,123 @@ make_db_file(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* After each commit: a checkpoint once the WAL holds
- * STORE_CHECKPOINT_PAGES pages.  It syncs the files and stalls the loop
- * for a moment, so it is kept rare: all but a few messages in ten
- * thousand miss it (the log grows to ~32 MiB and is then reused). */
+/* Keeps room allocated on the disk past the ends of aish.db and of its
+ * WAL (fallocate with FALLOC_FL_KEEP_SIZE: the files' sizes do not
+ * change), so that when the disk fills up a checkpoint can still grow
+ * the database and the WAL be reused: the store can then store the
+ * deletes that make room, and recover, without the disk getting room
+ * from elsewhere.  Best effort: on a full disk it keeps what it has.
+ * The files are opened once and kept open until the store closes: closing
+ * a descriptor of a file drops every POSIX lock the process holds on it,
+ * SQLite's own (the one that keeps other processes out) with them. */
+static void
+reserve_room(struct rh_store *st)
+{
+	char		 wal[4096];
+	struct stat	 sb;
+	struct statvfs	 vfs;
+	off_t		 frames, room;
+	int64_t		 have, spare;
+	int		 fd;
+
+	if (st->path == NULL || st->page_size <= 0)
+		return;
+	st->short_room = 0;
+	snprintf(wal, sizeof wal, "%s-wal", st->path);
+	frames = (off_t)st->reserve_pages * (st->page_size + 24) + 32;
+	if (st->wal_fd == -1)
+		st->wal_fd = open(wal, O_RDWR | O_CLOEXEC);
+	if (st->wal_fd != -1 && fallocate(st->wal_fd, FALLOC_FL_KEEP_SIZE, 0,
+	    frames) == -1 && errno == ENOSPC)
+		st->short_room = 1;
+	if (st->db_fd == -1)
+		st->db_fd = open(st->path, O_RDWR | O_CLOEXEC);
+	if ((fd = st->db_fd) == -1)
+		return;
+	if (fstat(fd, &sb) == 0) {
+		/* Bounded, the database never grows past max_bytes. */
+		room = (off_t)st->reserve_pages * st->page_size;
+		if (st->max_bytes > 0 && st->max_bytes - sb.st_size < room)
+			room = st->max_bytes > sb.st_size ?
+			    st->max_bytes - sb.st_size : 0;
+		if (room > 0 && fallocate(fd, FALLOC_FL_KEEP_SIZE, sb.st_size,
+		    room) == -1 && errno == ENOSPC)
+			st->short_room = 1;
+		/* Short of room, the database may grow into what it has
+		 * allocated and what the disk has free, no further
+		 * (room_cap): its WAL has its room already. */
+		if (fstat(fd, &sb) == 0 && fstatvfs(fd, &vfs) == 0) {
+			have = (int64_t)sb.st_blocks * 512 > sb.st_size ?
+			    (int64_t)sb.st_blocks * 512 : sb.st_size;
+			spare = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize -
+			    (st->reserve_pages / 2) * st->page_size;
+			st->cap_bytes = have + (spare > 0 ? spare : 0);
+		}
+	}
+}
+
+/* Copies the WAL into the database, syncing both (see store-vfs.h). */
+static void
+checkpoint(struct rh_store *st, sqlite3 *db)
+{
+	rh_store_vfs_sync_wal(1);
+	(void)sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    NULL, NULL);
+	rh_store_vfs_sync_wal(0);
+	reserve_room(st);
+}
+
+/* After each commit: every STORE_CKPT_STEP more pages in the WAL, a round
+ * of the checkpointer (the disk syncs, milliseconds each, off the loop).
+ * Past half of checkpoint_pages, at the first commit after a round ended,
+ * a checkpoint here of what that round left (the commits made while it
+ * ran: a few pages to copy and sync), so that the next commit writes the
+ * WAL from its start.  Should the WAL pass checkpoint_pages, and the
+ * pages a round was last asked for by STORE_CKPT_STEP, while a round runs
+ * (the rounds slower than the commits), the loop waits for it and
+ * checkpoints, as it did every checkpoint_pages before there was a
+ * checkpointer.  So the WAL stays within 4 MiB and one commit, or one
+ * big commit (a write of 4 MiB is some 3,000 pages, which its round
+ * copies off the loop) and 1 MiB. */
 static int
 after_commit(void *ud, sqlite3 *db, const char *name, int pages)
 {
-	if (pages < STORE_CHECKPOINT_PAGES)
+	struct rh_store	*st = ud;
+	unsigned long	 rounds;
+	int		 ended = 0, late, added;
+
+	(void)name;
+	/* The pages of this commit (all of them when the WAL was reused). */
+	added = pages >= st->wal_frames ? pages - st->wal_frames : pages;
+	st->wal_frames = pages;
+	if (st->ckpt == NULL) {
+		if (pages >= st->checkpoint_pages)
+			checkpoint(st, db);
 		return SQLITE_OK;
-	rh_store_vfs_sync_wal(1);
-	(void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
-	    NULL, NULL);
-	rh_store_vfs_sync_wal(0);
+	}
+	if ((rounds = rh_ckpt_rounds(st->ckpt)) != st->ckpt_rounds) {
+		st->ckpt_rounds = rounds;
+		ended = 1;
+		reserve_room(st);
+	}
+	if (pages < st->ckpt_asked_at)
+		st->ckpt_asked_at = 0;	/* the WAL was reused */
+	late = pages >= st->checkpoint_pages &&
+	    pages - st->ckpt_asked_at >= STORE_CKPT_STEP;
+	if (late && added >= STORE_CKPT_STEP &&
+	    rh_ckpt_ask(st->ckpt))
+		st->ckpt_asked_at = pages;	/* a big commit: off the loop */
+	else if (late) {
+		rh_ckpt_wait(st->ckpt);		/* the rounds fell behind */
+		checkpoint(st, db);
+		st->ckpt_asked_at = 0;
+	} else if (ended && pages >= st->checkpoint_pages / 2 &&
+	    !rh_ckpt_busy(st->ckpt)) {
+		checkpoint(st, db);		/* what the round left */
+		st->ckpt_asked_at = 0;
+	} else if (pages - st->ckpt_asked_at >= STORE_CKPT_STEP &&
+	    rh_ckpt_ask(st->ckpt))
+		st->ckpt_asked_at = pages;
 	return SQLITE_OK;
 }
 
@@ -859,9 +1168,6 @@ configure(struct rh_store *st)
 
 	sqlite3_extended_result_codes(st->db, 1);
 	if (sqlite3_busy_timeout(st->db, STORE_BUSY_MS) != SQLITE_OK)
-		return fail_db(st);
-	if (sqlite3_exec(st->db, "PRAGMA locking_mode=EXCLUSIVE", NULL, NULL,
-	    NULL) != SQLITE_OK)
 		return fail_db(st);
 	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &s,
 	    NULL) != SQLITE_OK)
@@ -966,6 +1272,41 @@ prepare_all(struct rh_store *st)
 
 static int	seq_load(struct rh_store *);
 
+/* Reads the page size, sizes the room kept in reserve to the file system
+ * of dir, and keeps the WAL file no bigger than that room once it is
+ * reused (a big transaction may have grown it). */
+static int
+room_setup(struct rh_store *st, const char *dir)
+{
+	sqlite3_stmt	*s;
+	struct statvfs	 vfs;
+	char		 sql[64];
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA page_size", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return fail_db(st);
+	st->page_size = sqlite3_step(s) == SQLITE_ROW ?
+	    sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	if (st->page_size <= 0)
+		return fail(st, "cannot read the page size");
+	st->reserve_pages = STORE_RESERVE_PAGES;
+	if (statvfs(dir, &vfs) == 0 && (int64_t)vfs.f_blocks *
+	    (int64_t)vfs.f_frsize / 8 / st->page_size < st->reserve_pages)
+		st->reserve_pages = (int64_t)vfs.f_blocks *
+		    (int64_t)vfs.f_frsize / 8 / st->page_size;
+	if (st->reserve_pages < 64)
+		st->reserve_pages = 64;
+	st->checkpoint_pages = STORE_CHECKPOINT_PAGES;
+	if (st->reserve_pages * 4 / 5 < st->checkpoint_pages)
+		st->checkpoint_pages = (int)(st->reserve_pages * 4 / 5);
+	snprintf(sql, sizeof sql, "PRAGMA journal_size_limit=%lld",
+	    (long long)(st->reserve_pages * (st->page_size + 24) + 32));
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return fail_db(st);
+	return 0;
+}
+
 /* Opens (creating if needed) DIR/aish.db. */
 int
 rh_store_open(struct rh_store **out, const char *dir, char *err,
@@ -989,6 +1330,10 @@ rh_store_open(struct rh_store **out, const char *dir, char *err,
 		free(st);
 		return -1;
 	}
+	st->touched.index = &st->touched_index;
+	st->db_fd = st->wal_fd = -1;
+	st->sweep_min = INT64_MAX;
+	st->writes_oldest = INT64_MIN;	/* not known before a whole sweep */
 	snprintf(path, len, "%s/%s", dir, STORE_FILE);
 	if (make_db_file(path, err, errlen) == -1)
 		goto fail;
@@ -1007,9 +1352,16 @@ rh_store_open(struct rh_store **out, const char *dir, char *err,
 		goto fail_st;
 	}
 	if (configure(st) == -1 || migrate(st) == -1 ||
-	    prepare_all(st) == -1 || seq_load(st) == -1)
+	    prepare_all(st) == -1 || seq_load(st) == -1 ||
+	    room_setup(st, dir) == -1)
 		goto fail_st;
-	free(path);
+	st->path = path;
+	reserve_room(st);
+	if ((st->ckpt = rh_ckpt_start(path, rh_store_vfs_named(1), st->err,
+	    sizeof st->err)) == NULL) {
+		st->path = NULL;
+		goto fail_st;
+	}
 	*out = st;
 	return 0;
 
@@ -1036,15 +1388,23 @@ rh_store_close(struct rh_store *st)
 	free(st->unqueued.v);
 	list_drop(&st->touched, st->touched.n);
 	free(st->touched.v);
-	rh_sizes_clear(&st->sizes);
+	ac_strmap_clear(&st->touched_index, NULL);
+	forget_known(st);
 	free(st->sweep_origin);
 	free(st->sweep_write_id);
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
-	/* Closing checkpoints the WAL into the database: for real. */
+	rh_ckpt_stop(st->ckpt);
+	/* Closing the last connection checkpoints the WAL into the database:
+	 * for real. */
 	rh_store_vfs_sync_wal(1);
 	sqlite3_close(st->db);
 	rh_store_vfs_sync_wal(0);
+	if (st->wal_fd != -1)
+		close(st->wal_fd);
+	if (st->db_fd != -1)
+		close(st->db_fd);
+	free(st->path);
 	free(st);
 }
 
@@ -1093,6 +1453,8 @@ rh_store_socket_delete(struct rh_store *st, const char *id)
 	rc = history_delete(st, id, 1);
 	for (i = 0; rc == 0 && i < sizeof steps / sizeof steps[0]; i++)
 		rc = run_text(st, steps[i], id);
+	if (rc == 0)
+		ac_strmap_remove(&st->queue_sizes, id);
 	return tx_end(st, rc);
 }
 
@@ -1220,11 +1582,67 @@ rh_store_write_accept(struct rh_store *st, const char *origin,
 	    bind_text(st, s, 2, write_id) == -1 ||
 	    bind_int(st, s, 3, now) == -1 || run(st, s) == -1)
 		return -1;
-	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+	if (sqlite3_changes(st->db) == 0)
+		return 0;
+	/* The new row may lie behind the sweep, or be older than all. */
+	if (now < st->sweep_min)
+		st->sweep_min = now;
+	if (now < st->writes_oldest)
+		st->writes_oldest = now;
+	return 1;
+}
+
+/* Walks the next window of at most max rows of the writes table from
+ * the sweep's place: its last key (owned by the caller; NULL when the
+ * window is empty), how many rows, whether one is older than before_ms,
+ * and the oldest accepted_at of the others (folded into sweep_min). */
+static int
+writes_window(struct rh_store *st, int64_t before_ms, int max,
+    char **end_o, char **end_w, int *rows, int *old)
+{
+	sqlite3_stmt	*s = stmt_get(st, S_WRITES_WINDOW);
+	const char	*from_o = st->sweep_origin ? st->sweep_origin : "";
+	const char	*from_w = st->sweep_write_id ? st->sweep_write_id : "";
+	int64_t		 at;
+	int		 rc;
+
+	*end_o = *end_w = NULL;
+	*rows = *old = 0;
+	if (bind_text(st, s, 1, from_o) == -1 ||
+	    bind_text(st, s, 2, from_w) == -1 || bind_int(st, s, 3, max) == -1)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((at = sqlite3_column_int64(s, 2)) < before_ms)
+			*old = 1;
+		else if (at < st->sweep_min)
+			st->sweep_min = at;
+		(*rows)++;
+		/* A row's texts last only until the next step: each row's
+		 * key is kept, the last one is the window's end. */
+		free(*end_o);
+		free(*end_w);
+		*end_o = strdup(col_text(s, 0));
+		*end_w = strdup(col_text(s, 1));
+		if (*end_o == NULL || *end_w == NULL) {
+			free(*end_o);
+			free(*end_w);
+			*end_o = *end_w = NULL;
+			sqlite3_reset(s);
+			return fail(st, "out of memory");
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		free(*end_o);
+		free(*end_w);
+		*end_o = *end_w = NULL;
+	}
+	return each_end(st, s, rc);
 }
 
 /* Forgets the write ids accepted before before_ms in the next window of
- * at most max rows (see store.h). */
+ * at most max rows (see store.h).  Nothing is read while no id can be
+ * that old: once a whole sweep found none older than writes_oldest and
+ * none was accepted before it since. */
 int
 rh_store_writes_forget(struct rh_store *st, int64_t before_ms, int max)
 {
@@ -1232,35 +1650,20 @@ rh_store_writes_forget(struct rh_store *st, int64_t before_ms, int max)
 	const char	*from_o = st->sweep_origin ? st->sweep_origin : "";
 	const char	*from_w = st->sweep_write_id ? st->sweep_write_id : "";
 	char		*end_o = NULL, *end_w = NULL;
-	int		 rc, forgotten = 0;
+	int		 rc, forgotten = 0, rows, old;
 
 	if (max < 1)
 		return fail(st, "a sweep window holds at least one row");
+	if (before_ms <= st->writes_oldest)
+		return 0;
 	if (rh_store_begin(st) == -1)
 		return -1;
-	s = stmt_get(st, S_WRITES_WINDOW_END);
-	rc = bind_text(st, s, 1, from_o) | bind_text(st, s, 2, from_w) |
-	    bind_int(st, s, 3, max - 1);
-	if (rc == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		end_o = strdup(col_text(s, 0));
-		end_w = strdup(col_text(s, 1));
-		rc = end_o != NULL && end_w != NULL ? 0 :
-		    fail(st, "out of memory");
-	} else if (rc == SQLITE_DONE)
-		rc = 0;		/* fewer than max rows left: up to the end */
-	else if (rc != -1)
-		rc = fail_db(st);
-	sqlite3_reset(s);
-	if (rc == 0) {
-		s = stmt_get(st, end_o ? S_WRITES_FORGET_RANGE :
-		    S_WRITES_FORGET_TAIL);
-		rc = bind_text(st, s, 1, from_o) | bind_text(st, s, 2, from_w);
-		if (end_o != NULL)
-			rc |= bind_text(st, s, 3, end_o) |
-			    bind_text(st, s, 4, end_w) |
-			    bind_int(st, s, 5, before_ms);
-		else
-			rc |= bind_int(st, s, 3, before_ms);
+	rc = writes_window(st, before_ms, max, &end_o, &end_w, &rows, &old);
+	if (rc == 0 && old) {
+		s = stmt_get(st, S_WRITES_FORGET_RANGE);
+		rc = bind_text(st, s, 1, from_o) | bind_text(st, s, 2, from_w) |
+		    bind_text(st, s, 3, end_o) | bind_text(st, s, 4, end_w) |
+		    bind_int(st, s, 5, before_ms);
 		if (rc == 0 && (rc = run(st, s)) == 0)
 			forgotten = sqlite3_changes(st->db);
 	}
@@ -1269,18 +1672,29 @@ rh_store_writes_forget(struct rh_store *st, int64_t before_ms, int max)
 		free(end_w);
 		return -1;
 	}
-	/* The next window starts after this one, or at the start again. */
 	free(st->sweep_origin);
 	free(st->sweep_write_id);
-	st->sweep_origin = end_o;
-	st->sweep_write_id = end_w;
+	st->sweep_origin = st->sweep_write_id = NULL;
+	if (rows == max) {
+		/* The next window starts after this one. */
+		st->sweep_origin = end_o;
+		st->sweep_write_id = end_w;
+	} else {
+		/* The end: the whole table was seen; the next call starts
+		 * again at the start. */
+		free(end_o);
+		free(end_w);
+		st->writes_oldest = st->sweep_min;
+		st->sweep_min = INT64_MAX;
+	}
 	return forgotten;
 }
 
 /* Adds a job and returns its id. */
 int64_t
 rh_store_job_add(struct rh_store *st, const char *origin,
-    const char *write_id, const char *socket_id, const char *content)
+    const char *write_id, const char *socket_id, const char *content,
+    int fresh)
 {
 	sqlite3_stmt	*s;
 
@@ -1293,7 +1707,8 @@ rh_store_job_add(struct rh_store *st, const char *origin,
 	if (bind_text(st, s, 1, origin) == -1 ||
 	    bind_text(st, s, 2, write_id) == -1 ||
 	    bind_text(st, s, 3, socket_id) == -1 ||
-	    bind_text(st, s, 4, content) == -1 || run(st, s) == -1)
+	    bind_text(st, s, 4, content) == -1 ||
+	    bind_int(st, s, 5, fresh != 0) == -1 || run(st, s) == -1)
 		return -1;
 	return sqlite3_last_insert_rowid(st->db);
 }
@@ -1326,6 +1741,7 @@ rh_store_job_each(struct rh_store *st, rh_job_cb cb, void *ud)
 		row.write_id = col_text(s, 2);
 		row.socket_id = col_text(s, 3);
 		row.content = col_text(s, 4);
+		row.fresh = sqlite3_column_int(s, 5) != 0;
 		cb(ud, &row);
 	}
 	return each_end(st, s, rc);
@@ -1333,16 +1749,38 @@ rh_store_job_each(struct rh_store *st, rh_job_cb cb, void *ud)
 
 /* ---------------------------------------------------------------- queues */
 
-/* Drops the oldest entries beyond CAP; *dropped says how many. */
+/* The number of entries in a socket's queue: known, or counted now. */
+static int64_t
+queue_size(struct rh_store *st, const char *socket_id)
+{
+	uintptr_t	 v = (uintptr_t)ac_strmap_get(&st->queue_sizes,
+			    socket_id);
+	sqlite3_stmt	*s;
+	int64_t		 n;
+
+	if (v != 0)
+		return (int64_t)v - 1;
+	s = stmt_get(st, S_QUEUE_COUNT);
+	if (bind_text(st, s, 1, socket_id) == -1 || (n = run_int(st, s)) < 0)
+		return -1;
+	queue_size_set(st, socket_id, n);
+	return n;
+}
+
+/* Drops the oldest N entries of a socket's queue; *dropped says how many
+ * went. */
 static int
-queue_trim(struct rh_store *st, const char *socket_id, int cap, int *dropped)
+queue_drop_oldest(struct rh_store *st, const char *socket_id, int64_t n,
+    int *dropped)
 {
 	sqlite3_stmt	*s = stmt_get(st, S_QUEUE_CUTOFF);
 	int64_t		 cut;
 
 	*dropped = 0;
+	if (n <= 0)
+		return 0;
 	if (bind_text(st, s, 1, socket_id) == -1 ||
-	    bind_int(st, s, 2, cap) == -1 || (cut = run_int(st, s)) < 0)
+	    bind_int(st, s, 2, n - 1) == -1 || (cut = run_int(st, s)) < 0)
 		return -1;
 	if (cut == 0)
 		return 0;
@@ -1351,6 +1789,7 @@ queue_trim(struct rh_store *st, const char *socket_id, int cap, int *dropped)
 	    bind_int(st, s, 2, cut) == -1 || run(st, s) == -1)
 		return -1;
 	*dropped = sqlite3_changes(st->db);
+	queue_size_less(st, socket_id, *dropped);
 	return 0;
 }
 
@@ -1360,26 +1799,33 @@ rh_store_queue_push(struct rh_store *st, const char *socket_id,
     int64_t seq, const char *json, int cap, int *dropped)
 {
 	sqlite3_stmt	*s;
+	int64_t		 size;
 	int		 n = 0, rc, began;
 
 	if (dropped != NULL)
 		*dropped = 0;
 	/* The removals waiting go first, so that the trim counts right; they
-	 * mostly change the page the push changes anyway. */
+	 * mostly change the page the push changes anyway.  The queue's size
+	 * is known before the push (or counted with it): the trim needs no
+	 * count, and walks only what it drops. */
 	if (need(st, socket_id, "socket id") == -1 ||
 	    need(st, json, "queued reply") == -1 || settle_later(st) == -1 ||
 	    (began = atomic_begin(st)) == -1)
 		return -1;
+	rc = (size = queue_size(st, socket_id)) < 0 ? -1 : 0;
 	s = stmt_get(st, S_QUEUE_PUSH);
-	rc = bind_text(st, s, 1, socket_id);
+	if (rc == 0)
+		rc = bind_text(st, s, 1, socket_id);
 	if (rc == 0)
 		rc = bind_int(st, s, 2, seq);
 	if (rc == 0)
 		rc = bind_text(st, s, 3, json);
 	if (rc == 0)
 		rc = run(st, s);
-	if (rc == 0 && cap > 0)
-		rc = queue_trim(st, socket_id, cap, &n);
+	if (rc == 0)
+		queue_size_set(st, socket_id, ++size);
+	if (rc == 0 && cap > 0 && size > cap)
+		rc = queue_drop_oldest(st, socket_id, size - cap, &n);
 	if (atomic_end(st, began, rc) == -1)
 		return -1;
 	if (dropped != NULL)
@@ -1421,27 +1867,27 @@ rh_store_queue_remove(struct rh_store *st, const char *socket_id,
 		return -1;
 	s = stmt_get(st, S_QUEUE_REMOVE);
 	if (bind_text(st, s, 1, socket_id) == -1 ||
-	    bind_int(st, s, 2, seq) == -1)
+	    bind_int(st, s, 2, seq) == -1 || run(st, s) == -1)
 		return -1;
-	return run(st, s);
+	queue_size_less(st, socket_id, sqlite3_changes(st->db));
+	return 0;
 }
 
-/* Adds a change to list l; with replace, one of the same socket still
- * waiting from index FROM on is updated instead. */
+/* Adds a change to list l; in a list with an index, one of the same
+ * socket still waiting is updated instead. */
 static int
 list_add(struct rh_store *st, struct later_list *l, const char *socket_id,
-    int64_t value, int replace, size_t from)
+    int64_t value)
 {
 	struct later	*grown;
-	size_t		 cap, i;
+	size_t		 cap, at;
 
 	if (need(st, socket_id, "socket id") == -1)
 		return -1;
-	for (i = from; replace && i < l->n; i++) {
-		if (strcmp(l->v[i].socket_id, socket_id) == 0) {
-			l->v[i].value = value;
-			return 0;
-		}
+	if (l->index != NULL && (at = (uintptr_t)ac_strmap_get(l->index,
+	    socket_id)) != 0) {
+		l->v[at - 1].value = value;
+		return 0;
 	}
 	if (l->n == l->cap) {
 		cap = l->cap ? l->cap * 2 : 16;
@@ -1453,6 +1899,8 @@ list_add(struct rh_store *st, struct later_list *l, const char *socket_id,
 	if ((l->v[l->n].socket_id = strdup(socket_id)) == NULL)
 		return fail(st, "out of memory");
 	l->v[l->n++].value = value;
+	if (l->index != NULL)
+		ac_strmap_put(l->index, socket_id, (void *)(uintptr_t)l->n);
 	return 0;
 }
 
@@ -1461,7 +1909,7 @@ int
 rh_store_queue_remove_later(struct rh_store *st, const char *socket_id,
     int64_t seq)
 {
-	return list_add(st, &st->unqueued, socket_id, seq, 0, 0);
+	return list_add(st, &st->unqueued, socket_id, seq);
 }
 
 /* Notes a socket's last activity time (see store.h). */
@@ -1469,39 +1917,27 @@ int
 rh_store_socket_touch_later(struct rh_store *st, const char *id,
     int64_t now)
 {
-	return list_add(st, &st->touched, id, now, 1, 0);
-}
-
-/* Counts rows of the one-parameter count statement ID. */
-static int
-count_rows(struct rh_store *st, enum stmt_id id, const char *socket_id)
-{
-	sqlite3_stmt	*s;
-
-	if (need(st, socket_id, "socket id") == -1)
-		return -1;
-	s = stmt_get(st, id);
-	if (bind_text(st, s, 1, socket_id) == -1)
-		return -1;
-	return (int)run_int(st, s);
+	return list_add(st, &st->touched, id, now);
 }
 
 /* Returns the number of queued replies of a socket. */
 int
 rh_store_queue_count(struct rh_store *st, const char *socket_id)
 {
-	if (settle_later(st) == -1)
+	if (need(st, socket_id, "socket id") == -1 || settle_later(st) == -1)
 		return -1;
-	return count_rows(st, S_QUEUE_COUNT, socket_id);
+	return (int)queue_size(st, socket_id);
 }
 
 /* Empties a socket's queue. */
 int
 rh_store_queue_clear(struct rh_store *st, const char *socket_id)
 {
-	if (need(st, socket_id, "socket id") == -1)
+	if (need(st, socket_id, "socket id") == -1 ||
+	    run_text(st, S_QUEUE_CLEAR, socket_id) == -1)
 		return -1;
-	return run_text(st, S_QUEUE_CLEAR, socket_id);
+	queue_size_set(st, socket_id, 0);
+	return 0;
 }
 
 /* --------------------------------------------------------------- history */
@@ -1627,8 +2063,8 @@ history_trim(struct rh_store *st, struct rh_size *z, int max_turns,
 /* Appends a turn, then trims the oldest ones to fit the limits. */
 int
 rh_store_history_append(struct rh_store *st, const char *socket_id,
-    const char *role, const char *content, int max_turns,
-    int64_t max_bytes)
+    const char *role, const char *content, int64_t seq, int64_t at,
+    int max_turns, int64_t max_bytes)
 {
 	struct rh_size	*z;
 	sqlite3_stmt	*s;
@@ -1647,6 +2083,8 @@ rh_store_history_append(struct rh_store *st, const char *socket_id,
 	else if (z->last - z->key >= HISTORY_SPAN - 1)
 		rc = fail(st, "the history of %s has used all its ids",
 		    socket_id);
+	if (rc == 0 && seq <= 0 && (seq = rh_store_next_seq(st)) < 0)
+		rc = -1;
 	if (rc == 0) {
 		s = stmt_get(st, S_HISTORY_APPEND);
 		rc = bind_int(st, s, 1, z->last + 1);
@@ -1657,6 +2095,11 @@ rh_store_history_append(struct rh_store *st, const char *socket_id,
 		if (rc == 0)
 			rc = bind_int(st, s, 4, len);
 		if (rc == 0)
+			rc = bind_int(st, s, 5, seq);
+		if (rc == 0)
+			rc = at > 0 ? bind_int(st, s, 6, at) :
+			    bind_text(st, s, 6, NULL);
+		if (rc == 0)
 			rc = run(st, s);
 	}
 	if (rc == 0) {
@@ -1666,6 +2109,17 @@ rh_store_history_append(struct rh_store *st, const char *socket_id,
 		rc = history_trim(st, z, max_turns, max_bytes);
 	}
 	return atomic_end(st, began, rc);
+}
+
+/* Reads a turn: role, content, seq, at in the statement's columns. */
+static void
+turn_read(sqlite3_stmt *s, struct rh_turn_row *row)
+{
+	row->role = col_text(s, 0);
+	row->content = col_text(s, 1);
+	row->seq = sqlite3_column_int64(s, 2);
+	row->at = sqlite3_column_type(s, 3) == SQLITE_NULL ? 0 :
+	    sqlite3_column_int64(s, 3);
 }
 
 /* Calls CB for every turn of a socket within the limits, oldest first. */
@@ -1693,9 +2147,45 @@ rh_store_history_each(struct rh_store *st, const char *socket_id,
 	    bind_int(st, s, 3, skip) == -1)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		row.role = col_text(s, 0);
-		row.content = col_text(s, 1);
+		turn_read(s, &row);
 		cb(ud, &row);
+	}
+	return each_end(st, s, rc);
+}
+
+/* Calls CB for the newest turns within the limits with seq < BEFORE,
+ * newest first, until CB returns non-zero or LIMIT were given. */
+int
+rh_store_history_page(struct rh_store *st, const char *socket_id,
+    int max_turns, int64_t max_bytes, int64_t before, int limit,
+    rh_turn_page_cb cb, void *ud)
+{
+	struct rh_turn_row	 row;
+	struct rh_size		*z;
+	sqlite3_stmt		*s;
+	int64_t			 skip, cut, cut_bytes;
+	int			 rc;
+
+	if (need(st, socket_id, "socket id") == -1 ||
+	    need(st, cb, "callback") == -1 ||
+	    (z = history_size(st, socket_id)) == NULL)
+		return -1;
+	if (z->key == 0 || limit <= 0)
+		return 0;
+	if ((skip = history_excess(st, z, max_turns, max_bytes, &cut,
+	    &cut_bytes)) < 0 || (s = each_start(st, S_HISTORY_PAGE)) == NULL)
+		return -1;
+	if (bind_int(st, s, 1, skip > 0 ? cut + 1 : z->key) == -1 ||
+	    bind_int(st, s, 2, z->last) == -1 ||
+	    bind_int(st, s, 3, before > 0 ? before : INT64_MAX) == -1 ||
+	    bind_int(st, s, 4, limit) == -1)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		turn_read(s, &row);
+		if (cb(ud, &row) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
 	}
 	return each_end(st, s, rc);
 }
@@ -1828,4 +2318,148 @@ rh_store_group_each(struct rh_store *st, rh_group_cb cb, void *ud)
 		cb(ud, &row);
 	}
 	return each_end(st, s, rc);
+}
+
+/* ------------------------------------------------------- the disk bound */
+
+/* Lets the database grow to max bytes at most (0: no bound). */
+static int
+set_page_limit(struct rh_store *st, int64_t max)
+{
+	char	sql[64];
+	int64_t	pages = max > 0 ? (max + st->page_size - 1) / st->page_size :
+		    0x7ffffffe;
+
+	snprintf(sql, sizeof sql, "PRAGMA max_page_count=%lld",
+	    (long long)pages);
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return fail_db(st);
+	return 0;
+}
+
+/* Bounds the database (see store.h). */
+int
+rh_store_set_max_bytes(struct rh_store *st, int64_t max)
+{
+	st->max_bytes = max > 0 ? max : 0;
+	if (st->capped)
+		return 0;	/* room_cap sets it back */
+	return set_page_limit(st, st->max_bytes);
+}
+
+/* Has cb(ud) called when a write finds no room (see store.h). */
+void
+rh_store_on_full(struct rh_store *st, void (*cb)(void *), void *ud)
+{
+	st->on_full = cb;
+	st->on_full_ud = ud;
+}
+
+/* The bytes the database may take now: the bound, or less while the
+ * disk is short of room; 0 when there is no limit. */
+int64_t
+rh_store_limit_bytes(struct rh_store *st)
+{
+	if (st->capped && (st->max_bytes == 0 || st->cap_bytes < st->max_bytes))
+		return st->cap_bytes;
+	return st->max_bytes;
+}
+
+/* The bound set, or 0. */
+int64_t
+rh_store_max_bytes(struct rh_store *st)
+{
+	return st->max_bytes;
+}
+
+/* The bytes of the pages in use: the database's pages but the free ones. */
+int64_t
+rh_store_used_bytes(struct rh_store *st)
+{
+	int64_t	pages, free_pages;
+
+	if ((pages = run_int(st, stmt_get(st, S_PAGE_COUNT))) < 0 ||
+	    (free_pages = run_int(st, stmt_get(st, S_FREELIST_COUNT))) < 0)
+		return -1;
+	return (pages - free_pages) * st->page_size;
+}
+
+/* True (once) when a write failed for want of room since the last call,
+ * or when the disk has no room left for what the store keeps in reserve
+ * and the database too few free pages to grow into. */
+int
+rh_store_take_full(struct rh_store *st)
+{
+	int	full = st->full;
+
+	st->full = 0;
+	if (st->short_room && st->depth == 0)
+		reserve_room(st);	/* is there room again? */
+	return full;
+}
+
+/* The bytes used once enough is trimmed after a full disk: an eighth
+ * less, and enough free pages that the database need not grow for a
+ * while (when it is not small). */
+int64_t
+rh_store_room_target(struct rh_store *st, int64_t used)
+{
+	(void)st;
+	return used - used / 8;
+}
+
+/* Checkpoints the WAL now (outside any transaction). */
+int
+rh_store_checkpoint(struct rh_store *st)
+{
+	if (st->depth > 0)
+		return fail(st, "checkpoint inside a transaction");
+	if (st->ckpt != NULL)
+		rh_ckpt_wait(st->ckpt);
+	checkpoint(st, st->db);
+	return 0;
+}
+
+/* Drops the older half of a socket's history (its last two turns stay)
+ * and of its queue (its newest reply stays); *turns and *entries say how
+ * many went. */
+int
+rh_store_trim_socket(struct rh_store *st, const char *socket_id,
+    int64_t *turns, int64_t *entries)
+{
+	struct rh_size	*z;
+	sqlite3_stmt	*s;
+	int64_t		 size, cut, cut_bytes, n = 0;
+	int		 dropped = 0, rc = 0, began;
+
+	*turns = *entries = 0;
+	if (need(st, socket_id, "socket id") == -1 || settle_later(st) == -1 ||
+	    (began = atomic_begin(st)) == -1)
+		return -1;
+	if ((z = history_size(st, socket_id)) == NULL)
+		rc = -1;
+	else if (z->key != 0 && z->rows > 2 &&
+	    (n = history_excess(st, z, (int)(z->rows / 2), 0, &cut,
+	    &cut_bytes)) > 0) {
+		s = stmt_get(st, S_HISTORY_DROP_UPTO);
+		rc = bind_int(st, s, 1, z->key);
+		if (rc == 0)
+			rc = bind_int(st, s, 2, cut);
+		if (rc == 0)
+			rc = run(st, s);
+		if (rc == 0) {
+			z->rows -= n;
+			z->bytes -= cut_bytes;
+		}
+	} else if (n < 0)
+		rc = -1;
+	if (rc == 0 && (size = queue_size(st, socket_id)) < 0)
+		rc = -1;
+	if (rc == 0 && size > 1)
+		rc = queue_drop_oldest(st, socket_id, size / 2, &dropped);
+	if (atomic_end(st, began, rc) == -1)
+		return -1;
+	*turns = n;
+	*entries = dropped;
+	return 0;
 }

@@ -4,8 +4,10 @@
  * Everything that must survive a restart or a kill -9 goes through here:
  * sockets, their conversation history, accepted write ids, jobs that were
  * accepted but not yet answered, and replies queued for a reader that is
- * not connected.  The database runs in WAL mode with synchronous=NORMAL:
- * a killed process loses nothing that was committed; a power cut may lose
+ * not connected.  The database runs in WAL mode at synchronous=FULL, whose
+ * sync of the WAL at each commit the store's VFS turns into one write(2)
+ * without fsync (store-vfs.h): the durability of synchronous=NORMAL.  A
+ * killed process loses nothing that was committed; a power cut may lose
  * the last transactions (see doc/server-internals.md).
  *
  * Ownership: strings passed in are copied by SQLite and stay the caller's;
@@ -44,6 +46,7 @@ struct rh_job_row {
 	const char	*write_id;
 	const char	*socket_id;	/* socket whose AI answers */
 	const char	*content;
+	int		 fresh;		/* a one-shot write: no history */
 };
 
 /* A reply waiting in a socket's queue. */
@@ -56,6 +59,8 @@ struct rh_queued_row {
 struct rh_turn_row {
 	const char	*role;		/* "user" or "assistant" */
 	const char	*content;
+	int64_t		 seq;		/* see rh_store_history_append */
+	int64_t		 at;		/* ms since the epoch; 0: not known */
 };
 
 /* One membership of a group. */
@@ -68,6 +73,8 @@ typedef void (*rh_socket_cb)(void *ud, const struct rh_socket_row *row);
 typedef void (*rh_job_cb)(void *ud, const struct rh_job_row *row);
 typedef void (*rh_queued_cb)(void *ud, const struct rh_queued_row *row);
 typedef void (*rh_turn_cb)(void *ud, const struct rh_turn_row *row);
+/* Returns non-zero to stop. */
+typedef int (*rh_turn_page_cb)(void *ud, const struct rh_turn_row *row);
 typedef void (*rh_group_cb)(void *ud, const struct rh_group_row *row);
 
 /* Opens (creating if needed) DIR/aish.db; DIR is created mode 0700 and
@@ -113,13 +120,17 @@ int	rh_store_write_accept(struct rh_store *st, const char *origin,
 /* Forgets the write ids accepted before BEFORE_MS among the next MAX rows
  * of the writes table, in key order from where the last call stopped
  * (wrapping around at the end): calls made now and then sweep the whole
- * table in small steps.  Returns how many were forgotten, or -1. */
+ * table in small steps.  Once a whole sweep found no id accepted before
+ * some time, and none was accepted before it since, calls whose BEFORE_MS
+ * is not past it read nothing.  Returns how many were forgotten, or -1. */
 int	rh_store_writes_forget(struct rh_store *st, int64_t before_ms,
 	    int max);
 
-/* Jobs.  add returns the new job id (> 0) or -1. */
+/* Jobs.  add returns the new job id (> 0) or -1; FRESH marks a one-shot
+ * write, which neither reads nor extends the history. */
 int64_t	rh_store_job_add(struct rh_store *st, const char *origin,
-	    const char *write_id, const char *socket_id, const char *content);
+	    const char *write_id, const char *socket_id, const char *content,
+	    int fresh);
 int	rh_store_job_delete(struct rh_store *st, int64_t job_id);
 /* Calls cb for every unfinished job, oldest first. */
 int	rh_store_job_each(struct rh_store *st, rh_job_cb cb, void *ud);
@@ -153,13 +164,23 @@ int	rh_store_queue_clear(struct rh_store *st, const char *socket_id);
  * counts even when larger).  append adds one turn; the older turns past
  * the limits are dropped in batches, once they pass them by an eighth, so
  * the store may hold a few more than each and count, given the same
- * limits, show. */
+ * limits, show.  A turn carries a SEQ from the reply counter
+ * (rh_store_next_seq): the reply's own for an answer, or, when SEQ <= 0,
+ * the next one, taken now (a question, stored just before its reply
+ * takes its seq); so a socket's turns have seqs that grow with them.  AT
+ * is the turn's time in ms since the epoch (0: not known). */
 int	rh_store_history_append(struct rh_store *st, const char *socket_id,
-	    const char *role, const char *content, int max_turns,
-	    int64_t max_bytes);
+	    const char *role, const char *content, int64_t seq, int64_t at,
+	    int max_turns, int64_t max_bytes);
 /* Calls cb for every turn within the limits, oldest first. */
 int	rh_store_history_each(struct rh_store *st, const char *socket_id,
 	    int max_turns, int64_t max_bytes, rh_turn_cb cb, void *ud);
+/* Calls cb for the newest turns within the limits whose seq is below
+ * BEFORE (BEFORE <= 0: every turn), newest first, until cb returns
+ * non-zero or LIMIT turns were given. */
+int	rh_store_history_page(struct rh_store *st, const char *socket_id,
+	    int max_turns, int64_t max_bytes, int64_t before, int limit,
+	    rh_turn_page_cb cb, void *ud);
 /* Returns the number of turns within the limits, or -1. */
 int	rh_store_history_count(struct rh_store *st, const char *socket_id,
 	    int max_turns, int64_t max_bytes);
@@ -175,5 +196,32 @@ int	rh_store_group_delete(struct rh_store *st, const char *name);
  * members in their order; a group without members gives one row whose
  * member is NULL. */
 int	rh_store_group_each(struct rh_store *st, rh_group_cb cb, void *ud);
+
+/* The disk bound.  set_max_bytes keeps the database within MAX bytes
+ * (0: no bound): a write that would pass it fails (a storage error), as
+ * one does when the disk is full.  used_bytes is what its pages in use
+ * take (-1 on error); take_full says, once, whether a write failed for
+ * want of room (the bound or the disk) since it was last asked.  The
+ * store keeps room allocated past the end of its files so that, even on
+ * a full disk, checkpoint can run and the deletes of trim_socket (the
+ * older half of a socket's history and of its queue; *turns and *entries
+ * say how many) can be stored, making room that later writes reuse. */
+int	rh_store_set_max_bytes(struct rh_store *st, int64_t max);
+int64_t	rh_store_max_bytes(struct rh_store *st);
+/* What the database may take now (0: no limit): the bound, or less while
+ * the disk has no room for the store's reserve. */
+int64_t	rh_store_limit_bytes(struct rh_store *st);
+int64_t	rh_store_used_bytes(struct rh_store *st);
+int	rh_store_take_full(struct rh_store *st);
+/* Has cb(ud) called as soon as room is wanted: a write found none, the
+ * disk has none for the store's reserve, or the database passed seven
+ * eighths of its bound.  cb may only note it (a timer), not use the
+ * store. */
+void	rh_store_on_full(struct rh_store *st, void (*cb)(void *), void *ud);
+/* How far to trim a database of used bytes after a full disk. */
+int64_t	rh_store_room_target(struct rh_store *st, int64_t used);
+int	rh_store_checkpoint(struct rh_store *st);
+int	rh_store_trim_socket(struct rh_store *st, const char *socket_id,
+	    int64_t *turns, int64_t *entries);
 
 #endif

@@ -14,22 +14,31 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "cluster.h"
 #include "delivery.h"
 #include "frame.h"
-#include "guard.h"
 #include "http.h"
 #include "json-build.h"
 #include "names.h"
 #include "registry.h"
 #include "ws.h"
+#include "ws-rx.h"
 #include "xalloc.h"
 
 /* A reader that lets this much pile up unwritten is dropped; so is one
  * with frames still unwritten when all readers together hold more than
  * SERVER_MAX_PENDING, so that many readers that never read cannot make
- * the server grow without bound (doc/guarantees.md). */
+ * the server grow without bound (doc/guarantees.md).  Frames count at
+ * what they take in memory (heap_size), not their length: a pong of 15
+ * bytes holds 80. */
 #define CONN_MAX_PENDING	(64u * 1024 * 1024)
 #define SERVER_MAX_PENDING	(128u * 1024 * 1024)
+/* Unfinished binary streams of all connections together are held up to
+ * this many bytes, and text messages being put together from pieces up to
+ * that many; a stream or message that would pass its bound is refused
+ * (overloaded, ws-rx.c). */
+#define SERVER_MAX_STREAMS	(256u * 1024 * 1024)
+#define SERVER_MAX_PARTIAL	(128u * 1024 * 1024)
 /* Seconds a dropped reader gets to take its close frame. */
 #define CONN_DROP_SECS		2
 
@@ -39,16 +48,32 @@ struct rh_out {
 	char		*queued_on;	/* socket whose queue holds it, or NULL */
 	int64_t		 seq;
 	size_t		 len;
+	size_t		 cost;		/* bytes it holds in memory */
 	unsigned char	 buf[];		/* LWS_PRE + len bytes */
 };
 
-static const char ws_prefix[] = "/ws/socket/";
+static const char ws_prefix[] = AISH_PATH_WS_SOCKET;
 
-/* Bytes waiting to be written on all connections. */
-static size_t pending_total;
+/* What an allocation of n bytes takes from the heap: glibc's chunk, with
+ * its size word, rounded to 16 bytes and at least 32. */
+static size_t
+heap_size(size_t n)
+{
+	size_t	chunk = (n + sizeof(size_t) + 15) & ~(size_t)15;
+
+	return chunk < 32 ? 32 : chunk;
+}
+
+/* What a frame of len bytes waiting on a connection holds in memory. */
+static size_t
+out_cost(size_t len, const char *queued_on)
+{
+	return heap_size(sizeof(struct rh_out) + LWS_PRE + len) +
+	    (queued_on != NULL ? heap_size(strlen(queued_on) + 1) : 0);
+}
 
 /* Frees the frames a connection has not written; those from a queue stay
- * in the store for the next reader. */
+ * in the store and are offered again. */
 static void
 out_free_all(struct rh_conn *c)
 {
@@ -56,11 +81,13 @@ out_free_all(struct rh_conn *c)
 
 	for (o = c->out_head; o != NULL; o = next) {
 		next = o->next;
+		if (o->queued_on != NULL && c->sock != NULL)
+			rh_sent_drop(c->srv, c->sock, o->seq);
 		free(o->queued_on);
 		free(o);
 	}
 	c->out_head = c->out_tail = NULL;
-	pending_total -= c->out_bytes;
+	c->srv->unwritten_bytes -= c->out_bytes;
 	c->out_bytes = 0;
 }
 
@@ -71,12 +98,33 @@ drop_slow_reader(struct rh_conn *c)
 {
 	rh_log("dropping a reader of %s that does not read (%zu bytes "
 	    "unwritten)", c->sock ? c->sock->id : "?", c->out_bytes);
-	out_free_all(c);
-	c->closing = 1;
+	c->srv->readers_dropped++;
+	c->closing = 1;		/* its frames are offered to others */
 	c->close_why = "reader too slow";
+	out_free_all(c);
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, CONN_DROP_SECS);
 	lws_callback_on_writable(c->wsi);
 }
+
+/* The WebSocket listener: queues a frame on every connection of s. */
+static size_t
+ws_listener_frame(struct rh_server *srv, struct rh_socket *s,
+    const char *json, size_t len, const char *queue_id, int64_t seq)
+{
+	struct rh_conn	*c;
+	size_t		 n = 0;
+
+	(void)srv;
+	for (c = s->conns; c != NULL; c = c->next, n++)
+		rh_conn_send(c, json, len, queue_id, seq);
+	return n;
+}
+
+const struct rh_listener rh_ws_listener = {
+	.name = "websocket",
+	.frame = ws_listener_frame,
+	.gone = rh_ws_socket_gone,
+};
 
 /* Queues a text frame on a connection (see ws.h). */
 void
@@ -84,17 +132,23 @@ rh_conn_send(struct rh_conn *c, const char *json, size_t len,
     const char *queued_on, int64_t seq)
 {
 	struct rh_out	*o;
+	size_t		 cost = out_cost(len, queued_on);
 
 	if (c->closing)
 		return;
-	if (c->out_bytes + len > CONN_MAX_PENDING || (c->out_bytes > 0 &&
-	    pending_total + len > SERVER_MAX_PENDING)) {
+	if (c->out_bytes + cost > CONN_MAX_PENDING || (c->out_bytes > 0 &&
+	    c->srv->unwritten_bytes + cost > SERVER_MAX_PENDING)) {
 		drop_slow_reader(c);
 		return;
 	}
 	o = xmalloc(sizeof *o + LWS_PRE + len);
+	o->cost = cost;
 	o->next = NULL;
 	o->queued_on = queued_on ? xstrdup(queued_on) : NULL;
+	if (queued_on != NULL && c->sock != NULL) {
+		rh_sent_hold(c->sock, seq);
+		rh_sent_relieve(c->sock);
+	}
 	o->seq = seq;
 	o->len = len;
 	memcpy(o->buf + LWS_PRE, json, len);
@@ -103,9 +157,22 @@ rh_conn_send(struct rh_conn *c, const char *json, size_t len,
 	else
 		c->out_head = o;
 	c->out_tail = o;
-	c->out_bytes += len;
-	pending_total += len;
+	c->out_bytes += cost;
+	c->srv->unwritten_bytes += cost;
 	lws_callback_on_writable(c->wsi);
+}
+
+/* True when queued reply seq waits unwritten on c. */
+int
+rh_conn_has_queued(const struct rh_conn *c, int64_t seq)
+{
+	const struct rh_out	*o;
+
+	for (o = c->out_head; o != NULL; o = o->next) {
+		if (o->queued_on != NULL && o->seq == seq)
+			return 1;
+	}
+	return 0;
 }
 
 /* Queues a frame built as JSON; consumes obj. */
@@ -136,13 +203,15 @@ send_error(struct rh_conn *c, const char *code, const char *message,
 	send_json(c, obj);
 }
 
-/* Store callback: queues one stored reply for a new reader. */
+/* Store callback: queues one stored reply for a new reader, unless
+ * another reader holds it. */
 static void
 send_queued(void *ud, const struct rh_queued_row *row)
 {
 	struct rh_conn	*c = ud;
 
-	rh_conn_send(c, row->json, strlen(row->json), c->sock->id, row->seq);
+	if (!rh_sent_is_held(c->sock, row->seq))
+		rh_conn_send(c, row->json, strlen(row->json), c->sock->id, row->seq);
 }
 
 /* The socket id in a /ws/socket/{id} path, copied into id; 0 if none. */
@@ -154,13 +223,15 @@ path_socket_id(const char *path, char *id, size_t len)
 	if (strncmp(path, ws_prefix, sizeof ws_prefix - 1) != 0)
 		return 0;
 	p = path + sizeof ws_prefix - 1;
-	if (strlen(p) >= len || !aish_name_valid(p))
+	if (strlen(p) >= len || !ac_name_valid(p))
 		return 0;
 	strcpy(id, p);
 	return 1;
 }
 
-/* Accepts or refuses an upgrade before it happens. */
+/* Accepts or refuses an upgrade before it happens.  http.c has run the
+ * browser guard and the token check on it already: only upgrades it
+ * checked reach this vhost. */
 int
 rh_ws_confirm_upgrade(struct lws *wsi, const char *protocol)
 {
@@ -170,17 +241,6 @@ rh_ws_confirm_upgrade(struct lws *wsi, const char *protocol)
 	if (protocol == NULL || strcmp(protocol, "websocket") != 0) {
 		rh_http_send_now(wsi, 400, AISH_ERR_BAD_REQUEST,
 		    "only WebSocket upgrades are supported");
-		return 1;
-	}
-	if (!rh_guard_token_ok(srv, wsi)) {
-		rh_http_send_now(wsi, 401, AISH_ERR_UNAUTHORIZED,
-		    "missing or wrong bearer token");
-		return 1;
-	}
-	if (!rh_guard_origin_ok(wsi)) {
-		rh_http_send_now(wsi, 403, AISH_ERR_FORBIDDEN,
-		    "WebSocket connections are only accepted from loopback "
-		    "origins");
 		return 1;
 	}
 	if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0 ||
@@ -200,22 +260,31 @@ struct rh_abandon {
 	struct rh_socket	*sock;
 };
 
+static void	abandon_arm(struct rh_server *, struct rh_socket *);
+
 /* Timer: nobody came back to the socket; its writers' work stops (each
- * write ends with a "cancelled" error, which waits in the queue). */
+ * write ends with a "cancelled" error, which waits in the queue), and a
+ * socket of that session with nothing left in it goes. */
 static void
 abandon_fire(lws_sorted_usec_list_t *sul)
 {
 	struct rh_abandon	*a = lws_container_of(sul, struct rh_abandon,
 	    sul);
 	struct rh_socket	*s = a->sock;
+	struct rh_server	*srv = a->srv;
 	int			 n;
 
 	s->abandon = NULL;
-	n = rh_delivery_abandon(a->srv, s);
+	n = rh_delivery_abandon(srv, s);
 	if (n > 0)
 		rh_log("%s: its writers went away; stopped %d replies", s->id,
 		    n);
 	free(a);
+	/* s may be gone after this; while a reply for it is still owed
+	 * (say, from a team chat that another session started), the timer
+	 * runs again. */
+	if (rh_registry_session_over(srv, s) < 0)
+		abandon_arm(srv, s);
 }
 
 /* The last reader of s left: give it abandon_ms to come back before the
@@ -259,6 +328,7 @@ on_established(struct lws *wsi, struct rh_conn *c)
 	    (c->sock = rh_registry_find(srv, id)) == NULL)
 		return -1;
 	abandon_disarm(c->sock);
+	c->sock->had_reader = 1;
 	for (tail = &c->sock->conns; *tail != NULL; tail = &(*tail)->next)
 		;
 	*tail = c;
@@ -275,14 +345,20 @@ send_ack(void *ud, const struct rh_write_result *res)
 	struct rh_conn	*c = ud;
 	cJSON		*obj = cJSON_CreateObject();
 
-	aish_json_add_ref(obj, "type", AISH_FRAME_ACK);
-	aish_json_add_ref(obj, "id", res->id);
+	ac_json_add_ref(obj, "type", AISH_FRAME_ACK);
+	ac_json_add_ref(obj, "id", res->id);
 	if (c->sock->kind == RH_KIND_TEAM_CHAT)
 		cJSON_AddItemToObject(obj, "members",
 		    cJSON_Duplicate(res->members, 1));
 	if (res->duplicate)
 		cJSON_AddTrueToObject(obj, "duplicate");
+	/* The writer gets no turn frame of its own write: this is its seq. */
+	if (res->seq > 0)
+		ac_json_add_int(obj, "seq", res->seq);
 	send_json(c, obj);
+	/* The reply to a write sent again that was never got comes now. */
+	if (res->duplicate)
+		rh_sent_resend(c, res->id);
 }
 
 /* A write frame, already checked. */
@@ -301,102 +377,53 @@ on_write(struct rh_conn *c, const struct rh_frame *f)
 	rh_write_result_free(&res);
 }
 
-/* Forgets the stream being received. */
-static void
-stream_clear(struct rh_conn *c)
+/* The limits of what clients send, and the server's counts of it. */
+static struct rh_rx_bounds
+rx_bounds(struct rh_server *srv)
 {
-	free(c->stream_id);
-	free(c->stream_mime);
-	free(c->stream_buf);
-	c->stream_id = c->stream_mime = NULL;
-	c->stream_buf = NULL;
-	c->stream_len = c->stream_cap = 0;
-	c->stream_open = c->stream_dropped = 0;
+	struct rh_rx_bounds	b;
+
+	b.max_message = AISH_MAX_BODY;
+	b.max_stream = AISH_MAX_STREAM;
+	b.max_partial = SERVER_MAX_PARTIAL;
+	b.max_streams = SERVER_MAX_STREAMS;
+	b.partial_bytes = &srv->partial_bytes;
+	b.stream_bytes = &srv->stream_bytes;
+	return b;
 }
+
+static const struct rh_rx_ops	rx_ops;
 
 /* A stream_start frame, already checked: binary frames follow, then
  * stream_end. */
 static void
 on_stream_start(struct rh_conn *c, const struct rh_frame *f)
 {
-	if (c->stream_open) {
-		send_error(c, AISH_ERR_CONFLICT, "a stream is already open on "
-		    "this connection: end it with stream_end first", f->id);
-		return;
-	}
-	c->stream_open = 1;
-	c->stream_mime = xstrdup(f->mime);
-	if (f->id != NULL)
-		c->stream_id = xstrdup(f->id);
-	else
-		c->stream_id = xasprintf("s-stream-%lld",
-		    (long long)rh_now_ms());
-}
+	char	id[48];
 
-/* A binary frame, or a piece of one: more bytes of the open stream. */
-static void
-on_stream_bytes(struct rh_conn *c, const char *in, size_t len)
-{
-	char	msg[160];
-
-	if (!c->stream_open) {
-		if (lws_is_first_fragment(c->wsi))
-			send_error(c, AISH_ERR_BAD_REQUEST, "binary frames "
-			    "belong to a stream: send stream_start first",
-			    NULL);
-		return;
-	}
-	if (c->stream_dropped)
-		return;
-	if (c->stream_len + len > AISH_MAX_STREAM) {
-		snprintf(msg, sizeof msg, "binary streams are limited to %u "
-		    "bytes; the stream is dropped", AISH_MAX_STREAM);
-		send_error(c, AISH_ERR_TOO_LARGE, msg, c->stream_id);
-		c->srv->streams_refused++;
-		free(c->stream_buf);
-		c->stream_buf = NULL;
-		c->stream_len = c->stream_cap = 0;
-		c->stream_dropped = 1;
-		return;
-	}
-	/* Grow by doubling: a stream comes in thousands of pieces, and
-	 * growing by each piece would copy it over and over. */
-	if (c->stream_len + len + 1 > c->stream_cap) {
-		c->stream_cap = c->stream_cap ? c->stream_cap : 64 * 1024;
-		while (c->stream_cap < c->stream_len + len + 1)
-			c->stream_cap *= 2;
-		c->stream_buf = xrealloc(c->stream_buf, c->stream_cap);
-	}
-	memcpy(c->stream_buf + c->stream_len, in, len);
-	c->stream_len += len;
+	snprintf(id, sizeof id, "s-stream-%lld", (long long)rh_now_ms());
+	(void)rh_rx_stream_start(&c->rx, f, id, &rx_ops, c);
 }
 
 /* A stream_end frame: the stream becomes a write of its bytes. */
 static void
 on_stream_end(struct rh_conn *c, const struct rh_frame *f)
 {
+	struct rh_rx_bounds	 b = rx_bounds(c->srv);
 	struct rh_write_result	 res;
 	struct rh_err		 err;
+	int			 whole;
 
-	if (!c->stream_open) {
-		send_error(c, AISH_ERR_BAD_REQUEST, "no stream is open: "
-		    "stream_start comes first", f->id);
+	if ((whole = rh_rx_stream_end(&c->rx, f, &rx_ops, c)) < 0)
 		return;
-	}
-	if (f->has_id && (f->id == NULL ||
-	    strcmp(f->id, c->stream_id) != 0)) {
-		send_error(c, AISH_ERR_BAD_REQUEST, "stream_end names another "
-		    "stream than the open one", c->stream_id);
-		return;
-	}
-	if (!c->stream_dropped && rh_delivery_stream(c->srv, c->sock,
-	    c->stream_id, c->stream_mime, c->stream_buf, c->stream_len,
-	    send_ack, c, &res, &err) != 0) {
+	if (whole && rh_delivery_stream(c->srv, c->sock, c->rx.stream_id,
+	    c->rx.stream_mime, c->rx.stream_buf, c->rx.stream_len, send_ack,
+	    c, &res, &err) != 0) {
 		c->srv->streams_refused++;
-		send_error(c, err.code, err.message, c->stream_id);
-	} else if (!c->stream_dropped)
+		send_error(c, err.code, err.message, c->rx.stream_id);
+	} else if (whole)
 		rh_write_result_free(&res);
-	stream_clear(c);
+	rh_rx_stream_clear(&c->rx, &b);
 }
 
 /* A cancel frame, already checked. */
@@ -434,58 +461,52 @@ on_message(struct rh_conn *c, const char *text, size_t len)
 	rh_frame_free(&f);
 }
 
-/* A piece of a message: reassembled up to the size limit. */
+/* ws-rx.c callback: a whole text message. */
+static void
+rx_message(void *ud, const char *text, size_t len)
+{
+	on_message(ud, text, len);
+}
+
+/* ws-rx.c callback: an error frame for the client. */
+static void
+rx_error(void *ud, const char *code, const char *message,
+    const char *in_reply_to)
+{
+	send_error(ud, code, message, in_reply_to);
+}
+
+/* ws-rx.c callback: a stream was refused. */
+static void
+rx_refused(void *ud)
+{
+	struct rh_conn	*c = ud;
+
+	c->srv->streams_refused++;
+}
+
+static const struct rh_rx_ops	rx_ops = {
+	rx_message, rx_error, rx_refused
+};
+
+/* A piece of a message: reassembled up to the size limit; binary ones
+ * are pieces of the open stream. */
 static void
 on_receive(struct rh_conn *c, const char *in, size_t len)
 {
-	struct lws	*wsi = c->wsi;
-	char		 msg[128];
+	struct lws		*wsi = c->wsi;
+	struct rh_rx_bounds	 b;
 
 	if (c->sock == NULL)
 		return;
-	if (lws_frame_is_binary(wsi)) {
-		on_stream_bytes(c, in, len);
-		return;
-	}
-	if (lws_is_first_fragment(wsi)) {
-		c->rx_len = 0;
-		c->rx_too_big = 0;
-	}
-	if (!c->rx_too_big && c->rx_len + len > AISH_MAX_BODY) {
-		/* Said at once: the rest (maybe 2^63 bytes) is dropped as
-		 * it comes. */
-		c->rx_too_big = 1;
-		free(c->rx);
-		c->rx = NULL;
-		snprintf(msg, sizeof msg, "messages are limited to %u bytes",
-		    AISH_MAX_BODY);
-		send_error(c, AISH_ERR_TOO_LARGE, msg, NULL);
-	}
-	if (!c->rx_too_big) {
-		c->rx = xrealloc(c->rx, c->rx_len + len + 1);
-		memcpy(c->rx + c->rx_len, in, len);
-		c->rx_len += len;
-	}
-	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
-		return;
-	if (!c->rx_too_big)
-		on_message(c, c->rx, c->rx_len);
-	free(c->rx);
-	c->rx = NULL;
-	c->rx_len = 0;
-}
-
-/* Notes that the queued reply SEQ of SOCKET_ID was written out; its
- * removal is stored soon, in one transaction with others. */
-static void
-unqueue_later(struct rh_server *srv, const char *socket_id, int64_t seq)
-{
-	if (rh_store_queue_remove_later(srv->store, socket_id, seq) != 0) {
-		rh_log("cannot unqueue %lld on %s: %s", (long long)seq,
-		    socket_id, rh_store_error(srv->store));
-		return;
-	}
-	rh_server_flush_soon(srv);
+	b = rx_bounds(c->srv);
+	if (lws_frame_is_binary(wsi))
+		rh_rx_binary(&c->rx, &b, in, len, lws_is_first_fragment(wsi),
+		    &rx_ops, c);
+	else
+		rh_rx_text(&c->rx, &b, in, len, lws_is_first_fragment(wsi),
+		    lws_is_final_fragment(wsi) &&
+		    !lws_remaining_packet_payload(wsi), &rx_ops, c);
 }
 
 /* Corks (on = 1) or uncorks the connection's TCP socket: corked, the
@@ -501,7 +522,17 @@ set_cork(struct rh_conn *c, int on)
 	c->corked = on;
 }
 
-/* Writes the next waiting frame. */
+/* The bytes a frame of len bytes takes on the wire: a server's frames
+ * are not masked (RFC 6455, 5.2). */
+static size_t
+wire_len(size_t len)
+{
+	return len + (len < 126 ? 2 : len < 65536 ? 4 : 10);
+}
+
+/* Writes the next waiting frame.  A queued reply is written only while
+ * the reader is there: one written after the reader closed would never
+ * be read, yet its TCP might take it. */
 static int
 on_writeable(struct rh_conn *c)
 {
@@ -519,18 +550,27 @@ on_writeable(struct rh_conn *c)
 		set_cork(c, 0);
 		return 0;
 	}
+	/* While replies wait to be known got, any frame written after the
+	 * reader closed would make its TCP reset the connection, and a reset
+	 * says nothing of what it got: look before every frame then.  Once
+	 * the reader closed, nothing more is written; libwebsockets still
+	 * reads what the reader sent before closing (a write to accept,
+	 * say), then finds the end and closes. */
+	if ((o->queued_on != NULL || c->sent.n > 0) &&
+	    rh_sent_peer_open(c) != 0)
+		return 0;
 	if (o->next != NULL)
 		set_cork(c, 1);
 	n = lws_write(c->wsi, o->buf + LWS_PRE, o->len, LWS_WRITE_TEXT);
 	if (n < (int)o->len)
 		return -1;
 	if (o->queued_on != NULL)
-		unqueue_later(c->srv, o->queued_on, o->seq);
+		rh_sent_written(c, o->seq, wire_len(o->len));
 	c->out_head = o->next;
 	if (c->out_head == NULL)
 		c->out_tail = NULL;
-	c->out_bytes -= o->len;
-	pending_total -= o->len;
+	c->out_bytes -= o->cost;
+	c->srv->unwritten_bytes -= o->cost;
 	free(o->queued_on);
 	free(o);
 	if (c->out_head != NULL)
@@ -540,12 +580,16 @@ on_writeable(struct rh_conn *c)
 	return 0;
 }
 
-/* The connection is gone: detach it and free what it holds. */
+/* The connection is gone: what its reader got leaves the queue, the rest
+ * is offered again; then it is detached and what it holds freed. */
 static void
 on_closed(struct rh_conn *c)
 {
-	struct rh_conn	**pp;
+	struct rh_conn		**pp;
+	struct rh_rx_bounds	  b;
 
+	rh_sent_settle(c);
+	rh_cluster_conn_gone(c->srv, c);
 	if (c->sock != NULL) {
 		for (pp = &c->sock->conns; *pp != NULL; pp = &(*pp)->next) {
 			if (*pp == c) {
@@ -557,8 +601,8 @@ on_closed(struct rh_conn *c)
 	if (c->sock != NULL && c->sock->conns == NULL)
 		abandon_arm(c->srv, c->sock);
 	out_free_all(c);
-	free(c->rx);
-	stream_clear(c);
+	b = rx_bounds(c->srv);
+	rh_rx_free(&c->rx, &b);
 	memset(c, 0, sizeof *c);
 }
 
@@ -575,6 +619,17 @@ rh_ws_event(struct lws *wsi, enum lws_callback_reasons reason,
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return on_writeable(c);
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		if (c->wsi == wsi)
+			rh_sent_peer_closing(c);
+		return 0;
+	case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL:
+		/* The first sign that the connection ends: what the reader got
+		 * is judged now, before a close frame of ours answers a reader
+		 * that is gone (and makes its TCP reset the connection). */
+		if (c->wsi == wsi)
+			rh_sent_settle(c);
+		return 0;
 	case LWS_CALLBACK_CLOSED:
 		on_closed(c);
 		return 0;
@@ -585,10 +640,11 @@ rh_ws_event(struct lws *wsi, enum lws_callback_reasons reason,
 
 /* Closes every connection on a socket that is being deleted. */
 void
-rh_ws_socket_gone(struct rh_socket *s)
+rh_ws_socket_gone(struct rh_server *srv, struct rh_socket *s)
 {
 	struct rh_conn	*c, *next;
 
+	(void)srv;
 	abandon_disarm(s);
 	for (c = s->conns; c != NULL; c = next) {
 		next = c->next;

@@ -23,7 +23,7 @@
 #include "aish/aish.h"
 
 static const char *const type_names[] = {
-	"ack", "delta", "read", "error", "pong"
+	"ack", "delta", "read", "error", "pong", "turn"
 };
 
 static int	 outstanding;	/* writes not finished */

@@ -18,6 +18,10 @@
  *	close		close the connection cleanly and exit 0
  *	anything else	sent verbatim as one text frame (empty lines skipped)
  *
+ * With -r FILE, FILE is created once the upgrade is accepted: the server
+ * has taken the connection in (it does before it reads anything more), so
+ * a test can go on as soon as this reader is there.
+ *
  * Exit status: 0 done, 1 usage error, 2 connection failed or upgrade
  * refused, 3 timed out, 4 the server closed the connection too early.
  */
@@ -113,6 +117,7 @@ struct client {
 	long			 want_finals;	/* -n, or -1 */
 	long			 timeout_ms;
 	long			 linger_ms;
+	const char		*ready_file;	/* -r, or NULL */
 	int			 peer_close_code;
 
 	struct header		 headers[WSC_MAX_HEADERS];
@@ -146,7 +151,7 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: aish-wsc [-H 'Name: value']... [-O ORIGIN] "
-	    "[-t TIMEOUT_MS] [-l LINGER_MS] [-n N] WSURL < SCRIPT\n");
+	    "[-t TIMEOUT_MS] [-l LINGER_MS] [-n N] [-r READY_FILE] WSURL < SCRIPT\n");
 	return WSC_EXIT_USAGE;
 }
 
@@ -176,6 +181,9 @@ finish_with(struct client *c, int code)
 	c->exit_code = code;
 	lws_sul_cancel(&c->step_timer);
 	lws_sul_cancel(&c->deadline_timer);
+	/* Ended from a timer: the poll of this lws_service would otherwise
+	 * wait on for lws's next own timer, up to 30 s. */
+	lws_cancel_service(c->context);
 }
 
 /* ----------------------------------------------------------------------
@@ -752,6 +760,18 @@ on_writeable(struct client *c, struct lws *wsi)
 	return 0;
 }
 
+/* Creates the -r file: the connection is established. */
+static void
+say_ready(struct client *c)
+{
+	FILE *f;
+
+	if (c->ready_file == NULL)
+		return;
+	if ((f = fopen(c->ready_file, "w")) == NULL || fclose(f) != 0)
+		fprintf(stderr, "aish-wsc: cannot create %s\n", c->ready_file);
+}
+
 /* The one protocol callback: one case per event. */
 static int
 callback_wsc(struct lws *wsi, enum lws_callback_reasons reason, void *user,
@@ -770,6 +790,7 @@ callback_wsc(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		c->wsi = wsi;
 		c->phase = PH_SCRIPT;
+		say_ready(c);
 		advance(c);
 		break;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
@@ -827,7 +848,7 @@ parse_options(struct client *c, int argc, char **argv, const char **origin)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "H:O:t:l:n:")) != -1) {
+	while ((ch = getopt(argc, argv, "H:O:t:l:n:r:")) != -1) {
 		switch (ch) {
 		case 'H':
 			if (add_header(c, optarg) != 0)
@@ -848,6 +869,9 @@ parse_options(struct client *c, int argc, char **argv, const char **origin)
 			if ((c->want_finals = parse_count(optarg)) < 0)
 				return -1;
 			break;
+		case 'r':
+			c->ready_file = optarg;
+			break;
 		default:
 			return -1;
 		}
@@ -862,6 +886,7 @@ connect_to(struct client *c, const char *url, const char *origin)
 	struct lws_client_connect_info i;
 	const char *prot, *address, *path;
 	char *copy = strdup(url), *fullpath;
+	static char host[300];
 	int port;
 
 	c->url_copy = copy;
@@ -880,7 +905,9 @@ connect_to(struct client *c, const char *url, const char *origin)
 	i.address = address;
 	i.port = port;
 	i.path = fullpath;
-	i.host = address;
+	/* Host names the server's port too, as the server's guard wants. */
+	snprintf(host, sizeof host, "%s:%d", address, port);
+	i.host = host;
 	i.origin = origin;
 	i.local_protocol_name = protocols[0].name;
 	i.pwsi = &c->wsi;

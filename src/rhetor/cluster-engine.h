@@ -1,0 +1,192 @@
+/*
+ * cluster-engine.h: what the cluster's files share (cluster.h is the
+ * face the rest of the server sees).
+ */
+#ifndef RH_CLUSTER_ENGINE_H
+#define RH_CLUSTER_ENGINE_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <libwebsockets.h>
+#include <nats/nats.h>
+
+#include "cluster.h"
+#include "strmap.h"
+
+/* The names in the engine (doc/cluster.md). */
+#define RH_CL_JOBS		"AISH_JOBS"	/* work-queue stream */
+#define RH_CL_JOB_SUBJECTS	"aish.job.>"
+#define RH_CL_REPLIES		"AISH_REPLIES"	/* final frames, the seq */
+#define RH_CL_REPLY_SUBJECTS	"aish.reply.>"
+#define RH_CL_LIVE_SUBJECTS	"aish.live.>"	/* RePublish of REPLIES */
+#define RH_CL_WRITES		"AISH_WRITES"	/* KV: accepted write ids */
+#define RH_CL_SOCKETS		"AISH_SOCKETS"	/* KV: sockets and groups */
+#define RH_CL_CONSUMER		"rhetor"	/* the shared pull consumer */
+/* How long JetStream remembers a Nats-Msg-Id (ns), and how long a write
+ * id is kept in AISH_WRITES (ns). */
+#define RH_CL_DEDUP_NS		(10LL * 60 * 1000000000LL)
+#define RH_CL_WRITES_TTL_NS	(30LL * 86400 * 1000000000LL)
+/* A job not acked this long goes to another node (ns). */
+#define RH_CL_ACK_WAIT_NS	(30LL * 1000000000LL)
+/* Longest wait for one engine request (ms). */
+#define RH_CL_WAIT_MS		5000
+/* Longest wait for a change of the sockets bucket, which a create,
+ * delete or group change waits for on the loop (ms; cluster-sockets.c). */
+#define RH_CL_SOCKETS_WAIT_MS	2000
+/* The field of a stored answer that carries its question, and the
+ * largest stored frame that may carry it (bytes; the streams take 8 MB). */
+#define RH_CL_QUESTION		"question"
+#define RH_CL_FRAME_MAX		(7 * 1024 * 1024)
+/* Jobs one node runs at once. */
+#define RH_CL_MAX_RUNNING	64
+
+/* What the threads hand to the loop, or the loop to the store thread. */
+enum rh_cl_kind {
+	RH_CL_ACCEPT,		/* loop -> store: store a write */
+	RH_CL_ACCEPTED,		/* store -> loop: the write's answer */
+	RH_CL_REPLY,		/* loop -> store: store a final frame, ack */
+	RH_CL_REPLIED,		/* store -> loop: done with a job */
+	RH_CL_JOB,		/* fetch -> loop: a job to run */
+	RH_CL_LIVE,		/* live -> loop: a stored final frame */
+	RH_CL_RECONNECTED,	/* nats.c -> loop: frames may have been missed */
+	RH_CL_FILL,		/* loop -> store: fetch frames from..to */
+	RH_CL_LAST,		/* store -> loop: the last stored seq, in to */
+	RH_CL_ENTRY		/* watch -> loop: a change of AISH_SOCKETS */
+};
+
+struct rh_cl_write;
+
+/* One item of a hand-off list. */
+struct rh_cl_item {
+	struct rh_cl_item	*next;		/* in a list; while its job
+						 * runs, the running jobs */
+	struct rh_cl_item	*prev;		/* the running jobs */
+	struct rh_job		*job;		/* JOB while it runs */
+	enum rh_cl_kind		 kind;
+	natsMsg			*msg;		/* JOB, LIVE, REPLY: owned */
+	struct rh_cl_write	*write;		/* ACCEPT, ACCEPTED */
+	char			*subject;	/* REPLY; ENTRY: the key */
+	char			*msg_id;	/* REPLY: Nats-Msg-Id */
+	char			*frame;		/* REPLY: the final frame;
+						 * ENTRY: the value, or NULL
+						 * for a delete */
+	int			 status;	/* ACCEPTED: 0 new, 1 dup,
+						 * -1 not stored */
+	int			 starting;	/* JOB: in its provider's
+						 * start */
+	int			 filled;	/* LIVE: fetched for a gap */
+	uint64_t		 from;		/* FILL: the first seq */
+	uint64_t		 to;		/* FILL: the last, 0 for the
+						 * stream's last; LAST */
+	char			 why[256];
+};
+
+/* A locked list, first in first out. */
+struct rh_cl_list {
+	struct rh_cl_item	*head;
+	struct rh_cl_item	*tail;
+	size_t			 depth;
+};
+
+/* The node's side of the cluster. */
+struct rh_cluster {
+	struct rh_server	*srv;
+	natsConnection		*nc;
+	jsCtx			*js;
+	kvStore			*writes;
+	jsCtx			*admin_js;	/* Wait RH_CL_SOCKETS_WAIT_MS */
+	kvStore			*sockets;	/* through admin_js */
+	kvWatcher		*watcher;	/* of sockets */
+	pthread_t		 watch_thread;
+	int			 watching;	/* watch_thread started */
+	struct ac_strmap	 echoes;	/* key -> changes this node made
+						 * and has not heard back yet
+						 * (loop only) */
+	natsSubscription	*live;
+	natsSubscription	*pull;
+	int			 replicas;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cond;		/* to_store or running moved */
+	struct rh_cl_list	 to_loop;	/* under mu */
+	struct rh_cl_list	 to_store;	/* under mu */
+	int			 running;	/* jobs handed out, under mu */
+	int			 stopping;	/* under mu */
+	pthread_t		 store_thread;
+	pthread_t		 fetch_thread;
+	int			 threads;	/* how many started */
+	uint64_t		 async_errors;	/* nats.c threads: atomic;
+						 * jobs of the batch not
+						 * stored */
+	int			 unanswered;	/* store thread: the engine
+						 * gave no answer for a whole
+						 * RH_CL_WAIT_MS lately */
+	struct rh_cl_write	*writes_pending;	/* loop only */
+	struct rh_cl_item	*jobs;		/* running here, loop only */
+	int64_t			 ack_wait_ns;	/* the consumer's AckWait */
+	lws_sorted_usec_list_t	 keep_alive;	/* loop: the running jobs'
+						 * InProgress */
+	uint64_t		 reconnects;	/* nats.c threads: atomic */
+	uint64_t		 disconnects;
+	uint64_t		 jobs_run;	/* loop only */
+	uint64_t		 replies_live;
+	uint64_t		 live_next;	/* loop: the seq the live path
+						 * owes next (0: not known) */
+	uint64_t		 replies_filled;	/* loop only */
+	uint64_t		 handoff_max;	/* deepest to_loop seen */
+};
+
+/* Hands an item to the loop (any thread). */
+void	rh_cl_to_loop(struct rh_cluster *cl, struct rh_cl_item *it);
+/* Hands an item to the store thread (loop). */
+void	rh_cl_to_store(struct rh_cluster *cl, struct rh_cl_item *it);
+void	rh_cl_item_free(struct rh_cl_item *it);
+/* A socket id in a subject: '.' becomes '~' (never in an id). */
+void	rh_cl_subject_token(char *dst, size_t len, const char *id);
+/* The store thread's work (cluster-write.c, cluster-run.c). */
+void	rh_cl_store_accept(struct rh_cluster *cl, struct rh_cl_item *it);
+void	rh_cl_store_replies(struct rh_cluster *cl, struct rh_cl_item *first);
+/* The loop's side of the items (cluster-write.c, cluster-run.c,
+ * cluster-live.c). */
+void	rh_cl_loop_accepted(struct rh_cluster *cl, struct rh_cl_item *it);
+void	rh_cl_loop_job(struct rh_cluster *cl, struct rh_cl_item *it);
+void	rh_cl_loop_live(struct rh_cluster *cl, struct rh_cl_item *it);
+/* Gaps in the live path (cluster-live.c): the loop's side, and the store
+ * thread's fetch of what was missed. */
+void	rh_cl_loop_reconnected(struct rh_cluster *cl, struct rh_cl_item *it);
+void	rh_cl_loop_last(struct rh_cluster *cl, struct rh_cl_item *it);
+void	rh_cl_store_fill(struct rh_cluster *cl, struct rh_cl_item *it);
+/* The last seq AISH_REPLIES holds, 0 when it cannot be told (store
+ * thread, or before the threads start). */
+uint64_t rh_cl_replies_last(struct rh_cluster *cl);
+/* Stops the providers of the jobs still running (at shutdown; the
+ * engine gives them to another node after AckWait). */
+void	rh_cl_jobs_stop(struct rh_cluster *cl);
+/* Tells the engine every AckWait / 3 that the jobs running here are in
+ * progress (cluster-run.c; loop). */
+void	rh_cl_keep_alive_schedule(struct rh_cluster *cl);
+/* Frees the writes still waiting for the engine (cluster-write.c). */
+void	rh_cl_writes_free(struct rh_cluster *cl);
+/* A write id as KV key and Nats-Msg-Id part: hex (allocated). */
+char	*rh_cl_hex(const char *s);
+/* nats.c thread: a job published in a batch was not stored
+ * (cluster-write.c). */
+void	rh_cl_on_async_error(jsCtx *js, jsPubAckErr *pae, void *closure);
+/* Why a NATS call failed, never empty (the text is the library's). */
+const char	*rh_cl_why(natsStatus s);
+/* A job was run to its end on this node (any thread, under no lock). */
+void	rh_cl_job_ended(struct rh_cluster *cl);
+/* The sockets bucket (cluster-sockets.c): makes or finds it, brings this
+ * node's sockets and groups in line with it, and starts watching it
+ * (at open, before the loop runs); 0, or -1 after logging. */
+int	rh_cl_sockets_open(struct rh_cluster *cl);
+/* Stops the watch thread and frees the bucket's side (at close). */
+void	rh_cl_sockets_close(struct rh_cluster *cl);
+/* Loop: takes the question out of a stored final frame heard here and,
+ * for an answer, adds the turn to its AI's history here
+ * (cluster-history.c). */
+void	rh_cl_history_heard(struct rh_cluster *cl, cJSON *frame, int64_t seq);
+/* Loop: a change of the bucket heard by the watch thread. */
+void	rh_cl_loop_entry(struct rh_cluster *cl, struct rh_cl_item *it);
+
+#endif
