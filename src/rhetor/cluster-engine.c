@@ -196,7 +196,7 @@ fetch_main(void *arg)
 	struct rh_cluster	*cl = arg;
 	natsMsgList		 list;
 	struct rh_cl_item	*it;
-	natsStatus		 s;
+	natsStatus		 s, failing = NATS_OK;
 	int			 room, i;
 
 	for (;;) {
@@ -213,9 +213,18 @@ fetch_main(void *arg)
 			room = 16;
 		memset(&list, 0, sizeof list);
 		s = natsSubscription_Fetch(&list, cl->pull, room, 500, NULL);
+		if (s != NATS_OK && s != NATS_TIMEOUT) {
+			if (s != failing)
+				rh_log("cluster: cannot take jobs from %s: %s",
+				    RH_CL_CONSUMER, rh_cl_why(s));
+			failing = s;
+			nats_Sleep(100);
+		} else if (failing != NATS_OK) {
+			rh_log("cluster: jobs are taken from %s again",
+			    RH_CL_CONSUMER);
+			failing = NATS_OK;
+		}
 		if (s != NATS_OK) {
-			if (s != NATS_TIMEOUT)
-				nats_Sleep(100);
 			natsMsgList_Destroy(&list);
 			continue;
 		}
