@@ -565,6 +565,10 @@ rh_cluster_metrics_text(struct rh_server *srv)
 	    "has run.\n"
 	    "# TYPE aish_cluster_jobs_total counter\n"
 	    "aish_cluster_jobs_total %llu\n"
+	    "# HELP aish_cluster_jobs_rerun_total Of those, jobs the engine "
+	    "had given out before (their end was not acked in time).\n"
+	    "# TYPE aish_cluster_jobs_rerun_total counter\n"
+	    "aish_cluster_jobs_rerun_total %llu\n"
 	    "# HELP aish_cluster_replies_live_total Stored replies heard "
 	    "live.\n"
 	    "# TYPE aish_cluster_replies_live_total counter\n"
@@ -579,6 +583,7 @@ rh_cluster_metrics_text(struct rh_server *srv)
 	    __ATOMIC_RELAXED),
 	    depth, (unsigned long long)cl->handoff_max, running,
 	    (unsigned long long)cl->jobs_run,
+	    (unsigned long long)cl->jobs_rerun,
 	    (unsigned long long)cl->replies_live,
 	    (unsigned long long)cl->replies_filled);
 }

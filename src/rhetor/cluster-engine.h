@@ -31,6 +31,10 @@
 #define RH_CL_ACK_WAIT_NS	(30LL * 1000000000LL)
 /* Longest wait for one engine request (ms). */
 #define RH_CL_WAIT_MS		5000
+/* How long a job whose reply could not be stored waits before it is run
+ * again: while a stream elects its leader, storing fails fast, and an
+ * immediate retry would run the provider again and again. */
+#define RH_CL_NAK_DELAY_MS	1000
 /* Longest wait for a change of the sockets bucket, which a create,
  * delete or group change waits for on the loop (ms; cluster-sockets.c). */
 #define RH_CL_SOCKETS_WAIT_MS	2000
@@ -129,6 +133,7 @@ struct rh_cluster {
 	uint64_t		 reconnects;	/* nats.c threads: atomic */
 	uint64_t		 disconnects;
 	uint64_t		 jobs_run;	/* loop only */
+	uint64_t		 jobs_rerun;	/* of them delivered before; loop */
 	uint64_t		 replies_live;
 	uint64_t		 live_next;	/* loop: the seq the live path
 						 * owes next (0: not known) */

@@ -3,8 +3,9 @@
  * node's loop by the socket's provider.  Its final frame is stored on
  * AISH_REPLIES (Nats-Msg-Id: a re-run after a crash is answered
  * Duplicate and stored once), and only then is the job acked; a job whose
- * reply cannot be stored is given back (Nak) and run again.  While it
- * runs, the engine is told every AckWait / 3 that it is in progress.
+ * reply cannot be stored is given back (Nak) and run again a second
+ * later.  While it runs, the engine is told every AckWait / 3 that it is
+ * in progress.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,21 @@ rh_cl_keep_alive_schedule(struct rh_cluster *cl)
 	    jobs_keep_alive, cl->ack_wait_ns / 3000);
 }
 
+/* Whether the engine gave this job out before (to this node or another):
+ * its earlier run's end was not acked in time. */
+static int
+delivered_before(natsMsg *msg)
+{
+	jsMsgMetaData	*meta = NULL;
+	int		 again;
+
+	if (natsMsg_GetMetaData(&meta, msg) != NATS_OK)
+		return 0;
+	again = meta->NumDelivered > 1;
+	jsMsgMetaData_Destroy(meta);
+	return again;
+}
+
 /* Starts a job handed over by the fetch thread. */
 void
 rh_cl_loop_job(struct rh_cluster *cl, struct rh_cl_item *it)
@@ -134,6 +150,8 @@ rh_cl_loop_job(struct rh_cluster *cl, struct rh_cl_item *it)
 	cl->jobs = it;
 	cJSON_Delete(obj);
 	cl->jobs_run++;
+	if (delivered_before(it->msg))
+		cl->jobs_rerun++;
 	s = rh_registry_find(srv, job->socket_id);
 	if (s == NULL || s->provider == NULL) {
 		rh_cluster_job_finish(job, "the socket is not known on this "
@@ -256,7 +274,7 @@ store_reply(struct rh_cluster *cl, struct rh_cl_item *it)
 	    (int)strlen(it->frame), &po, &jerr) == NATS_OK)
 		natsMsg_Ack(it->msg, NULL);
 	else
-		natsMsg_Nak(it->msg, NULL);
+		natsMsg_NakWithDelay(it->msg, RH_CL_NAK_DELAY_MS, NULL);
 	jsPubAck_Destroy(pa);
 	rh_cl_item_free(it);
 	rh_cl_job_ended(cl);
