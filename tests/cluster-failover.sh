@@ -30,13 +30,42 @@ stream_leader() {
 	echo "${name#n}"
 }
 
-# load PREFIX AT COMMAND: the steady load, with COMMAND run AT seconds in.
+# report: what the nodes alive and the engine say, for a phase that
+# failed: each node's engine figures and last log lines, and the state of
+# the streams and of the shared consumer.
+report() {
+	local i state=
+	for i in 1 2; do
+		[ -n "${NODE_PIDS[$i]:-}" ] || continue
+		echo "# node $i:"
+		curl -s --max-time 5 "${NODE_URLS[$i]}/metrics" |
+			grep '^aish_cluster' | sed 's/^/#   /'
+		tail -n 20 "$T/node$i/err" | sed 's/^/#   /'
+	done
+	for i in 1 2 3; do
+		state=$(nats_jsz "$i" '?consumers=true')
+		[ -n "$state" ] && break
+	done
+	echo "$state" | jq -c '.account_details[]?.stream_detail[]? |
+		{name, messages: .state.messages, leader: .cluster.leader,
+		 consumers: [.consumer_detail[]? | {name, leader: .cluster.leader,
+		   pending: .num_pending, ack_pending: .num_ack_pending,
+		   redelivered: .num_redelivered, waiting: .num_waiting}]}' |
+		sed 's/^/# /'
+}
+
+# load PREFIX AT COMMAND: the steady load, with COMMAND run AT seconds in;
+# the engine's state is shown when it fails.
 load() {
 	python3 "$top_srcdir/tests/tools/steady_load.py" "$1" apollo "$RATE" \
 		"$SECONDS_OF_LOAD" $(( 60 * SLOWDOWN )) "${NODE_URLS[2]}" \
 		"${NODE_URLS[1]},${NODE_URLS[2]}" --at "$2" "$3" > "$T/$1.out" 2>&1 ||
-		true
+		report
 	grep '^# figures' "$T/$1.out" || cat "$T/$1.out"
+	echo "# jobs run: node 1 $(node_metric 1 aish_cluster_jobs_total)," \
+		"node 2 $(node_metric 2 aish_cluster_jobs_total); of them run" \
+		"again: $(node_metric 1 aish_cluster_jobs_rerun_total)," \
+		"$(node_metric 2 aish_cluster_jobs_rerun_total)"
 }
 
 # --- the leader of each stream killed, one after the other ----------------

@@ -188,60 +188,6 @@ store_main(void *arg)
 	}
 }
 
-/* The fetch thread: pulls jobs from the shared consumer, at most
- * RH_CL_MAX_RUNNING at once on this node, and hands them to the loop. */
-static void *
-fetch_main(void *arg)
-{
-	struct rh_cluster	*cl = arg;
-	natsMsgList		 list;
-	struct rh_cl_item	*it;
-	natsStatus		 s, failing = NATS_OK;
-	int			 room, i;
-
-	for (;;) {
-		pthread_mutex_lock(&cl->mu);
-		while (!cl->stopping && cl->running >= RH_CL_MAX_RUNNING)
-			pthread_cond_wait(&cl->cond, &cl->mu);
-		room = RH_CL_MAX_RUNNING - cl->running;
-		if (cl->stopping) {
-			pthread_mutex_unlock(&cl->mu);
-			return NULL;
-		}
-		pthread_mutex_unlock(&cl->mu);
-		if (room > 16)
-			room = 16;
-		memset(&list, 0, sizeof list);
-		s = natsSubscription_Fetch(&list, cl->pull, room, 500, NULL);
-		if (s != NATS_OK && s != NATS_TIMEOUT) {
-			if (s != failing)
-				rh_log("cluster: cannot take jobs from %s: %s",
-				    RH_CL_CONSUMER, rh_cl_why(s));
-			failing = s;
-			nats_Sleep(100);
-		} else if (failing != NATS_OK) {
-			rh_log("cluster: jobs are taken from %s again",
-			    RH_CL_CONSUMER);
-			failing = NATS_OK;
-		}
-		if (s != NATS_OK) {
-			natsMsgList_Destroy(&list);
-			continue;
-		}
-		for (i = 0; i < list.Count; i++) {
-			it = xcalloc(1, sizeof *it);
-			it->kind = RH_CL_JOB;
-			it->msg = list.Msgs[i];
-			list.Msgs[i] = NULL;
-			pthread_mutex_lock(&cl->mu);
-			cl->running++;
-			pthread_mutex_unlock(&cl->mu);
-			rh_cl_to_loop(cl, it);
-		}
-		natsMsgList_Destroy(&list);
-	}
-}
-
 /* Makes a stream, or finds it made by another node with the same
  * settings.  0, or -1 after logging. */
 static int
@@ -277,11 +223,8 @@ engine_setup(struct rh_cluster *cl)
 	const char		*replies[] = { RH_CL_REPLY_SUBJECTS };
 	jsStreamConfig		 cfg;
 	jsRePublish		 rp;
-	jsConsumerConfig	 cc;
-	jsSubOptions		 so;
 	kvConfig		 kc;
 	kvStore			*sockets = NULL;
-	jsErrCode		 jerr = 0;
 
 	jsStreamConfig_Init(&cfg);
 	cfg.Name = RH_CL_JOBS;
@@ -335,20 +278,8 @@ engine_setup(struct rh_cluster *cl)
 	}
 	/* Made or found; the node binds it again through admin_js. */
 	kvStore_Destroy(sockets);
-	jsSubOptions_Init(&so);
-	jsConsumerConfig_Init(&cc);
-	cc.Durable = RH_CL_CONSUMER;
-	cc.AckPolicy = js_AckExplicit;
-	cc.AckWait = cl->ack_wait_ns;
-	cc.MaxAckPending = 10000;
-	so.Config = cc;
-	so.Stream = RH_CL_JOBS;
-	if (js_PullSubscribe(&cl->pull, cl->js, RH_CL_JOB_SUBJECTS,
-	    RH_CL_CONSUMER, NULL, &so, &jerr) != NATS_OK) {
-		rh_log("cluster: cannot bind the consumer %s: %s (%d)",
-		    RH_CL_CONSUMER, nats_GetLastError(NULL), (int)jerr);
+	if (rh_cl_consumer_bind(cl) != 0)
 		return -1;
-	}
 	/* What is stored from now on is owed to this node's readers; a
 	 * frame stored before the subscription below is found by the first
 	 * gap the live path shows. */
@@ -474,7 +405,7 @@ rh_cluster_open(struct rh_server *srv)
 	if (pthread_create(&cl->store_thread, NULL, store_main, cl) != 0)
 		return -1;
 	cl->threads++;
-	if (pthread_create(&cl->fetch_thread, NULL, fetch_main, cl) != 0)
+	if (pthread_create(&cl->fetch_thread, NULL, rh_cl_fetch_main, cl) != 0)
 		return -1;
 	cl->threads++;
 	if (rh_cl_sockets_open(cl) != 0)
@@ -576,7 +507,12 @@ rh_cluster_metrics_text(struct rh_server *srv)
 	    "# HELP aish_cluster_replies_filled_total Stored replies the live "
 	    "path missed, fetched from the stream.\n"
 	    "# TYPE aish_cluster_replies_filled_total counter\n"
-	    "aish_cluster_replies_filled_total %llu\n",
+	    "aish_cluster_replies_filled_total %llu\n"
+	    "# HELP aish_cluster_consumer_rebinds_total Times the node bound "
+	    "the shared consumer again (its pulls failed, or got nothing "
+	    "while jobs waited).\n"
+	    "# TYPE aish_cluster_consumer_rebinds_total counter\n"
+	    "aish_cluster_consumer_rebinds_total %llu\n",
 	    (unsigned long long)__atomic_load_n(&cl->reconnects,
 	    __ATOMIC_RELAXED),
 	    (unsigned long long)__atomic_load_n(&cl->disconnects,
@@ -585,7 +521,9 @@ rh_cluster_metrics_text(struct rh_server *srv)
 	    (unsigned long long)cl->jobs_run,
 	    (unsigned long long)cl->jobs_rerun,
 	    (unsigned long long)cl->replies_live,
-	    (unsigned long long)cl->replies_filled);
+	    (unsigned long long)cl->replies_filled,
+	    (unsigned long long)__atomic_load_n(&cl->rebinds,
+	    __ATOMIC_RELAXED));
 }
 
 /* Stops the threads, then the connection; frees what is left. */

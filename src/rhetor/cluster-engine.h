@@ -132,6 +132,7 @@ struct rh_cluster {
 						 * InProgress */
 	uint64_t		 reconnects;	/* nats.c threads: atomic */
 	uint64_t		 disconnects;
+	uint64_t		 rebinds;	/* fetch thread: atomic */
 	uint64_t		 jobs_run;	/* loop only */
 	uint64_t		 jobs_rerun;	/* of them delivered before; loop */
 	uint64_t		 replies_live;
@@ -179,6 +180,11 @@ char	*rh_cl_hex(const char *s);
 void	rh_cl_on_async_error(jsCtx *js, jsPubAckErr *pae, void *closure);
 /* Why a NATS call failed, never empty (the text is the library's). */
 const char	*rh_cl_why(natsStatus s);
+/* The shared consumer (cluster-fetch.c): binds it, making it when no
+ * node has; 0, or -1 after logging. */
+int	rh_cl_consumer_bind(struct rh_cluster *cl);
+/* The fetch thread: pulls jobs and hands them to the loop. */
+void	*rh_cl_fetch_main(void *arg);
 /* A job was run to its end on this node (any thread, under no lock). */
 void	rh_cl_job_ended(struct rh_cluster *cl);
 /* The sockets bucket (cluster-sockets.c): makes or finds it, brings this
