@@ -61,7 +61,7 @@ load() {
 		"$SECONDS_OF_LOAD" $(( 60 * SLOWDOWN )) "${NODE_URLS[2]}" \
 		"${NODE_URLS[1]},${NODE_URLS[2]}" --at "$2" "$3" > "$T/$1.out" 2>&1 ||
 		report
-	grep '^# figures' "$T/$1.out" || cat "$T/$1.out"
+	grep -e '^# figures' -e '^# refused' "$T/$1.out" || cat "$T/$1.out"
 	echo "# jobs run: node 1 $(node_metric 1 aish_cluster_jobs_total)," \
 		"node 2 $(node_metric 2 aish_cluster_jobs_total); of them run" \
 		"again: $(node_metric 1 aish_cluster_jobs_rerun_total)," \

@@ -71,14 +71,16 @@ rh_cl_subject_token(char *dst, size_t len, const char *id)
 	dst[i] = '\0';
 }
 
-/* Why a NATS call failed, in words: the thread's last error text, or
- * the status's own name when the library left no text. */
+/* Why a NATS call failed, in words: the thread's last error text when
+ * it is about this failure, else the status's own name. */
 const char *
 rh_cl_why(natsStatus s)
 {
-	const char	*text = nats_GetLastError(NULL);
+	natsStatus	 last = NATS_OK;
+	const char	*text = nats_GetLastError(&last);
 
-	return text != NULL && *text != '\0' ? text : natsStatus_GetText(s);
+	return text != NULL && *text != '\0' && last == s ? text :
+	    natsStatus_GetText(s);
 }
 
 /* A job was run to its end: the fetch thread may take one more. */
@@ -140,19 +142,17 @@ on_live(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *ud)
 	rh_cl_to_loop(ud, it);
 }
 
-/* The most replies the store thread stores in one batch. */
-#define RH_CL_REPLY_BATCH	256
-
-/* Chains to FIRST, a reply, the replies right behind it in to_store
- * (under mu): a team chat's answers are stored together. */
+/* Chains to FIRST the items of its kind right behind it in to_store,
+ * up to MAX in all (under mu): writes, or final frames, that wait behind
+ * each other go to the engine together. */
 static void
-take_replies(struct rh_cluster *cl, struct rh_cl_item *first)
+take_same(struct rh_cluster *cl, struct rh_cl_item *first, int max)
 {
 	struct rh_cl_item	*last = first;
 	int			 n = 1;
 
-	while (n < RH_CL_REPLY_BATCH && cl->to_store.head != NULL &&
-	    cl->to_store.head->kind == RH_CL_REPLY) {
+	while (n < max && cl->to_store.head != NULL &&
+	    cl->to_store.head->kind == first->kind) {
 		last->next = list_pop(&cl->to_store);
 		last = last->next;
 		n++;
@@ -177,10 +177,12 @@ store_main(void *arg)
 		}
 		it = list_pop(&cl->to_store);
 		if (it->kind == RH_CL_REPLY)
-			take_replies(cl, it);
+			take_same(cl, it, RH_CL_REPLY_BATCH);
+		else if (it->kind == RH_CL_ACCEPT)
+			take_same(cl, it, RH_CL_ACCEPT_BATCH);
 		pthread_mutex_unlock(&cl->mu);
 		if (it->kind == RH_CL_ACCEPT)
-			rh_cl_store_accept(cl, it);
+			rh_cl_store_accepts(cl, it);
 		else if (it->kind == RH_CL_FILL)
 			rh_cl_store_fill(cl, it);
 		else
@@ -512,7 +514,15 @@ rh_cluster_metrics_text(struct rh_server *srv)
 	    "the shared consumer again (its pulls failed, or got nothing "
 	    "while jobs waited).\n"
 	    "# TYPE aish_cluster_consumer_rebinds_total counter\n"
-	    "aish_cluster_consumer_rebinds_total %llu\n",
+	    "aish_cluster_consumer_rebinds_total %llu\n"
+	    "# HELP aish_cluster_write_batches_total Batches of writes stored "
+	    "together (writes that waited behind each other).\n"
+	    "# TYPE aish_cluster_write_batches_total counter\n"
+	    "aish_cluster_write_batches_total %llu\n"
+	    "# HELP aish_cluster_writes_batched_total Writes stored in those "
+	    "batches.\n"
+	    "# TYPE aish_cluster_writes_batched_total counter\n"
+	    "aish_cluster_writes_batched_total %llu\n",
 	    (unsigned long long)__atomic_load_n(&cl->reconnects,
 	    __ATOMIC_RELAXED),
 	    (unsigned long long)__atomic_load_n(&cl->disconnects,
@@ -523,6 +533,10 @@ rh_cluster_metrics_text(struct rh_server *srv)
 	    (unsigned long long)cl->replies_live,
 	    (unsigned long long)cl->replies_filled,
 	    (unsigned long long)__atomic_load_n(&cl->rebinds,
+	    __ATOMIC_RELAXED),
+	    (unsigned long long)__atomic_load_n(&cl->accept_batches,
+	    __ATOMIC_RELAXED),
+	    (unsigned long long)__atomic_load_n(&cl->accepts_batched,
 	    __ATOMIC_RELAXED));
 }
 

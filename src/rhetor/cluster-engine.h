@@ -42,6 +42,10 @@
  * largest stored frame that may carry it (bytes; the streams take 8 MB). */
 #define RH_CL_QUESTION		"question"
 #define RH_CL_FRAME_MAX		(7 * 1024 * 1024)
+/* The most writes, and final frames, the store thread stores in one
+ * batch. */
+#define RH_CL_ACCEPT_BATCH	64
+#define RH_CL_REPLY_BATCH	256
 /* Jobs one node runs at once. */
 #define RH_CL_MAX_RUNNING	64
 
@@ -61,6 +65,24 @@ enum rh_cl_kind {
 
 struct rh_cl_write;
 
+/* What became of a message published in a batch (cluster-async.c). */
+enum rh_cl_pub_outcome {
+	RH_CL_PUB_STORED,
+	RH_CL_PUB_EXISTS,	/* its key had a value: a write id seen */
+	RH_CL_PUB_FAILED	/* an error, or no answer in time */
+};
+
+/* A batch of messages published asynchronously; the store thread owns
+ * it, nats.c threads mark its outcomes (under mu, while it is
+ * cl->pubs). */
+struct rh_cl_pubs {
+	natsMsg			**msgs;		/* as published, to match
+						 * the answers only */
+	enum rh_cl_pub_outcome	 *outcome;
+	int			  n;
+	int			  cap;
+};
+
 /* One item of a hand-off list. */
 struct rh_cl_item {
 	struct rh_cl_item	*next;		/* in a list; while its job
@@ -76,7 +98,8 @@ struct rh_cl_item {
 						 * ENTRY: the value, or NULL
 						 * for a delete */
 	int			 status;	/* ACCEPTED: 0 new, 1 dup,
-						 * -1 not stored */
+						 * -1 not stored; REPLY: its
+						 * message in the batch, -1 */
 	int			 starting;	/* JOB: in its provider's
 						 * start */
 	int			 filled;	/* LIVE: fetched for a gap */
@@ -119,9 +142,8 @@ struct rh_cluster {
 	pthread_t		 store_thread;
 	pthread_t		 fetch_thread;
 	int			 threads;	/* how many started */
-	uint64_t		 async_errors;	/* nats.c threads: atomic;
-						 * jobs of the batch not
-						 * stored */
+	struct rh_cl_pubs	*pubs;		/* the batch the store thread
+						 * waits for, under mu */
 	int			 unanswered;	/* store thread: the engine
 						 * gave no answer for a whole
 						 * RH_CL_WAIT_MS lately */
@@ -133,6 +155,8 @@ struct rh_cluster {
 	uint64_t		 reconnects;	/* nats.c threads: atomic */
 	uint64_t		 disconnects;
 	uint64_t		 rebinds;	/* fetch thread: atomic */
+	uint64_t		 accept_batches;	/* store thread: atomic */
+	uint64_t		 accepts_batched;
 	uint64_t		 jobs_run;	/* loop only */
 	uint64_t		 jobs_rerun;	/* of them delivered before; loop */
 	uint64_t		 replies_live;
@@ -149,8 +173,9 @@ void	rh_cl_to_store(struct rh_cluster *cl, struct rh_cl_item *it);
 void	rh_cl_item_free(struct rh_cl_item *it);
 /* A socket id in a subject: '.' becomes '~' (never in an id). */
 void	rh_cl_subject_token(char *dst, size_t len, const char *id);
-/* The store thread's work (cluster-write.c, cluster-run.c). */
-void	rh_cl_store_accept(struct rh_cluster *cl, struct rh_cl_item *it);
+/* The store thread's work (cluster-accept.c, cluster-run.c): a chain of
+ * writes (linked by next), a chain of final frames. */
+void	rh_cl_store_accepts(struct rh_cluster *cl, struct rh_cl_item *first);
 void	rh_cl_store_replies(struct rh_cluster *cl, struct rh_cl_item *first);
 /* The loop's side of the items (cluster-write.c, cluster-run.c,
  * cluster-live.c). */
@@ -175,8 +200,14 @@ void	rh_cl_keep_alive_schedule(struct rh_cluster *cl);
 void	rh_cl_writes_free(struct rh_cluster *cl);
 /* A write id as KV key and Nats-Msg-Id part: hex (allocated). */
 char	*rh_cl_hex(const char *s);
-/* nats.c thread: a job published in a batch was not stored
- * (cluster-write.c). */
+/* A batch of async publishes (cluster-async.c; store thread): begin,
+ * publish each message (taken over; its index), wait for the outcomes,
+ * free.  nats.c's threads report failures through rh_cl_on_async_error. */
+void	rh_cl_pubs_begin(struct rh_cluster *cl, struct rh_cl_pubs *p);
+int	rh_cl_pubs_add(struct rh_cluster *cl, struct rh_cl_pubs *p,
+	    natsMsg *msg, const char *msg_id);
+int	rh_cl_pubs_wait(struct rh_cluster *cl, struct rh_cl_pubs *p);
+void	rh_cl_pubs_free(struct rh_cl_pubs *p);
 void	rh_cl_on_async_error(jsCtx *js, jsPubAckErr *pae, void *closure);
 /* Why a NATS call failed, never empty (the text is the library's). */
 const char	*rh_cl_why(natsStatus s);

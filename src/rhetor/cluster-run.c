@@ -258,75 +258,72 @@ rh_cluster_job_finish(struct rh_job *job, const char *text,
 		job_complete(job->srv->cluster, job);
 }
 
-/* Store thread: stores one final frame, then acks the job; a frame not
- * stored gives the job back to be run again. */
+/* Store thread: the job of a final frame is done with: acked when the
+ * frame was stored, else given back to be run again a little later. */
+static void
+job_settle(struct rh_cluster *cl, struct rh_cl_item *it, int stored)
+{
+	if (stored)
+		natsMsg_Ack(it->msg, NULL);
+	else
+		natsMsg_NakWithDelay(it->msg, RH_CL_NAK_DELAY_MS, NULL);
+	rh_cl_item_free(it);
+	rh_cl_job_ended(cl);
+}
+
+/* Store thread: stores one final frame (one wait at most), then settles
+ * its job. */
 static void
 store_reply(struct rh_cluster *cl, struct rh_cl_item *it)
 {
 	jsPubOptions	 po;
 	jsPubAck	*pa = NULL;
 	jsErrCode	 jerr = 0;
+	int		 stored;
 
 	jsPubOptions_Init(&po);
 	po.MsgId = it->msg_id;
 	po.MaxWait = RH_CL_WAIT_MS;
-	if (js_Publish(&pa, cl->js, it->subject, it->frame,
-	    (int)strlen(it->frame), &po, &jerr) == NATS_OK)
-		natsMsg_Ack(it->msg, NULL);
-	else
-		natsMsg_NakWithDelay(it->msg, RH_CL_NAK_DELAY_MS, NULL);
+	stored = js_Publish(&pa, cl->js, it->subject, it->frame,
+	    (int)strlen(it->frame), &po, &jerr) == NATS_OK;
 	jsPubAck_Destroy(pa);
-	rh_cl_item_free(it);
-	rh_cl_job_ended(cl);
-}
-
-/* Store thread: publishes the final frames of a chain at once and waits
- * for all their PubAcks together; 0 when every one was stored. */
-static int
-publish_replies(struct rh_cluster *cl, struct rh_cl_item *first)
-{
-	struct rh_cl_item	*it;
-	jsPubOptions		 po;
-
-	__atomic_store_n(&cl->async_errors, 0, __ATOMIC_RELAXED);
-	for (it = first; it != NULL; it = it->next) {
-		jsPubOptions_Init(&po);
-		po.MsgId = it->msg_id;
-		if (js_PublishAsync(cl->js, it->subject, it->frame,
-		    (int)strlen(it->frame), &po) != NATS_OK)
-			__atomic_add_fetch(&cl->async_errors, 1,
-			    __ATOMIC_RELAXED);
-	}
-	jsPubOptions_Init(&po);
-	po.MaxWait = RH_CL_WAIT_MS;
-	if (js_PublishAsyncComplete(cl->js, &po) != NATS_OK)
-		return -1;
-	return __atomic_load_n(&cl->async_errors, __ATOMIC_RELAXED) == 0 ?
-	    0 : -1;
+	job_settle(cl, it, stored);
 }
 
 /* Store thread: stores a chain of final frames (linked by next), then
- * acks their jobs: several in one batch; one, or a batch that met an
- * error, one at a time (the Msg-Ids make the frames stored already
- * no-ops). */
+ * settles their jobs: one with its own wait; several at once, waiting
+ * for all their PubAcks together (one wait at most, however the engine
+ * fails; the Msg-Ids make a frame stored twice a no-op). */
 void
 rh_cl_store_replies(struct rh_cluster *cl, struct rh_cl_item *first)
 {
+	struct rh_cl_pubs	 p;
 	struct rh_cl_item	*it, *next;
-	int			 stored;
+	natsMsg			*msg;
 
-	stored = first->next != NULL && publish_replies(cl, first) == 0;
+	if (first->next == NULL) {
+		store_reply(cl, first);
+		return;
+	}
+	rh_cl_pubs_begin(cl, &p);
+	for (it = first; it != NULL; it = it->next) {
+		msg = NULL;
+		if (natsMsg_Create(&msg, it->subject, NULL, it->frame,
+		    (int)strlen(it->frame)) == NATS_OK)
+			it->status = rh_cl_pubs_add(cl, &p, msg, it->msg_id);
+		else {
+			natsMsg_Destroy(msg);
+			it->status = -1;
+		}
+	}
+	rh_cl_pubs_wait(cl, &p);
 	for (it = first; it != NULL; it = next) {
 		next = it->next;
 		it->next = NULL;
-		if (!stored) {
-			store_reply(cl, it);
-			continue;
-		}
-		natsMsg_Ack(it->msg, NULL);
-		rh_cl_item_free(it);
-		rh_cl_job_ended(cl);
+		job_settle(cl, it, it->status >= 0 &&
+		    p.outcome[it->status] == RH_CL_PUB_STORED);
 	}
+	rh_cl_pubs_free(&p);
 }
 
 /* A socket leaves this node (deleted here or on another node): the

@@ -23,6 +23,9 @@ Printed, as "ok - "/"not ok - " lines and one "# figures" line:
     pause_ms  the longest time the writer waited for any ack while
               writes were out: what a client sees of a failover
 
+and a "# refused N times: CODE: MESSAGE" line for each error the writer
+got.
+
 Usage: steady_load.py PREFIX SOCKET RATE SECONDS DRAIN READ_URL
            WRITE_URL[,URL...] [--at SECONDS COMMAND]...
 (write ids are PREFIX-1, PREFIX-2, …)
@@ -67,6 +70,7 @@ class Writer:
         self.moves = 0
         self.last_ack = time.time()
         self.pause = 0.0
+        self.errors = {}        # message -> how many times
 
     def send(self, wid):
         """Sends write WID on the connection, if there is one."""
@@ -114,6 +118,8 @@ class Writer:
                 self.accepted.add(wid)
                 self.last_ack = now
             elif f.get("type") == "error":
+                text = "%s: %s" % (f.get("code"), f.get("message"))
+                self.errors[text] = self.errors.get(text, 0) + 1
                 wid = f.get("in_reply_to")
                 if wid in self.unacked:
                     self.retry[wid] = now + 0.1
@@ -199,6 +205,8 @@ def main():
           (n, len(accepted), len(delivered), lost, doubled, copies,
            writer.resent, writer.moves, len(writer.unacked),
            int(writer.pause * 1000)))
+    for text, count in sorted(writer.errors.items(), key=lambda e: -e[1]):
+        print("# refused %d times: %s" % (count, text))
     ok = [("every write accepted", len(accepted) == total),
           ("none lost", lost == 0), ("none doubled", doubled == 0)]
     for name, good in ok:
