@@ -185,6 +185,8 @@ store_main(void *arg)
 			rh_cl_store_accepts(cl, it);
 		else if (it->kind == RH_CL_FILL)
 			rh_cl_store_fill(cl, it);
+		else if (it->kind == RH_CL_CHANGE)
+			rh_cl_store_change(cl, it);
 		else
 			rh_cl_store_replies(cl, it);
 	}
@@ -451,6 +453,9 @@ rh_cluster_dispatch(struct rh_server *srv)
 			break;
 		case RH_CL_ENTRY:
 			rh_cl_loop_entry(cl, it);
+			break;
+		case RH_CL_CHANGED:
+			rh_cl_loop_changed(cl, it);
 			break;
 		default:
 			rh_cl_item_free(it);

@@ -35,8 +35,8 @@
  * again: while a stream elects its leader, storing fails fast, and an
  * immediate retry would run the provider again and again. */
 #define RH_CL_NAK_DELAY_MS	1000
-/* Longest wait for a change of the sockets bucket, which a create,
- * delete or group change waits for on the loop (ms; cluster-sockets.c). */
+/* Longest wait for one request on the sockets bucket (ms; the store
+ * thread's, never the loop's: cluster-sockets.c). */
 #define RH_CL_SOCKETS_WAIT_MS	2000
 /* The field of a stored answer that carries its question, and the
  * largest stored frame that may carry it (bytes; the streams take 8 MB). */
@@ -60,10 +60,13 @@ enum rh_cl_kind {
 	RH_CL_RECONNECTED,	/* nats.c -> loop: frames may have been missed */
 	RH_CL_FILL,		/* loop -> store: fetch frames from..to */
 	RH_CL_LAST,		/* store -> loop: the last stored seq, in to */
-	RH_CL_ENTRY		/* watch -> loop: a change of AISH_SOCKETS */
+	RH_CL_ENTRY,		/* watch -> loop: a change of AISH_SOCKETS */
+	RH_CL_CHANGE,		/* loop -> store: change AISH_SOCKETS */
+	RH_CL_CHANGED		/* store -> loop: the change's answer */
 };
 
 struct rh_cl_write;
+struct rh_cl_change;
 
 /* What became of a message published in a batch (cluster-async.c). */
 enum rh_cl_pub_outcome {
@@ -92,6 +95,7 @@ struct rh_cl_item {
 	enum rh_cl_kind		 kind;
 	natsMsg			*msg;		/* JOB, LIVE, REPLY: owned */
 	struct rh_cl_write	*write;		/* ACCEPT, ACCEPTED */
+	struct rh_cl_change	*change;	/* CHANGE, CHANGED */
 	char			*subject;	/* REPLY; ENTRY: the key */
 	char			*msg_id;	/* REPLY: Nats-Msg-Id */
 	char			*frame;		/* REPLY: the final frame;
@@ -99,7 +103,9 @@ struct rh_cl_item {
 						 * for a delete */
 	int			 status;	/* ACCEPTED: 0 new, 1 dup,
 						 * -1 not stored; REPLY: its
-						 * message in the batch, -1 */
+						 * message in the batch, -1;
+						 * CHANGED: 0 made, 1 taken,
+						 * -1 not */
 	int			 starting;	/* JOB: in its provider's
 						 * start */
 	int			 filled;	/* LIVE: fetched for a gap */
@@ -130,6 +136,10 @@ struct rh_cluster {
 	struct ac_strmap	 echoes;	/* key -> changes this node made
 						 * and has not heard back yet
 						 * (loop only) */
+	struct rh_cl_change	*changes;	/* waiting for the engine,
+						 * loop only */
+	struct rh_cl_list	 held;		/* ENTRY items heard while a
+						 * change waits, loop only */
 	natsSubscription	*live;
 	natsSubscription	*pull;
 	int			 replicas;
@@ -230,5 +240,9 @@ void	rh_cl_sockets_close(struct rh_cluster *cl);
 void	rh_cl_history_heard(struct rh_cluster *cl, cJSON *frame, int64_t seq);
 /* Loop: a change of the bucket heard by the watch thread. */
 void	rh_cl_loop_entry(struct rh_cluster *cl, struct rh_cl_item *it);
+/* A change of the bucket this node makes: the store thread makes it,
+ * and the loop takes its answer (cluster-sockets.c). */
+void	rh_cl_store_change(struct rh_cluster *cl, struct rh_cl_item *it);
+void	rh_cl_loop_changed(struct rh_cluster *cl, struct rh_cl_item *it);
 
 #endif

@@ -105,123 +105,192 @@ socket_value(struct rh_cluster *cl, const struct rh_socket *s)
 	return json;
 }
 
-/* Puts a socket made by create in the bucket if its id is free there. */
-int
-rh_cluster_socket_create(struct rh_server *srv, const struct rh_socket *s,
-    struct rh_err *err)
-{
-	struct rh_cluster	*cl = srv->cluster;
-	char			 key[160], why[256], *value;
-	kvEntry			*e = NULL;
-	natsStatus		 st;
+/* What a change of the bucket does. */
+enum change_op {
+	CHANGE_CREATE,		/* put the key if it is absent */
+	CHANGE_PUT,
+	CHANGE_DELETE
+};
 
-	key_of(key, sizeof key, SOCKET_PREFIX, s->id);
-	value = socket_value(cl, s);
-	st = kvStore_Create(NULL, cl->sockets, key, value,
-	    (int)strlen(value));
-	cJSON_free(value);
-	if (st == NATS_OK) {
-		echo_expect(cl, key);
-		return 0;
-	}
-	/* Said before the Get below overwrites the library's text. */
-	snprintf(why, sizeof why, "%s", rh_cl_why(st));
-	if (kvStore_Get(&e, cl->sockets, key) == NATS_OK) {
-		kvEntry_Destroy(e);
-		rh_err_set(err, 409, AISH_ERR_CONFLICT, "socket '%s' already "
-		    "exists", s->id);
-		return 1;
-	}
-	rh_err_set(err, 500, AISH_ERR_STORAGE, "cannot store the socket in "
-	    "the cluster: %s", why);
-	return -1;
+/* A change of the bucket this node makes, waiting for the engine; the
+ * loop owns it, the store thread reads op, key and value. */
+struct rh_cl_change {
+	struct rh_cl_change	*next;
+	struct rh_cl_change	*prev;
+	enum change_op		 op;
+	char			*key;
+	char			*value;		/* NULL for a delete */
+	rh_cl_done_cb		 done;
+	void			*arg;
+	struct rh_cl_waiter	 w;
+};
+
+/* Frees a change. */
+static void
+change_free(struct rh_cl_change *ch)
+{
+	free(ch->key);
+	free(ch->value);
+	free(ch);
 }
 
-/* Deletes a key of the bucket; 0, or -1 after logging. */
-static int
-key_delete(struct rh_cluster *cl, const char *key)
+/* Hands a change (value allocated, or NULL) to the store thread. */
+static void
+change_start(struct rh_server *srv, enum change_op op, const char *prefix,
+    const char *name, char *value, rh_cl_done_cb done, void *arg,
+    const struct rh_cl_waiter *w)
 {
-	natsStatus	st = kvStore_Delete(cl->sockets, key);
+	struct rh_cluster	*cl = srv->cluster;
+	struct rh_cl_change	*ch = xcalloc(1, sizeof *ch);
+	struct rh_cl_item	*it = xcalloc(1, sizeof *it);
+	char			 key[160];
 
-	if (st != NATS_OK) {
-		rh_log("cluster: cannot delete %s from %s: %s", key,
-		    RH_CL_SOCKETS, rh_cl_why(st));
-		return -1;
-	}
-	echo_expect(cl, key);
-	return 0;
+	key_of(key, sizeof key, prefix, name);
+	ch->op = op;
+	ch->key = xstrdup(key);
+	ch->value = value;
+	ch->done = done;
+	ch->arg = arg;
+	if (w != NULL)
+		ch->w = *w;
+	if ((ch->next = cl->changes) != NULL)
+		ch->next->prev = ch;
+	cl->changes = ch;
+	it->kind = RH_CL_CHANGE;
+	it->change = ch;
+	rh_cl_to_store(cl, it);
+}
+
+/* A JSON text as the bucket keeps it (allocated with malloc). */
+static char *
+value_of(cJSON *obj)
+{
+	char	*json = cJSON_PrintUnformatted(obj);
+	char	*value = xstrdup(json);
+
+	cJSON_free(json);
+	cJSON_Delete(obj);
+	return value;
+}
+
+/* Puts a socket made by create in the bucket if its id is free there. */
+void
+rh_cluster_socket_create(struct rh_server *srv, const struct rh_socket *s,
+    rh_cl_done_cb done, void *arg, const struct rh_cl_waiter *w)
+{
+	char	*json = socket_value(srv->cluster, s);
+	char	*value = xstrdup(json);
+
+	cJSON_free(json);
+	change_start(srv, CHANGE_CREATE, SOCKET_PREFIX, s->id, value, done,
+	    arg, w);
 }
 
 /* Deletes a socket from the bucket. */
-int
-rh_cluster_socket_delete(struct rh_server *srv, const char *id)
+void
+rh_cluster_socket_delete(struct rh_server *srv, const char *id,
+    rh_cl_done_cb done, void *arg, const struct rh_cl_waiter *w)
 {
-	char	key[160];
-
-	key_of(key, sizeof key, SOCKET_PREFIX, id);
-	return key_delete(srv->cluster, key);
+	change_start(srv, CHANGE_DELETE, SOCKET_PREFIX, id, NULL, done, arg,
+	    w);
 }
 
 /* Puts a group in the bucket. */
-int
+void
 rh_cluster_group_put(struct rh_server *srv, const char *name,
-    const char **ids, size_t n, struct rh_err *err)
+    const cJSON *members, rh_cl_done_cb done, void *arg,
+    const struct rh_cl_waiter *w)
 {
-	struct rh_cluster	*cl = srv->cluster;
-	cJSON			*obj = cJSON_CreateObject();
-	cJSON			*members = cJSON_CreateArray();
-	char			 key[160], *value;
-	natsStatus		 st;
-	size_t			 i;
+	cJSON	*obj = cJSON_CreateObject();
 
-	for (i = 0; i < n; i++)
-		cJSON_AddItemToArray(members, cJSON_CreateString(ids[i]));
 	ac_json_add_ref(obj, "name", name);
-	ac_json_add_item(obj, "members", members);
+	ac_json_add_item(obj, "members", cJSON_Duplicate(members, 1));
 	ac_json_add_ref(obj, "node", srv->opt.node);
-	value = cJSON_PrintUnformatted(obj);
-	cJSON_Delete(obj);
-	key_of(key, sizeof key, GROUP_PREFIX, name);
-	st = kvStore_PutString(NULL, cl->sockets, key, value);
-	cJSON_free(value);
-	if (st != NATS_OK) {
-		rh_err_set(err, 500, AISH_ERR_STORAGE, "cannot store the group "
-		    "in the cluster: %s", rh_cl_why(st));
-		return -1;
-	}
-	echo_expect(cl, key);
-	return 0;
+	change_start(srv, CHANGE_PUT, GROUP_PREFIX, name, value_of(obj), done,
+	    arg, w);
 }
 
 /* Deletes a group from the bucket. */
-int
-rh_cluster_group_delete(struct rh_server *srv, const char *name)
+void
+rh_cluster_group_delete(struct rh_server *srv, const char *name,
+    rh_cl_done_cb done, void *arg, const struct rh_cl_waiter *w)
 {
-	char	key[160];
-
-	key_of(key, sizeof key, GROUP_PREFIX, name);
-	return key_delete(srv->cluster, key);
+	change_start(srv, CHANGE_DELETE, GROUP_PREFIX, name, NULL, done, arg,
+	    w);
 }
 
 /* Tells every node to reset a socket. */
-int
-rh_cluster_socket_reset(struct rh_server *srv, const char *id)
+void
+rh_cluster_socket_reset(struct rh_server *srv, const char *id,
+    rh_cl_done_cb done, void *arg, const struct rh_cl_waiter *w)
 {
-	struct rh_cluster	*cl = srv->cluster;
-	char			 key[160], value[160];
-	natsStatus		 st;
+	cJSON	*obj = cJSON_CreateObject();
 
-	key_of(key, sizeof key, RESET_PREFIX, id);
-	snprintf(value, sizeof value, "{\"at\":%lld,\"node\":\"%s\"}",
-	    (long long)rh_now_ms(), srv->opt.node);
-	st = kvStore_PutString(NULL, cl->sockets, key, value);
-	if (st != NATS_OK) {
-		rh_log("cluster: cannot reset %s in %s: %s", id,
-		    RH_CL_SOCKETS, rh_cl_why(st));
-		return -1;
+	ac_json_add_int(obj, "at", rh_now_ms());
+	ac_json_add_ref(obj, "node", srv->opt.node);
+	change_start(srv, CHANGE_PUT, RESET_PREFIX, id, value_of(obj), done,
+	    arg, w);
+}
+
+/* Store thread: one request of a change; NATS_OK, or why it failed. */
+static natsStatus
+change_request(struct rh_cluster *cl, const struct rh_cl_change *ch)
+{
+	switch (ch->op) {
+	case CHANGE_CREATE:
+		return kvStore_Create(NULL, cl->sockets, ch->key, ch->value,
+		    (int)strlen(ch->value));
+	case CHANGE_PUT:
+		return kvStore_PutString(NULL, cl->sockets, ch->key,
+		    ch->value);
+	default:
+		return kvStore_Delete(cl->sockets, ch->key);
 	}
-	echo_expect(cl, key);
-	return 0;
+}
+
+/* Store thread: makes a change in the bucket.  While the engine elects
+ * the bucket's leader no server takes a request (so it is safe to
+ * repeat): it is tried again for up to RH_CL_WAIT_MS. */
+void
+rh_cl_store_change(struct rh_cluster *cl, struct rh_cl_item *it)
+{
+	struct rh_cl_change	*ch = it->change;
+	kvEntry			*e = NULL;
+	natsStatus		 st;
+	int64_t			 until = rh_now_ms() + RH_CL_WAIT_MS;
+	int			 pause = 20;
+
+	while ((st = change_request(cl, ch)) == NATS_NO_RESPONDERS &&
+	    rh_now_ms() + pause < until) {
+		nats_Sleep(pause);
+		pause = pause < 400 ? pause * 2 : 500;
+	}
+	it->status = st == NATS_OK ? 0 : -1;
+	if (st != NATS_OK) {
+		/* Said before the Get below overwrites the library's text. */
+		snprintf(it->why, sizeof it->why, "%s", rh_cl_why(st));
+		if (ch->op == CHANGE_CREATE &&
+		    kvStore_Get(&e, cl->sockets, ch->key) == NATS_OK) {
+			kvEntry_Destroy(e);
+			it->status = 1;
+		}
+	}
+	it->kind = RH_CL_CHANGED;
+	rh_cl_to_loop(cl, it);
+}
+
+/* An HTTP request is going away: its changes answer no one. */
+void
+rh_cluster_req_gone(struct rh_server *srv, struct rh_http_req *req)
+{
+	struct rh_cl_change	*ch;
+
+	if (srv->cluster == NULL)
+		return;
+	for (ch = srv->cluster->changes; ch != NULL; ch = ch->next) {
+		if (ch->w.req == req)
+			ch->w.req = NULL;
+	}
 }
 
 /* History callback: the time of the newest turn. */
@@ -344,13 +413,68 @@ entry_apply(struct rh_cluster *cl, const char *key, const char *value,
 		    RH_CL_SOCKETS);
 }
 
-/* Loop: a change heard by the watch thread. */
+/* Loop: a change heard by the watch thread; while a change made here
+ * waits for the engine, it is held until that change is made here (its
+ * echo may come first). */
 void
 rh_cl_loop_entry(struct rh_cluster *cl, struct rh_cl_item *it)
 {
+	if (cl->changes != NULL) {
+		it->next = NULL;
+		if (cl->held.tail != NULL)
+			cl->held.tail->next = it;
+		else
+			cl->held.head = it;
+		cl->held.tail = it;
+		cl->held.depth++;
+		return;
+	}
 	if (!echo_take(cl, it->subject))
 		entry_apply(cl, it->subject, it->frame, 0);
 	rh_cl_item_free(it);
+}
+
+/* Loop: makes here the changes of the bucket heard while changes made
+ * here waited, in the bucket's order. */
+static void
+held_apply(struct rh_cluster *cl)
+{
+	struct rh_cl_item	*it, *next;
+
+	it = cl->held.head;
+	cl->held.head = cl->held.tail = NULL;
+	cl->held.depth = 0;
+	for (; it != NULL; it = next) {
+		next = it->next;
+		if (!echo_take(cl, it->subject))
+			entry_apply(cl, it->subject, it->frame, 0);
+		rh_cl_item_free(it);
+	}
+}
+
+/* Loop: the engine's answer about a change: it is made here, and its
+ * waiter answered; then what was heard meanwhile is made here. */
+void
+rh_cl_loop_changed(struct rh_cluster *cl, struct rh_cl_item *it)
+{
+	struct rh_cl_change	*ch = it->change;
+
+	if (ch->prev != NULL)
+		ch->prev->next = ch->next;
+	else
+		cl->changes = ch->next;
+	if (ch->next != NULL)
+		ch->next->prev = ch->prev;
+	if (it->status == 0)
+		echo_expect(cl, ch->key);
+	else
+		rh_log("cluster: cannot %s %s in %s: %s", ch->op ==
+		    CHANGE_DELETE ? "delete" : "store", ch->key, RH_CL_SOCKETS,
+		    it->status == 1 ? "taken" : it->why);
+	ch->done(cl->srv, ch->arg, it->status, it->why, &ch->w);
+	change_free(ch);
+	rh_cl_item_free(it);
+	held_apply(cl);
 }
 
 /* The value of a put, NUL-ended (allocated), or NULL for a delete. */
@@ -485,10 +609,27 @@ rh_cl_sockets_open(struct rh_cluster *cl)
 	return 0;
 }
 
-/* Stops the watch thread; frees the bucket's side. */
+/* Stops the watch thread; frees the bucket's side.  The changes still
+ * waiting (the store thread has stopped) are done with as not made, and
+ * answer no one. */
 void
 rh_cl_sockets_close(struct rh_cluster *cl)
 {
+	struct rh_cl_change	*ch;
+	struct rh_cl_item	*it;
+
+	while ((ch = cl->changes) != NULL) {
+		cl->changes = ch->next;
+		ch->w.req = NULL;
+		ch->done(cl->srv, ch->arg, -1, "the server is stopping",
+		    &ch->w);
+		change_free(ch);
+	}
+	while ((it = cl->held.head) != NULL) {
+		cl->held.head = it->next;
+		rh_cl_item_free(it);
+	}
+	cl->held.tail = NULL;
 	if (cl->watcher != NULL)
 		kvWatcher_Stop(cl->watcher);
 	if (cl->watching)

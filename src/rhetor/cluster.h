@@ -26,6 +26,31 @@ struct rh_cluster;
 struct rh_conn;
 struct rh_err;
 struct rh_write_result;
+struct rh_http_req;
+
+/* Who waits for a change the cluster makes: an HTTP request and how it
+ * is answered (obj the socket or group made, or NULL; err NULL, or why
+ * not).  req is NULL once the request went away: nobody is answered. */
+struct rh_cl_waiter {
+	struct rh_http_req	*req;
+	void			(*answer)(struct rh_http_req *req, void *obj,
+				    const struct rh_err *err);
+};
+/* What a change does here once the cluster answered it (see below). */
+typedef void (*rh_cl_done_cb)(struct rh_server *srv, void *arg, int rc,
+    const char *why, const struct rh_cl_waiter *w);
+
+/* Answers w, unless its request went away. */
+static inline void
+rh_cl_answer(const struct rh_cl_waiter *w, void *obj,
+    const struct rh_err *err)
+{
+	if (w != NULL && w->req != NULL)
+		w->answer(w->req, obj, err);
+}
+/* How long an HTTP request waits for a change of the cluster at most
+ * (ms): the store thread's bounded tries, with a margin. */
+#define RH_CLUSTER_CHANGE_MS	15000
 
 #ifdef HAVE_NATS
 /* Connects to the NATS servers of srv->opt.cluster, makes (or finds) the
@@ -55,22 +80,30 @@ void	 rh_cluster_job_finish(struct rh_job *job, const char *text,
 	    const char *code);
 /* The node's engine figures for /metrics (allocated), or NULL. */
 char	*rh_cluster_metrics_text(struct rh_server *srv);
-/* Puts a socket made by create in the cluster, if its id is free there
- * (on the loop, waiting for the engine up to RH_CL_SOCKETS_WAIT_MS).
- * 0; 1 when the id is taken (err: 409 conflict); -1 (err: 500). */
-int	 rh_cluster_socket_create(struct rh_server *srv,
-	    const struct rh_socket *s, struct rh_err *err);
-/* Deletes a socket from the cluster; 0, or -1 after logging why. */
-int	 rh_cluster_socket_delete(struct rh_server *srv, const char *id);
-/* Puts a group (n member ids) in the cluster; 0, or -1 with err. */
-int	 rh_cluster_group_put(struct rh_server *srv, const char *name,
-	    const char **ids, size_t n, struct rh_err *err);
-/* Deletes a group from the cluster; 0, or -1 after logging why. */
-int	 rh_cluster_group_delete(struct rh_server *srv, const char *name);
+/* Changes of the AISH_SOCKETS bucket (cluster-sockets.c), made by the
+ * store thread, never on the loop: done(srv, arg, rc, why, w) comes
+ * later on the loop, exactly once, with rc 0 when the bucket took the
+ * change, 1 when a create found the id taken there, -1 when it could not
+ * be made (why says; also at shutdown, with w->req NULL).  done makes
+ * the change here too, then answers w.  Changes of the bucket heard
+ * while one waits are made here after it. */
+void	 rh_cluster_socket_create(struct rh_server *srv,
+	    const struct rh_socket *s, rh_cl_done_cb done, void *arg,
+	    const struct rh_cl_waiter *w);
+void	 rh_cluster_socket_delete(struct rh_server *srv, const char *id,
+	    rh_cl_done_cb done, void *arg, const struct rh_cl_waiter *w);
+void	 rh_cluster_group_put(struct rh_server *srv, const char *name,
+	    const cJSON *members, rh_cl_done_cb done, void *arg,
+	    const struct rh_cl_waiter *w);
+void	 rh_cluster_group_delete(struct rh_server *srv, const char *name,
+	    rh_cl_done_cb done, void *arg, const struct rh_cl_waiter *w);
+void	 rh_cluster_socket_reset(struct rh_server *srv, const char *id,
+	    rh_cl_done_cb done, void *arg, const struct rh_cl_waiter *w);
+/* An HTTP request is going away: the changes it waits for answer no
+ * one. */
+void	 rh_cluster_req_gone(struct rh_server *srv, struct rh_http_req *req);
 /* A socket leaves this node: the cluster's jobs on it end. */
 void	 rh_cluster_socket_gone(struct rh_server *srv, struct rh_socket *s);
-/* Tells every node to reset a socket; 0, or -1 after logging why. */
-int	 rh_cluster_socket_reset(struct rh_server *srv, const char *id);
 #else
 static inline int rh_cluster_open(struct rh_server *srv) { return 0; }
 static inline void rh_cluster_close(struct rh_server *srv) { }
@@ -79,19 +112,26 @@ static inline void rh_cluster_conn_gone(struct rh_server *srv,
     struct rh_conn *c) { }
 static inline char *rh_cluster_metrics_text(struct rh_server *srv)
 { return NULL; }
-static inline int rh_cluster_socket_create(struct rh_server *srv,
-    const struct rh_socket *s, struct rh_err *err) { return 0; }
-static inline int rh_cluster_socket_delete(struct rh_server *srv,
-    const char *id) { return 0; }
-static inline int rh_cluster_group_put(struct rh_server *srv,
-    const char *name, const char **ids, size_t n, struct rh_err *err)
-{ return 0; }
-static inline int rh_cluster_group_delete(struct rh_server *srv,
-    const char *name) { return 0; }
 static inline void rh_cluster_socket_gone(struct rh_server *srv,
     struct rh_socket *s) { }
-static inline int rh_cluster_socket_reset(struct rh_server *srv,
-    const char *id) { return 0; }
+static inline void rh_cluster_req_gone(struct rh_server *srv,
+    struct rh_http_req *req) { }
+/* Never called without a cluster: each says it could not. */
+static inline void rh_cluster_socket_create(struct rh_server *srv,
+    const struct rh_socket *s, rh_cl_done_cb done, void *arg,
+    const struct rh_cl_waiter *w) { done(srv, arg, -1, "no cluster", w); }
+static inline void rh_cluster_socket_delete(struct rh_server *srv,
+    const char *id, rh_cl_done_cb done, void *arg,
+    const struct rh_cl_waiter *w) { done(srv, arg, -1, "no cluster", w); }
+static inline void rh_cluster_group_put(struct rh_server *srv,
+    const char *name, const cJSON *members, rh_cl_done_cb done, void *arg,
+    const struct rh_cl_waiter *w) { done(srv, arg, -1, "no cluster", w); }
+static inline void rh_cluster_group_delete(struct rh_server *srv,
+    const char *name, rh_cl_done_cb done, void *arg,
+    const struct rh_cl_waiter *w) { done(srv, arg, -1, "no cluster", w); }
+static inline void rh_cluster_socket_reset(struct rh_server *srv,
+    const char *id, rh_cl_done_cb done, void *arg,
+    const struct rh_cl_waiter *w) { done(srv, arg, -1, "no cluster", w); }
 #endif
 
 #endif

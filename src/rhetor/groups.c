@@ -265,6 +265,21 @@ group_set(struct rh_server *srv, const char *name, const char **ids,
 	return g;
 }
 
+/* Checks a group's name and members: 0 with ids (allocated) and n set,
+ * or -1 with err filled. */
+static int
+put_check(struct rh_server *srv, const char *name, const cJSON *members,
+    const char ***ids, size_t *n, struct rh_err *err)
+{
+	if (!rh_group_name_valid(name)) {
+		rh_err_set(err, 400, AISH_ERR_BAD_NAME, "group names match "
+		    "[A-Za-z0-9._-]{1,%d} and are not 'all'",
+		    RH_GROUP_NAME_MAX);
+		return -1;
+	}
+	return members_check(srv, members, ids, n, err);
+}
+
 /* Creates or replaces a group (see groups.h). */
 struct rh_group *
 rh_group_put(struct rh_server *srv, const char *name, const cJSON *members,
@@ -274,24 +289,63 @@ rh_group_put(struct rh_server *srv, const char *name, const cJSON *members,
 	const char		**ids;
 	size_t			  n;
 
-	if (!rh_group_name_valid(name)) {
-		rh_err_set(err, 400, AISH_ERR_BAD_NAME, "group names match "
-		    "[A-Za-z0-9._-]{1,%d} and are not 'all'",
-		    RH_GROUP_NAME_MAX);
+	if (put_check(srv, name, members, &ids, &n, err) != 0)
 		return NULL;
-	}
-	if (members_check(srv, members, &ids, &n, err) != 0)
-		return NULL;
-	if (srv->cluster != NULL &&
-	    rh_cluster_group_put(srv, name, ids, n, err) != 0) {
-		free(ids);
-		return NULL;
-	}
 	if ((g = group_set(srv, name, ids, n)) == NULL)
 		rh_err_set(err, 500, AISH_ERR_STORAGE, "cannot store the "
 		    "group: %s", rh_store_error(srv->store));
 	free(ids);
 	return g;
+}
+
+/* A group put waiting for the cluster. */
+struct put_later {
+	char	*name;
+	cJSON	*members;	/* the checked ids */
+};
+
+/* Loop: the cluster's answer about a group put: the group is made here
+ * too, with the members still here. */
+static void
+put_done(struct rh_server *srv, void *arg, int rc, const char *why,
+    const struct rh_cl_waiter *w)
+{
+	struct put_later	*pl = arg;
+	struct rh_group		*g = NULL;
+	struct rh_err		 err;
+
+	if (rc != 0)
+		rh_err_set(&err, 500, AISH_ERR_STORAGE, "cannot store the "
+		    "group in the cluster: %s", why);
+	else if (rh_group_apply(srv, pl->name, pl->members) != 0 ||
+	    (g = rh_group_find(srv, pl->name)) == NULL)
+		rh_err_set(&err, 500, AISH_ERR_STORAGE, "cannot store the "
+		    "group: %s", rh_store_error(srv->store));
+	rh_cl_answer(w, g, g != NULL ? NULL : &err);
+	free(pl->name);
+	cJSON_Delete(pl->members);
+	free(pl);
+}
+
+/* Creates or replaces a group in cluster mode (see groups.h). */
+int
+rh_group_put_later(struct rh_server *srv, const char *name,
+    const cJSON *members, const struct rh_cl_waiter *w, struct rh_err *err)
+{
+	struct put_later	*pl;
+	const char		**ids;
+	size_t			  n, i;
+
+	if (put_check(srv, name, members, &ids, &n, err) != 0)
+		return -1;
+	pl = xcalloc(1, sizeof *pl);
+	pl->name = xstrdup(name);
+	pl->members = cJSON_CreateArray();
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(pl->members, cJSON_CreateString(ids[i]));
+	free(ids);
+	rh_cluster_group_put(srv, name, pl->members, put_done, pl, w);
+	return 0;
 }
 
 /* A group another node put, here too (see groups.h). */
@@ -322,14 +376,44 @@ rh_group_apply(struct rh_server *srv, const char *name, const cJSON *members)
 	return rc;
 }
 
-/* Deletes a group and its socket, in the cluster too. */
+/* Deletes a group and its socket. */
 int
 rh_group_delete(struct rh_server *srv, struct rh_group *g)
 {
-	if (srv->cluster != NULL &&
-	    rh_cluster_group_delete(srv, g->name) != 0)
-		return -1;
 	return rh_group_drop(srv, g);
+}
+
+/* Loop: the cluster's answer about a group delete (arg: the name): the
+ * group goes here too, unless it went meanwhile. */
+static void
+delete_done(struct rh_server *srv, void *arg, int rc, const char *why,
+    const struct rh_cl_waiter *w)
+{
+	struct rh_group	*g;
+	struct rh_err	 err;
+	char		*name = arg;
+
+	if (rc != 0) {
+		rh_err_set(&err, 500, AISH_ERR_STORAGE, "cannot delete the "
+		    "group from the cluster: %s", why);
+		rh_cl_answer(w, NULL, &err);
+	} else if ((g = rh_group_find(srv, name)) != NULL &&
+	    rh_group_drop(srv, g) != 0) {
+		rh_err_set(&err, 500, AISH_ERR_STORAGE, "cannot delete the "
+		    "group: %s", rh_store_error(srv->store));
+		rh_cl_answer(w, NULL, &err);
+	} else
+		rh_cl_answer(w, NULL, NULL);
+	free(name);
+}
+
+/* Deletes a group from the cluster, then here (see groups.h). */
+void
+rh_group_delete_later(struct rh_server *srv, struct rh_group *g,
+    const struct rh_cl_waiter *w)
+{
+	rh_cluster_group_delete(srv, g->name, delete_done, xstrdup(g->name),
+	    w);
 }
 
 /* Deletes a group and its socket here. */

@@ -7,6 +7,7 @@
 #ifndef RH_GROUPS_H
 #define RH_GROUPS_H
 
+#include "cluster.h"
 #include "server.h"
 #include "strmap.h"
 
@@ -40,6 +41,15 @@ struct rh_group *rh_group_put(struct rh_server *srv, const char *name,
 	    const cJSON *members, struct rh_err *err);
 /* Deletes a group and its socket.  0 or -1 (storage error). */
 int	 rh_group_delete(struct rh_server *srv, struct rh_group *g);
+/* The same in cluster mode, where the group changes in AISH_SOCKETS
+ * first, off the loop, then here, and w is answered then (with the
+ * group, for a put).  put_later returns 0, or -1 with err filled when
+ * refused at once. */
+int	 rh_group_put_later(struct rh_server *srv, const char *name,
+	    const cJSON *members, const struct rh_cl_waiter *w,
+	    struct rh_err *err);
+void	 rh_group_delete_later(struct rh_server *srv, struct rh_group *g,
+	    const struct rh_cl_waiter *w);
 /* A group another node of the cluster put or deleted, here too, without
  * asking the cluster: apply keeps the members that are AI sockets here.
  * 0 or -1 (storage error). */

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "body.h"
+#include "cluster.h"
 #include "guard.h"
 #include "http.h"
 #include "names.h"
@@ -106,8 +107,11 @@ static void
 req_clear(struct rh_http_req *req)
 {
 	wait_end(req);
-	if (req->srv != NULL)
+	if (req->srv != NULL) {
 		rh_read_take_drop(req->srv, &req->take);
+		/* A change of the cluster it waits for answers no one. */
+		rh_cluster_req_gone(req->srv, req);
+	}
 	if (req->team != NULL) {
 		rh_team_abandon(req->team);
 		req->team = NULL;

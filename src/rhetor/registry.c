@@ -330,15 +330,16 @@ next_socket_id(struct rh_server *srv, const char *ai_name)
 	}
 }
 
-/* Creates a socket (see registry.h). */
-struct rh_socket *
-rh_registry_create(struct rh_server *srv, const struct rh_create_req *req,
+/* The checks and the id of a create: the socket to make (in no list,
+ * not stored yet), or the special socket the create means (*existing is
+ * then 1), or NULL with err filled. */
+static struct rh_socket *
+create_start(struct rh_server *srv, const struct rh_create_req *req,
     int *existing, struct rh_err *err)
 {
 	struct rh_socket	*s;
 	char			*id;
 	const char		*prompt = req->prompt, *provider;
-	int			 tries, taken;
 
 	*existing = 0;
 	memset(err, 0, sizeof *err);
@@ -359,30 +360,107 @@ rh_registry_create(struct rh_server *srv, const struct rh_create_req *req,
 	if (prompt == NULL && rh_roster_find(req->ai_name) != NULL)
 		prompt = rh_roster_find(req->ai_name)->persona;
 	provider = req->provider ? req->provider : rh_provider_default();
-	for (tries = 0;; tries++) {
-		s = socket_new(id, req->ai_name, req->model ? req->model :
-		    default_model(provider), provider, prompt, req->context,
-		    req->private_socket ? RH_KIND_PRIVATE : RH_KIND_USER);
-		free(id);
-		if (srv->cluster == NULL ||
-		    (taken = rh_cluster_socket_create(srv, s, err)) == 0)
-			break;
-		socket_free(s);
-		/* A number another node gave meanwhile: the next one. */
-		if (taken < 0 || req->socket_id != NULL || tries == 100 ||
-		    (id = next_socket_id(srv, req->ai_name)) == NULL)
-			return NULL;
-	}
+	s = socket_new(id, req->ai_name, req->model ? req->model :
+	    default_model(provider), provider, prompt, req->context,
+	    req->private_socket ? RH_KIND_PRIVATE : RH_KIND_USER);
+	free(id);
+	return s;
+}
+
+/* Creates a socket (see registry.h). */
+struct rh_socket *
+rh_registry_create(struct rh_server *srv, const struct rh_create_req *req,
+    int *existing, struct rh_err *err)
+{
+	struct rh_socket	*s;
+
+	if ((s = create_start(srv, req, existing, err)) == NULL || *existing)
+		return s;
 	if (socket_save(srv, s) != 0) {
 		rh_err_set(err, 500, AISH_ERR_STORAGE, "cannot store the "
 		    "socket: %s", rh_store_error(srv->store));
-		if (srv->cluster != NULL)
-			rh_cluster_socket_delete(srv, s->id);
 		socket_free(s);
 		return NULL;
 	}
 	socket_append(srv, s);
 	return s;
+}
+
+/* A create waiting for the cluster. */
+struct create_later {
+	struct rh_socket	*s;		/* not in the lists yet */
+	int			 numbered;	/* create gave the id */
+	int			 tries;
+};
+
+/* Loop: the cluster's answer about a delete made only to undo a create
+ * (logged by the cluster). */
+static void
+undone(struct rh_server *srv, void *arg, int rc, const char *why,
+    const struct rh_cl_waiter *w)
+{
+}
+
+/* Loop: the cluster's answer about a create: the socket is made here
+ * too, or a number another node gave meanwhile is passed over. */
+static void
+create_done(struct rh_server *srv, void *arg, int rc, const char *why,
+    const struct rh_cl_waiter *w)
+{
+	struct create_later	*cr = arg;
+	struct rh_socket	*s = cr->s, *here;
+	struct rh_err		 err;
+	char			*id;
+
+	if (rc == 1 && cr->numbered && ++cr->tries < 100 &&
+	    (id = next_socket_id(srv, s->ai_name)) != NULL) {
+		free(s->id);
+		s->id = id;
+		rh_cluster_socket_create(srv, s, create_done, cr, w);
+		return;
+	}
+	free(cr);
+	if (rc == 0 && (here = rh_registry_find(srv, s->id)) != NULL) {
+		/* Made here meanwhile, from the bucket. */
+		socket_free(s);
+		rh_cl_answer(w, here, NULL);
+		return;
+	}
+	if (rc == 0 && socket_save(srv, s) == 0) {
+		socket_append(srv, s);
+		rh_cl_answer(w, s, NULL);
+		return;
+	}
+	if (rc == 0) {
+		rh_err_set(&err, 500, AISH_ERR_STORAGE, "cannot store the "
+		    "socket: %s", rh_store_error(srv->store));
+		rh_cluster_socket_delete(srv, s->id, undone, NULL, NULL);
+	} else if (rc == 1)
+		rh_err_set(&err, 409, AISH_ERR_CONFLICT, "socket '%s' already "
+		    "exists", s->id);
+	else
+		rh_err_set(&err, 500, AISH_ERR_STORAGE, "cannot store the "
+		    "socket in the cluster: %s", why);
+	socket_free(s);
+	rh_cl_answer(w, NULL, &err);
+}
+
+/* Creates a socket in cluster mode (see registry.h). */
+struct rh_socket *
+rh_registry_create_later(struct rh_server *srv,
+    const struct rh_create_req *req, const struct rh_cl_waiter *w,
+    int *existing, struct rh_err *err)
+{
+	struct rh_socket	*s;
+	struct create_later	*cr;
+
+	if ((s = create_start(srv, req, existing, err)) == NULL || *existing)
+		return s;
+	cr = xcalloc(1, sizeof *cr);
+	cr->s = s;
+	cr->numbered = req->socket_id == NULL;
+	rh_cluster_socket_create(srv, s, create_done, cr, w);
+	return NULL;
 }
 
 /* A socket another node made, here too (see registry.h). */
@@ -443,15 +521,44 @@ rh_registry_add_team(struct rh_server *srv, const char *id)
 	return s;
 }
 
-/* Removes a socket from the cluster (one create made, in cluster mode),
- * the store and memory. */
+/* Removes a socket from the store and memory. */
 int
 rh_registry_delete(struct rh_server *srv, struct rh_socket *s)
 {
-	if (srv->cluster != NULL && rh_registry_is_deletable(s) &&
-	    rh_cluster_socket_delete(srv, s->id) != 0)
-		return -1;
 	return rh_registry_drop(srv, s);
+}
+
+/* Loop: the cluster's answer about a delete (arg: the id): the socket
+ * goes here too, unless it went meanwhile. */
+static void
+delete_done(struct rh_server *srv, void *arg, int rc, const char *why,
+    const struct rh_cl_waiter *w)
+{
+	struct rh_socket	*s;
+	struct rh_err		 err;
+	char			*id = arg;
+
+	if (rc != 0) {
+		rh_err_set(&err, 500, AISH_ERR_STORAGE, "cannot delete '%s' "
+		    "from the cluster: %s", id, why);
+		rh_cl_answer(w, NULL, &err);
+	} else if ((s = rh_registry_find(srv, id)) != NULL &&
+	    rh_registry_is_deletable(s) && rh_registry_drop(srv, s) != 0) {
+		rh_err_set(&err, 500, AISH_ERR_STORAGE, "cannot delete: %s",
+		    rh_store_error(srv->store));
+		rh_cl_answer(w, NULL, &err);
+	} else
+		rh_cl_answer(w, NULL, NULL);
+	free(id);
+}
+
+/* Removes a socket create made from the cluster, then here (see
+ * registry.h). */
+void
+rh_registry_delete_later(struct rh_server *srv, struct rh_socket *s,
+    const struct rh_cl_waiter *w)
+{
+	rh_cluster_socket_delete(srv, s->id, delete_done, xstrdup(s->id), w);
 }
 
 /* Removes a socket from the store and from memory. */
@@ -528,15 +635,47 @@ rh_registry_session_over(struct rh_server *srv, struct rh_socket *s)
 	return 1;
 }
 
-/* Clears history and queue and makes the socket active again, on every
- * node of the cluster in cluster mode. */
+/* Clears history and queue and makes the socket active again. */
 int
 rh_registry_reset(struct rh_server *srv, struct rh_socket *s)
 {
-	if (srv->cluster != NULL &&
-	    rh_cluster_socket_reset(srv, s->id) != 0)
-		return -1;
 	return rh_registry_clear(srv, s);
+}
+
+/* Loop: the cluster's answer about a reset (arg: the id): the socket is
+ * cleared here too. */
+static void
+reset_done(struct rh_server *srv, void *arg, int rc, const char *why,
+    const struct rh_cl_waiter *w)
+{
+	struct rh_socket	*s;
+	struct rh_err		 err;
+	char			*id = arg;
+
+	if (rc != 0)
+		rh_err_set(&err, 500, AISH_ERR_STORAGE, "cannot reset '%s' in "
+		    "the cluster: %s", id, why);
+	else if ((s = rh_registry_find(srv, id)) == NULL)
+		rh_err_set(&err, 404, AISH_ERR_UNKNOWN_SOCKET, "socket '%s' "
+		    "was deleted", id);
+	else if (rh_registry_clear(srv, s) != 0)
+		rh_err_set(&err, 500, AISH_ERR_STORAGE, "cannot reset: %s",
+		    rh_store_error(srv->store));
+	else {
+		rh_cl_answer(w, s, NULL);
+		free(id);
+		return;
+	}
+	rh_cl_answer(w, NULL, &err);
+	free(id);
+}
+
+/* Resets a socket on every node of the cluster (see registry.h). */
+void
+rh_registry_reset_later(struct rh_server *srv, struct rh_socket *s,
+    const struct rh_cl_waiter *w)
+{
+	rh_cluster_socket_reset(srv, s->id, reset_done, xstrdup(s->id), w);
 }
 
 /* Clears history and queue and makes the socket active again, here. */

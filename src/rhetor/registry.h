@@ -5,6 +5,7 @@
 #ifndef RH_REGISTRY_H
 #define RH_REGISTRY_H
 
+#include "cluster.h"
 #include "server.h"
 
 /* What a create asks for; NULL fields take their defaults. */
@@ -34,8 +35,19 @@ struct rh_socket *rh_registry_resolve(struct rh_server *srv, const char *name);
 struct rh_socket *rh_registry_create(struct rh_server *srv,
 	    const struct rh_create_req *req, int *existing,
 	    struct rh_err *err);
-/* Removes a socket from memory and the store; its connections close. */
+/* The same in cluster mode, where the socket goes in AISH_SOCKETS first,
+ * off the loop: returns the special socket the create means (*existing
+ * 1), or NULL with err filled when refused at once, or NULL with
+ * err->status 0 when w is answered later with the socket made. */
+struct rh_socket *rh_registry_create_later(struct rh_server *srv,
+	    const struct rh_create_req *req, const struct rh_cl_waiter *w,
+	    int *existing, struct rh_err *err);
+/* Removes a socket from memory and the store; its connections close.
+ * In cluster mode the routes use delete_later for a socket create made:
+ * it goes from the cluster first, then here, and w is answered then. */
 int	 rh_registry_delete(struct rh_server *srv, struct rh_socket *s);
+void	 rh_registry_delete_later(struct rh_server *srv, struct rh_socket *s,
+	    const struct rh_cl_waiter *w);
 /* Removes a socket from the store and memory without telling the
  * cluster (a delete another node made); 0 or -1. */
 int	 rh_registry_drop(struct rh_server *srv, struct rh_socket *s);
@@ -55,10 +67,14 @@ struct rh_socket *rh_registry_add_team(struct rh_server *srv, const char *id);
  * queued or owed) and it is in no group.  Returns 1 when s was deleted,
  * -1 when a reply is still owed (ask again later), else 0. */
 int	 rh_registry_session_over(struct rh_server *srv, struct rh_socket *s);
-/* Clears a socket's history and queue and makes it active again (on
- * every node, in cluster mode); clear does it here only. */
+/* Clears a socket's history and queue and makes it active again; clear
+ * does it here only (a reset another node made).  In cluster mode the
+ * routes use reset_later: every node is told, through the cluster, and
+ * w is answered with the socket once it is cleared here. */
 int	 rh_registry_reset(struct rh_server *srv, struct rh_socket *s);
 int	 rh_registry_clear(struct rh_server *srv, struct rh_socket *s);
+void	 rh_registry_reset_later(struct rh_server *srv, struct rh_socket *s,
+	    const struct rh_cl_waiter *w);
 /* Records activity on a socket now. */
 /* True for the sockets a team-chat-all write reaches. */
 int	 rh_registry_is_member(const struct rh_socket *s);

@@ -51,24 +51,40 @@ rh_route_groups_list(struct rh_http_req *req, struct rh_socket *unused)
 	rh_http_reply(req, 200, obj);
 }
 
+/* Answers a group put with the group. */
+static void
+put_answer(struct rh_http_req *req, void *g, const struct rh_err *err)
+{
+	if (err != NULL)
+		rh_http_reply_err(req, err);
+	else
+		rh_http_reply(req, 200, rh_group_describe(g));
+}
+
 /* PUT /api/ai/groups/{name} */
 void
 rh_route_group_put(struct rh_http_req *req, struct rh_socket *unused)
 {
-	struct rh_group	*g;
-	struct rh_err	 err;
-	const char	*name;
-	cJSON		*body;
+	struct rh_cl_waiter	 w = { req, put_answer };
+	struct rh_group		*g;
+	struct rh_err		 err;
+	const char		*name;
+	const cJSON		*members;
+	cJSON			*body;
 
 	if ((name = path_group(req)) == NULL ||
 	    (body = rh_http_json_body(req)) == NULL)
 		return;
-	g = rh_group_put(req->srv, name, cJSON_GetObjectItemCaseSensitive(body,
-	    "members"), &err);
-	if (g == NULL)
+	members = cJSON_GetObjectItemCaseSensitive(body, "members");
+	if (req->srv->cluster != NULL) {
+		if (rh_group_put_later(req->srv, name, members, &w, &err) != 0)
+			rh_http_reply_err(req, &err);
+		else
+			rh_http_hold(req, RH_CLUSTER_CHANGE_MS);
+	} else if ((g = rh_group_put(req->srv, name, members, &err)) == NULL)
 		rh_http_reply_err(req, &err);
 	else
-		rh_http_reply(req, 200, rh_group_describe(g));
+		put_answer(req, g, NULL);
 	cJSON_Delete(body);
 }
 
@@ -82,21 +98,40 @@ rh_route_group_get(struct rh_http_req *req, struct rh_socket *unused)
 		rh_http_reply(req, 200, rh_group_describe(g));
 }
 
-/* DELETE /api/ai/groups/{name} */
-void
-rh_route_group_delete(struct rh_http_req *req, struct rh_socket *unused)
+/* Answers a group delete. */
+static void
+delete_answer(struct rh_http_req *req, void *unused,
+    const struct rh_err *err)
 {
-	struct rh_group	*g = path_group_find(req);
-	cJSON		*obj;
+	cJSON	*obj;
 
-	if (g == NULL)
-		return;
-	if (rh_group_delete(req->srv, g) != 0) {
-		rh_http_error(req, 500, AISH_ERR_STORAGE, "cannot delete the "
-		    "group: %s", rh_store_error(req->srv->store));
+	if (err != NULL) {
+		rh_http_reply_err(req, err);
 		return;
 	}
 	obj = cJSON_CreateObject();
 	cJSON_AddTrueToObject(obj, "deleted");
 	rh_http_reply(req, 200, obj);
+}
+
+/* DELETE /api/ai/groups/{name} */
+void
+rh_route_group_delete(struct rh_http_req *req, struct rh_socket *unused)
+{
+	struct rh_cl_waiter	 w = { req, delete_answer };
+	struct rh_group		*g = path_group_find(req);
+
+	if (g == NULL)
+		return;
+	if (req->srv->cluster != NULL) {
+		rh_group_delete_later(req->srv, g, &w);
+		rh_http_hold(req, RH_CLUSTER_CHANGE_MS);
+		return;
+	}
+	if (rh_group_delete(req->srv, g) != 0) {
+		rh_http_error(req, 500, AISH_ERR_STORAGE, "cannot delete the "
+		    "group: %s", rh_store_error(req->srv->store));
+		return;
+	}
+	delete_answer(req, NULL, NULL);
 }
