@@ -267,12 +267,19 @@ rh_cl_store_change(struct rh_cluster *cl, struct rh_cl_item *it)
 	}
 	it->status = st == NATS_OK ? 0 : -1;
 	if (st != NATS_OK) {
-		/* Said before the Get below overwrites the library's text. */
-		snprintf(it->why, sizeof it->why, "%s", rh_cl_why(st));
+		/* Said before the Get below overwrites the library's text;
+		 * a request the engine did not answer in time may still be
+		 * made there. */
+		snprintf(it->why, sizeof it->why, "%s%s", rh_cl_why(st),
+		    st == NATS_TIMEOUT ? " (it may be made all the same: look "
+		    "again)" : "");
 		if (ch->op == CHANGE_CREATE &&
 		    kvStore_Get(&e, cl->sockets, ch->key) == NATS_OK) {
+			/* Its own value: the create was made, unanswered. */
+			it->status = kvEntry_ValueLen(e) ==
+			    (int)strlen(ch->value) && memcmp(kvEntry_Value(e),
+			    ch->value, strlen(ch->value)) == 0 ? 0 : 1;
 			kvEntry_Destroy(e);
-			it->status = 1;
 		}
 	}
 	it->kind = RH_CL_CHANGED;
