@@ -88,6 +88,7 @@ c2=$LATER_PID
 health_fast "servers stopped for longer"
 wait "$c2" || true
 t1=$(now_ms)
+echo "# the create waited $(( t1 - t0 )) ms for its answer"
 check "no answer from the cluster: 500" 500 "$(cat "$T/c2.status")"
 check "no answer from the cluster: storage" storage_error \
 	"$(jget "$(cat "$T/c2.body")" .error.code)"

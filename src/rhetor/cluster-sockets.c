@@ -3,8 +3,11 @@
  * by every node through the AISH_SOCKETS bucket (doc/cluster.md).
  *
  * A change answered on a node is put in the bucket first (create: only
- * if the id is free there, kvStore_Create), then made in the node's own
- * registry.  Every node watches the bucket on a thread of its own and
+ * if the id is free there, kvStore_Create), by the store thread, never
+ * the loop; once its answer is back on the loop, the change is made in
+ * the node's own registry and its HTTP request answered (a change waits
+ * in cl->changes meanwhile, and what the watch hears waits in cl->held
+ * behind it).  Every node watches the bucket on a thread of its own and
  * hands each change to the loop, which makes it in its registry too; the
  * node that made a change hears it back and skips it (echoes).  At open,
  * before the loop runs, the node reads the whole bucket and drops the
