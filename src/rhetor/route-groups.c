@@ -98,27 +98,11 @@ rh_route_group_get(struct rh_http_req *req, struct rh_socket *unused)
 		rh_http_reply(req, 200, rh_group_describe(g));
 }
 
-/* Answers a group delete. */
-static void
-delete_answer(struct rh_http_req *req, void *unused,
-    const struct rh_err *err)
-{
-	cJSON	*obj;
-
-	if (err != NULL) {
-		rh_http_reply_err(req, err);
-		return;
-	}
-	obj = cJSON_CreateObject();
-	cJSON_AddTrueToObject(obj, "deleted");
-	rh_http_reply(req, 200, obj);
-}
-
 /* DELETE /api/ai/groups/{name} */
 void
 rh_route_group_delete(struct rh_http_req *req, struct rh_socket *unused)
 {
-	struct rh_cl_waiter	 w = { req, delete_answer };
+	struct rh_cl_waiter	 w = { req, rh_route_deleted };
 	struct rh_group		*g = path_group_find(req);
 
 	if (g == NULL)
@@ -133,5 +117,5 @@ rh_route_group_delete(struct rh_http_req *req, struct rh_socket *unused)
 		    "group: %s", rh_store_error(req->srv->store));
 		return;
 	}
-	delete_answer(req, NULL, NULL);
+	rh_route_deleted(req, NULL, NULL);
 }

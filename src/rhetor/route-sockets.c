@@ -106,27 +106,11 @@ rh_route_socket_get(struct rh_http_req *req, struct rh_socket *s)
 	rh_http_reply(req, 200, rh_registry_describe(req->srv, s, 1));
 }
 
-/* Answers a delete. */
-static void
-delete_answer(struct rh_http_req *req, void *unused,
-    const struct rh_err *err)
-{
-	cJSON	*obj;
-
-	if (err != NULL) {
-		rh_http_reply_err(req, err);
-		return;
-	}
-	obj = cJSON_CreateObject();
-	cJSON_AddTrueToObject(obj, "deleted");
-	rh_http_reply(req, 200, obj);
-}
-
 /* DELETE /api/ai/socket/{id} */
 void
 rh_route_socket_delete(struct rh_http_req *req, struct rh_socket *s)
 {
-	struct rh_cl_waiter	w = { req, delete_answer };
+	struct rh_cl_waiter	w = { req, rh_route_deleted };
 
 	if (rh_group_of_socket(req->srv, s) != NULL) {
 		rh_http_error(req, 403, AISH_ERR_FORBIDDEN, "'%s' belongs to "
@@ -149,7 +133,7 @@ rh_route_socket_delete(struct rh_http_req *req, struct rh_socket *s)
 		    rh_store_error(req->srv->store));
 		return;
 	}
-	delete_answer(req, NULL, NULL);
+	rh_route_deleted(req, NULL, NULL);
 }
 
 /* Answers a reset with the socket reset. */

@@ -120,3 +120,20 @@ rh_route(struct rh_http_req *req)
 	}
 	r->fn(req, s);
 }
+
+/* Answers a delete of a socket or a group, now or once the cluster took
+ * it: {"deleted":true}, or the error. */
+void
+rh_route_deleted(struct rh_http_req *req, void *unused,
+    const struct rh_err *err)
+{
+	cJSON	*obj;
+
+	if (err != NULL) {
+		rh_http_reply_err(req, err);
+		return;
+	}
+	obj = cJSON_CreateObject();
+	cJSON_AddTrueToObject(obj, "deleted");
+	rh_http_reply(req, 200, obj);
+}

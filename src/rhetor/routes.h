@@ -17,6 +17,10 @@ typedef void (*rh_route_fn)(struct rh_http_req *req, struct rh_socket *s);
 
 /* Finds the route of a request and runs it, or answers 404 or 405. */
 void	rh_route(struct rh_http_req *req);
+/* Answers a delete of a socket or a group (now, or later in cluster
+ * mode): {"deleted":true}, or the error. */
+void	rh_route_deleted(struct rh_http_req *req, void *unused,
+	    const struct rh_err *err);
 
 /* route-health.c: GET /health, GET /metrics */
 void	rh_route_health(struct rh_http_req *req, struct rh_socket *unused);
