@@ -180,6 +180,8 @@ store_main(void *arg)
 			take_same(cl, it, RH_CL_REPLY_BATCH);
 		else if (it->kind == RH_CL_ACCEPT)
 			take_same(cl, it, RH_CL_ACCEPT_BATCH);
+		else if (it->kind == RH_CL_GOT)
+			take_same(cl, it, RH_CL_REPLY_BATCH);
 		pthread_mutex_unlock(&cl->mu);
 		if (it->kind == RH_CL_ACCEPT)
 			rh_cl_store_accepts(cl, it);
@@ -187,6 +189,8 @@ store_main(void *arg)
 			rh_cl_store_fill(cl, it);
 		else if (it->kind == RH_CL_CHANGE)
 			rh_cl_store_change(cl, it);
+		else if (it->kind == RH_CL_GOT)
+			rh_cl_store_got(cl, it);
 		else
 			rh_cl_store_replies(cl, it);
 	}
@@ -294,7 +298,7 @@ engine_setup(struct rh_cluster *cl)
 		    nats_GetLastError(NULL));
 		return -1;
 	}
-	return 0;
+	return rh_cl_queue_open(cl);
 }
 
 /* The AckWait the first node gives the shared consumer: 30 s, or
@@ -457,6 +461,9 @@ rh_cluster_dispatch(struct rh_server *srv)
 		case RH_CL_CHANGED:
 			rh_cl_loop_changed(cl, it);
 			break;
+		case RH_CL_GOT_HEARD:
+			rh_cl_loop_got(cl, it);
+			break;
 		default:
 			rh_cl_item_free(it);
 			break;
@@ -527,7 +534,19 @@ rh_cluster_metrics_text(struct rh_server *srv)
 	    "# HELP aish_cluster_writes_batched_total Writes stored in those "
 	    "batches.\n"
 	    "# TYPE aish_cluster_writes_batched_total counter\n"
-	    "aish_cluster_writes_batched_total %llu\n",
+	    "aish_cluster_writes_batched_total %llu\n"
+	    "# HELP aish_cluster_replies_queued_total Stored replies put in "
+	    "the queue of their socket here.\n"
+	    "# TYPE aish_cluster_replies_queued_total counter\n"
+	    "aish_cluster_replies_queued_total %llu\n"
+	    "# HELP aish_cluster_queue_got_told_total Queued replies got by a "
+	    "reader here, said to the other nodes.\n"
+	    "# TYPE aish_cluster_queue_got_told_total counter\n"
+	    "aish_cluster_queue_got_told_total %llu\n"
+	    "# HELP aish_cluster_queue_got_heard_total Queued replies another "
+	    "node's reader got, taken off the queue here.\n"
+	    "# TYPE aish_cluster_queue_got_heard_total counter\n"
+	    "aish_cluster_queue_got_heard_total %llu\n",
 	    (unsigned long long)__atomic_load_n(&cl->reconnects,
 	    __ATOMIC_RELAXED),
 	    (unsigned long long)__atomic_load_n(&cl->disconnects,
@@ -542,7 +561,10 @@ rh_cluster_metrics_text(struct rh_server *srv)
 	    (unsigned long long)__atomic_load_n(&cl->accept_batches,
 	    __ATOMIC_RELAXED),
 	    (unsigned long long)__atomic_load_n(&cl->accepts_batched,
-	    __ATOMIC_RELAXED));
+	    __ATOMIC_RELAXED),
+	    (unsigned long long)cl->queued,
+	    (unsigned long long)cl->got_told,
+	    (unsigned long long)cl->got_heard);
 }
 
 /* Stops the threads, then the connection; frees what is left. */
@@ -568,6 +590,9 @@ rh_cluster_close(struct rh_server *srv)
 	if (cl->live != NULL)
 		natsSubscription_Unsubscribe(cl->live);
 	natsSubscription_Destroy(cl->live);
+	if (cl->got != NULL)
+		natsSubscription_Unsubscribe(cl->got);
+	natsSubscription_Destroy(cl->got);
 	natsSubscription_Destroy(cl->pull);
 	kvStore_Destroy(cl->writes);
 	jsCtx_Destroy(cl->js);

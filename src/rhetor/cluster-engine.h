@@ -20,6 +20,8 @@
 #define RH_CL_REPLIES		"AISH_REPLIES"	/* final frames, the seq */
 #define RH_CL_REPLY_SUBJECTS	"aish.reply.>"
 #define RH_CL_LIVE_SUBJECTS	"aish.live.>"	/* RePublish of REPLIES */
+#define RH_CL_GOT_PREFIX	"aish.got."	/* core: a queued reply got */
+#define RH_CL_GOT_SUBJECTS	"aish.got.>"
 #define RH_CL_WRITES		"AISH_WRITES"	/* KV: accepted write ids */
 #define RH_CL_SOCKETS		"AISH_SOCKETS"	/* KV: sockets and groups */
 #define RH_CL_CONSUMER		"rhetor"	/* the shared pull consumer */
@@ -62,7 +64,10 @@ enum rh_cl_kind {
 	RH_CL_LAST,		/* store -> loop: the last stored seq, in to */
 	RH_CL_ENTRY,		/* watch -> loop: a change of AISH_SOCKETS */
 	RH_CL_CHANGE,		/* loop -> store: change AISH_SOCKETS */
-	RH_CL_CHANGED		/* store -> loop: the change's answer */
+	RH_CL_CHANGED,		/* store -> loop: the change's answer */
+	RH_CL_GOT,		/* loop -> store: say a queued reply was got */
+	RH_CL_GOT_HEARD		/* nats.c -> loop: another node's reader got
+				 * a queued reply */
 };
 
 struct rh_cl_write;
@@ -141,6 +146,7 @@ struct rh_cluster {
 	struct rh_cl_list	 held;		/* ENTRY items heard while a
 						 * change waits, loop only */
 	natsSubscription	*live;
+	natsSubscription	*got;		/* RH_CL_GOT_SUBJECTS */
 	natsSubscription	*pull;
 	int			 replicas;
 	pthread_mutex_t		 mu;
@@ -173,6 +179,9 @@ struct rh_cluster {
 	uint64_t		 live_next;	/* loop: the seq the live path
 						 * owes next (0: not known) */
 	uint64_t		 replies_filled;	/* loop only */
+	uint64_t		 queued;		/* loop only */
+	uint64_t		 got_told;		/* loop only */
+	uint64_t		 got_heard;		/* loop only */
 	uint64_t		 handoff_max;	/* deepest to_loop seen */
 };
 
@@ -238,6 +247,17 @@ void	rh_cl_sockets_close(struct rh_cluster *cl);
  * for an answer, adds the turn to its AI's history here
  * (cluster-history.c). */
 void	rh_cl_history_heard(struct rh_cluster *cl, cJSON *frame, int64_t seq);
+/* Queues the same on every node (cluster-queue.c): hears the other
+ * nodes' word that a queued reply was got (at open; 0, or -1 after
+ * logging); puts a heard final frame in its origin's queue here, inside
+ * the caller's transaction (1 queued, 0 no such socket here, -1 after
+ * logging); the store thread says a chain of replies got here; the loop
+ * takes one got elsewhere off its queue. */
+int	rh_cl_queue_open(struct rh_cluster *cl);
+int	rh_cl_queue_heard(struct rh_cluster *cl, const char *origin,
+	    const char *json, int64_t seq);
+void	rh_cl_store_got(struct rh_cluster *cl, struct rh_cl_item *first);
+void	rh_cl_loop_got(struct rh_cluster *cl, struct rh_cl_item *it);
 /* Loop: a change of the bucket heard by the watch thread. */
 void	rh_cl_loop_entry(struct rh_cluster *cl, struct rh_cl_item *it);
 /* A change of the bucket this node makes: the store thread makes it,

@@ -19,6 +19,8 @@
 #include "cluster-engine.h"
 #include "delivery.h"
 #include "json-build.h"
+#include "listener.h"
+#include "registry.h"
 #include "xalloc.h"
 
 /* The most frames one gap fetches: the older ones of a longer gap are
@@ -83,14 +85,19 @@ ask_fill(struct rh_cluster *cl, uint64_t from, uint64_t to)
 	rh_cl_to_store(cl, it);
 }
 
-/* Sends a stored final frame, live or fetched, to this node's readers. */
+/* Sends a stored final frame, live or fetched, to this node's readers;
+ * it waits in the queue of the socket written to until one of that
+ * socket's readers, on any node, got it (cluster-queue.c). */
 void
 rh_cl_loop_live(struct rh_cluster *cl, struct rh_cl_item *it)
 {
-	const cJSON	*sid;
-	cJSON		*obj;
-	char		 origin[80], *json;
-	uint64_t	 seq = seq_of(it);
+	struct rh_store		*st = cl->srv->store;
+	struct rh_socket	*queue = NULL;
+	const cJSON		*sid;
+	cJSON			*obj;
+	char			 origin[80], *json;
+	uint64_t		 seq = seq_of(it);
+	int			 began = 0;
 
 	if (!it->filled && seq > 0 && cl->live_next != 0) {
 		if (seq < cl->live_next) {
@@ -114,15 +121,31 @@ rh_cl_loop_live(struct rh_cluster *cl, struct rh_cl_item *it)
 		rh_cl_item_free(it);
 		return;
 	}
+	/* The turn and the queued reply are stored in one transaction. */
+	if (rh_store_begin(st) != 0)
+		rh_log("cluster: cannot store the reply %" PRIu64 " here: %s",
+		    seq, rh_store_error(st));
+	else
+		began = 1;
 	rh_cl_history_heard(cl, obj, (int64_t)seq);
 	ac_json_add_int(obj, "seq", (int64_t)seq);
 	json = cJSON_PrintUnformatted(obj);
+	if (began && rh_cl_queue_heard(cl, origin, json, (int64_t)seq) == 1)
+		queue = rh_registry_find(cl->srv, origin);
+	if (began && rh_store_commit(st) != 0) {
+		rh_log("cluster: cannot store the reply %" PRIu64 " here: %s",
+		    seq, rh_store_error(st));
+		rh_store_rollback(st);
+		queue = NULL;
+	}
 	if (it->filled)
 		cl->replies_filled++;
 	else
 		cl->replies_live++;
 	rh_delivery_fan_out(cl->srv, sid->valuestring, origin, json,
-	    strlen(json), NULL, (int64_t)seq);
+	    strlen(json), queue, (int64_t)seq);
+	if (queue != NULL)
+		rh_listeners_queued(cl->srv, queue);
 	cJSON_free(json);
 	cJSON_Delete(obj);
 	rh_cl_item_free(it);

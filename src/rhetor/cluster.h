@@ -11,7 +11,9 @@
  * the shared consumer and run by the loop's providers (cluster-run.c);
  * stored replies come back live to every node (cluster-live.c).  The
  * sockets made with create and the groups live in the AISH_SOCKETS
- * bucket, which every node watches and follows (cluster-sockets.c).
+ * bucket, which every node watches and follows (cluster-sockets.c); each
+ * node queues every stored reply for its socket's next reader, and a
+ * reply got on one node leaves every node's queue (cluster-queue.c).
  *
  * Built without NATS (no HAVE_NATS), every function here is a no-op and
  * srv->cluster stays NULL.
@@ -104,6 +106,10 @@ void	 rh_cluster_socket_reset(struct rh_server *srv, const char *id,
 void	 rh_cluster_req_gone(struct rh_server *srv, struct rh_http_req *req);
 /* A socket leaves this node: the cluster's jobs on it end. */
 void	 rh_cluster_socket_gone(struct rh_server *srv, struct rh_socket *s);
+/* A reader here got the queued reply seq of socket_id: the other nodes
+ * take it off their queues (cluster-queue.c); no-op without a cluster. */
+void	 rh_cluster_queue_got(struct rh_server *srv, const char *socket_id,
+	    int64_t seq);
 #else
 static inline int rh_cluster_open(struct rh_server *srv) { return 0; }
 static inline void rh_cluster_close(struct rh_server *srv) { }
@@ -116,6 +122,8 @@ static inline void rh_cluster_socket_gone(struct rh_server *srv,
     struct rh_socket *s) { }
 static inline void rh_cluster_req_gone(struct rh_server *srv,
     struct rh_http_req *req) { }
+static inline void rh_cluster_queue_got(struct rh_server *srv,
+    const char *socket_id, int64_t seq) { }
 /* Never called without a cluster: each says it could not. */
 static inline void rh_cluster_socket_create(struct rh_server *srv,
     const struct rh_socket *s, rh_cl_done_cb done, void *arg,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "sent.h"
 #include "server.h"
 #include "tcp-peer.h"
@@ -217,7 +218,8 @@ rh_sent_drop(struct rh_server *srv, struct rh_socket *s, int64_t seq)
 }
 
 /* Reply seq of s was got: it leaves the queue (the removal is stored
- * soon, with others) and nobody holds it any more. */
+ * soon, with others; in a cluster, every node's) and nobody holds it any
+ * more. */
 void
 rh_sent_got(struct rh_server *srv, struct rh_socket *s, int64_t seq)
 {
@@ -233,6 +235,7 @@ rh_sent_got(struct rh_server *srv, struct rh_socket *s, int64_t seq)
 		    rh_store_error(srv->store));
 		return;
 	}
+	rh_cluster_queue_got(srv, s->id, seq);
 	rh_server_flush_soon(srv);
 }
 
