@@ -3,7 +3,8 @@
 # section 11, doc/cluster.md "Queues").  A reply no reader got waits for
 # the next reader of its socket on any node, with the seq it was stored
 # with: /read on the other node, a new WebSocket connection on the other
-# node, and the same node after a restart.  A reply a reader got, on
+# node, and the same node after a restart; writes over HTTP, whose
+# replies only a queue can give.  A reply a reader got, on
 # either node, leaves the queue of both, and is not given again.
 
 . "$(dirname "$0")/setup.sh"
@@ -117,6 +118,26 @@ check "/read on node 1 after its restart: q-5" "q-5 apollo: five" \
 	"$(jget "$BODY" '.messages | map("\(.in_reply_to) \(.content)") | join(",")')"
 wait_for "q-5 off node 2's queue" node_queue_is 2 0 ||
 	fail "q-5 off node 2's queue" "queue: $(node_queue 2)"
+
+# --- a write over HTTP through node 1, its reply read on node 2 -------------
+use_node 1
+http POST "/api/ai/socket/$slow/write" '{"content":"six","id":"h-6"}'
+check "HTTP write through node 1: 202" "202 true h-6" \
+	"$STATUS $(jget "$BODY" .accepted) $(jget "$BODY" .id)"
+use_node 2
+http GET "/api/ai/socket/$slow/read?wait_ms=3000"
+check "/read on node 2: the reply of h-6" "h-6 apollo: six" \
+	"$(jget "$BODY" '.messages | map("\(.in_reply_to) \(.content)") | join(",")')"
+http POST "/api/ai/socket/$slow/write" '{"content":"six","id":"h-6"}'
+check "the same id over HTTP through node 2: a duplicate" "202 true" \
+	"$STATUS $(jget "$BODY" .duplicate)"
+http POST /api/ai/socket/team-chat-all/write '{"content":"all","id":"h-7"}'
+check "HTTP team chat write through node 2: 202 with members" "202 true" \
+	"$STATUS $(jget "$BODY" '.members | index("apollo") != null')"
+use_node 1
+http POST /api/ai/socket/team-chat-all/write '{"content":"x","id":"h-7"}'
+check "that id again through node 1: a duplicate" "202 true" \
+	"$STATUS $(jget "$BODY" .duplicate)"
 
 # --- what the nodes counted ---------------------------------------------------
 check_match "node 2 put replies in its queue" '[1-9]*' \

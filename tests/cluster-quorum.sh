@@ -33,6 +33,11 @@ check "no quorum: storage_error" "error storage_error q-1" \
 	"$(fq "$T/lost" '.[] | select(.type == "error") | "\(.type) \(.code) \(.in_reply_to)"')"
 check_match "no quorum: a message" '?*' \
 	"$(fq "$T/lost" '.[] | select(.type == "error") | .message')"
+HTTP_ARGS=(--max-time 20)
+http POST /api/ai/socket/apollo/write '{"content":"no quorum","id":"q-h"}'
+HTTP_ARGS=()
+check "no quorum, over HTTP: 500 storage_error" "500 storage_error" \
+	"$STATUS $(jget "$BODY" .error.code 2>/dev/null)"
 http GET /health
 check "no quorum: the node still answers" ok "$(jget "$BODY" .status)"
 

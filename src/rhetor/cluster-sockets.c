@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "cluster-engine.h"
+#include "cluster-write.h"
 #include "groups.h"
 #include "json-build.h"
 #include "registry.h"
@@ -301,6 +302,7 @@ rh_cluster_req_gone(struct rh_server *srv, struct rh_http_req *req)
 		if (ch->w.req == req)
 			ch->w.req = NULL;
 	}
+	rh_cl_writes_req_gone(srv->cluster, req);
 }
 
 /* History callback: the time of the newest turn. */

@@ -47,20 +47,23 @@ rh_cluster_write(struct rh_server *srv, struct rh_socket *origin,
 	struct rh_cl_write	*w;
 	struct rh_cl_item	*it;
 
-	if (team != NULL || !(flags & RH_WRITE_FROM_WS) ||
-	    (flags & RH_WRITE_SYNTHESIS)) {
+	if (team != NULL || (flags & RH_WRITE_SYNTHESIS)) {
 		rh_err_set(err, 501, AISH_ERR_NOT_SUPPORTED,
-		    "in cluster mode this "
-		    "node takes writes over WebSocket, without moderation; "
-		    "doc/cluster.md says what is not built yet");
+		    "in cluster mode this node takes writes over WebSocket "
+		    "and /write, without moderation; doc/cluster.md says what "
+		    "is not built yet");
 		rh_write_result_free(res);
 		return -1;
 	}
 	w = xcalloc(1, sizeof *w);
-	w->conn = ud;
+	if (flags & RH_WRITE_FROM_WS)
+		w->conn = ud;
+	else
+		w->req = ud;
 	w->accepted = accepted;
 	w->res.id = xstrdup(res->id);
 	w->res.members = cJSON_Duplicate(res->members, 1);
+	w->res.team_chat = res->team_chat;
 	w->origin = xstrdup(origin->id);
 	w->node = xstrdup(srv->opt.node);
 	w->content = xstrdup(content);
@@ -89,11 +92,14 @@ rh_cl_loop_accepted(struct rh_cluster *cl, struct rh_cl_item *it)
 		cl->writes_pending = w->next;
 	if (w->next != NULL)
 		w->next->prev = w->prev;
-	if (w->conn != NULL && it->status >= 0) {
+	if ((w->conn != NULL || w->req != NULL) && it->status >= 0) {
 		w->res.duplicate = it->status == 1;
 		if (!w->res.duplicate)
 			cl->srv->messages_in++;
-		w->accepted(w->conn, &w->res);
+		w->accepted(w->conn != NULL ? (void *)w->conn : (void *)w->req,
+		    &w->res);
+	} else if (w->req != NULL) {
+		rh_http_error(w->req, 500, AISH_ERR_STORAGE, "%s", it->why);
 	} else if (w->conn != NULL) {
 		obj = cJSON_CreateObject();
 		ac_json_add_ref(obj, "type", AISH_FRAME_ERROR);
@@ -120,6 +126,19 @@ rh_cluster_conn_gone(struct rh_server *srv, struct rh_conn *c)
 	for (w = srv->cluster->writes_pending; w != NULL; w = w->next) {
 		if (w->conn == c)
 			w->conn = NULL;
+	}
+}
+
+/* An HTTP request is going away: its writes' answers go nowhere (the
+ * writes are stored all the same). */
+void
+rh_cl_writes_req_gone(struct rh_cluster *cl, struct rh_http_req *req)
+{
+	struct rh_cl_write	*w;
+
+	for (w = cl->writes_pending; w != NULL; w = w->next) {
+		if (w->req == req)
+			w->req = NULL;
 	}
 }
 

@@ -68,7 +68,8 @@ void	 rh_cluster_dispatch(struct rh_server *srv);
 void	 rh_cluster_conn_gone(struct rh_server *srv, struct rh_conn *c);
 /* A write made on origin in cluster mode (see rh_delivery_write): it is
  * stored in the engine off the loop, and accepted() comes once it is,
- * with ud the writer's connection (flags has RH_WRITE_FROM_WS).  res
+ * with ud the writer's connection (flags has RH_WRITE_FROM_WS) or its
+ * HTTP request (held meanwhile; an error is answered 500 to it).  res
  * comes with its id and members set, and stays the caller's.  0, or -1
  * with err filled. */
 int	 rh_cluster_write(struct rh_server *srv, struct rh_socket *origin,
@@ -101,8 +102,8 @@ void	 rh_cluster_group_delete(struct rh_server *srv, const char *name,
 	    rh_cl_done_cb done, void *arg, const struct rh_cl_waiter *w);
 void	 rh_cluster_socket_reset(struct rh_server *srv, const char *id,
 	    rh_cl_done_cb done, void *arg, const struct rh_cl_waiter *w);
-/* An HTTP request is going away: the changes it waits for answer no
- * one. */
+/* An HTTP request is going away: the changes and writes it waits for
+ * answer no one. */
 void	 rh_cluster_req_gone(struct rh_server *srv, struct rh_http_req *req);
 /* A socket leaves this node: the cluster's jobs on it end. */
 void	 rh_cluster_socket_gone(struct rh_server *srv, struct rh_socket *s);

@@ -213,6 +213,7 @@ rh_delivery_write(struct rh_server *srv, struct rh_socket *origin,
 		return -1;
 	res->id = id ? xstrdup(id) : rh_write_id_new();
 	res->members = members_of(srv, origin);
+	res->team_chat = origin->kind == RH_KIND_TEAM_CHAT;
 	if (flags & RH_WRITE_SYNTHESIS)
 		cJSON_AddItemToArray(res->members,
 		    cJSON_CreateString(AISH_RHETOR_SOCKET));

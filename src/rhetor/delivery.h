@@ -32,7 +32,8 @@
 struct rh_write_result {
 	char	*id;		/* the write's id, allocated */
 	int	 duplicate;	/* the id had been accepted before */
-	cJSON	*members;	/* team chat: array of socket ids, else NULL */
+	cJSON	*members;	/* the socket ids that answer */
+	int	 team_chat;	/* made on a team-chat socket */
 	int64_t	 seq;		/* the seq of the write's question in the
 				 * history, 0 when it joins none (fresh,
 				 * repeated, a stream) */
