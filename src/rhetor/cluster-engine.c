@@ -71,6 +71,60 @@ rh_cl_subject_token(char *dst, size_t len, const char *id)
 	dst[i] = '\0';
 }
 
+/* Reads "<prefix><origin>.<ai>" back into the socket ids (see
+ * cluster-engine.h). */
+int
+rh_cl_subject_ids(const char *subject, const char *prefix, char *origin,
+    size_t olen, char *ai, size_t alen)
+{
+	const char	*p, *dot;
+	size_t		 i, n;
+
+	if (strncmp(subject, prefix, strlen(prefix)) != 0)
+		return -1;
+	p = subject + strlen(prefix);
+	if ((dot = strchr(p, '.')) == NULL || (n = (size_t)(dot - p)) == 0 ||
+	    n >= olen)
+		return -1;
+	for (i = 0; i < n; i++)
+		origin[i] = p[i] == '~' ? '.' : p[i];
+	origin[n] = '\0';
+	if (ai == NULL)
+		return 0;
+	p = dot + 1;
+	if ((n = strlen(p)) == 0 || n >= alen || strchr(p, '.') != NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		ai[i] = p[i] == '~' ? '.' : p[i];
+	ai[n] = '\0';
+	return 0;
+}
+
+/* Store thread: publishes each core message of the chain (see
+ * cluster-engine.h): one not heard leaves a copy of a reply queued on a
+ * node, or a delta missing, never a reply lost. */
+void
+rh_cl_store_core(struct rh_cluster *cl, struct rh_cl_item *first)
+{
+	struct rh_cl_item	*it, *next;
+	natsStatus		 s, failed = NATS_OK;
+	int			 lost = 0;
+
+	for (it = first; it != NULL; it = next) {
+		next = it->next;
+		s = natsConnection_PublishString(cl->nc, it->subject,
+		    it->frame);
+		if (s != NATS_OK) {
+			failed = s;
+			lost++;
+		}
+		rh_cl_item_free(it);
+	}
+	if (lost > 0)
+		rh_log("cluster: %d messages to the other nodes (replies got, "
+		    "deltas) could not be sent: %s", lost, rh_cl_why(failed));
+}
+
 /* Why a NATS call failed, in words: the thread's last error text when
  * it is about this failure, else the status's own name. */
 const char *
@@ -180,7 +234,7 @@ store_main(void *arg)
 			take_same(cl, it, RH_CL_REPLY_BATCH);
 		else if (it->kind == RH_CL_ACCEPT)
 			take_same(cl, it, RH_CL_ACCEPT_BATCH);
-		else if (it->kind == RH_CL_GOT)
+		else if (it->kind == RH_CL_GOT || it->kind == RH_CL_DELTA)
 			take_same(cl, it, RH_CL_REPLY_BATCH);
 		pthread_mutex_unlock(&cl->mu);
 		if (it->kind == RH_CL_ACCEPT)
@@ -189,8 +243,8 @@ store_main(void *arg)
 			rh_cl_store_fill(cl, it);
 		else if (it->kind == RH_CL_CHANGE)
 			rh_cl_store_change(cl, it);
-		else if (it->kind == RH_CL_GOT)
-			rh_cl_store_got(cl, it);
+		else if (it->kind == RH_CL_GOT || it->kind == RH_CL_DELTA)
+			rh_cl_store_core(cl, it);
 		else
 			rh_cl_store_replies(cl, it);
 	}
@@ -298,7 +352,7 @@ engine_setup(struct rh_cluster *cl)
 		    nats_GetLastError(NULL));
 		return -1;
 	}
-	return rh_cl_queue_open(cl);
+	return rh_cl_queue_open(cl) != 0 ? -1 : rh_cl_delta_open(cl);
 }
 
 /* The AckWait the first node gives the shared consumer: 30 s, or
@@ -464,6 +518,9 @@ rh_cluster_dispatch(struct rh_server *srv)
 		case RH_CL_GOT_HEARD:
 			rh_cl_loop_got(cl, it);
 			break;
+		case RH_CL_DELTA_HEARD:
+			rh_cl_loop_delta(cl, it);
+			break;
 		default:
 			rh_cl_item_free(it);
 			break;
@@ -546,7 +603,11 @@ rh_cluster_metrics_text(struct rh_server *srv)
 	    "# HELP aish_cluster_queue_got_heard_total Queued replies another "
 	    "node's reader got, taken off the queue here.\n"
 	    "# TYPE aish_cluster_queue_got_heard_total counter\n"
-	    "aish_cluster_queue_got_heard_total %llu\n",
+	    "aish_cluster_queue_got_heard_total %llu\n"
+	    "# HELP aish_cluster_deltas_heard_total Deltas of replies heard "
+	    "from the node that runs them (this one too).\n"
+	    "# TYPE aish_cluster_deltas_heard_total counter\n"
+	    "aish_cluster_deltas_heard_total %llu\n",
 	    (unsigned long long)__atomic_load_n(&cl->reconnects,
 	    __ATOMIC_RELAXED),
 	    (unsigned long long)__atomic_load_n(&cl->disconnects,
@@ -564,7 +625,8 @@ rh_cluster_metrics_text(struct rh_server *srv)
 	    __ATOMIC_RELAXED),
 	    (unsigned long long)cl->queued,
 	    (unsigned long long)cl->got_told,
-	    (unsigned long long)cl->got_heard);
+	    (unsigned long long)cl->got_heard,
+	    (unsigned long long)cl->deltas_heard);
 }
 
 /* Stops the threads, then the connection; frees what is left. */
@@ -593,6 +655,9 @@ rh_cluster_close(struct rh_server *srv)
 	if (cl->got != NULL)
 		natsSubscription_Unsubscribe(cl->got);
 	natsSubscription_Destroy(cl->got);
+	if (cl->deltas != NULL)
+		natsSubscription_Unsubscribe(cl->deltas);
+	natsSubscription_Destroy(cl->deltas);
 	natsSubscription_Destroy(cl->pull);
 	kvStore_Destroy(cl->writes);
 	jsCtx_Destroy(cl->js);

@@ -22,6 +22,8 @@
 #define RH_CL_LIVE_SUBJECTS	"aish.live.>"	/* RePublish of REPLIES */
 #define RH_CL_GOT_PREFIX	"aish.got."	/* core: a queued reply got */
 #define RH_CL_GOT_SUBJECTS	"aish.got.>"
+#define RH_CL_DELTA_PREFIX	"aish.delta."	/* core: a reply's deltas */
+#define RH_CL_DELTA_SUBJECTS	"aish.delta.>"
 #define RH_CL_WRITES		"AISH_WRITES"	/* KV: accepted write ids */
 #define RH_CL_SOCKETS		"AISH_SOCKETS"	/* KV: sockets and groups */
 #define RH_CL_CONSUMER		"rhetor"	/* the shared pull consumer */
@@ -66,8 +68,10 @@ enum rh_cl_kind {
 	RH_CL_CHANGE,		/* loop -> store: change AISH_SOCKETS */
 	RH_CL_CHANGED,		/* store -> loop: the change's answer */
 	RH_CL_GOT,		/* loop -> store: say a queued reply was got */
-	RH_CL_GOT_HEARD		/* nats.c -> loop: another node's reader got
+	RH_CL_GOT_HEARD,	/* nats.c -> loop: another node's reader got
 				 * a queued reply */
+	RH_CL_DELTA,		/* loop -> store: say a delta of a reply */
+	RH_CL_DELTA_HEARD	/* nats.c -> loop: a delta, from any node */
 };
 
 struct rh_cl_write;
@@ -147,6 +151,7 @@ struct rh_cluster {
 						 * change waits, loop only */
 	natsSubscription	*live;
 	natsSubscription	*got;		/* RH_CL_GOT_SUBJECTS */
+	natsSubscription	*deltas;	/* RH_CL_DELTA_SUBJECTS */
 	natsSubscription	*pull;
 	int			 replicas;
 	pthread_mutex_t		 mu;
@@ -182,6 +187,7 @@ struct rh_cluster {
 	uint64_t		 queued;		/* loop only */
 	uint64_t		 got_told;		/* loop only */
 	uint64_t		 got_heard;		/* loop only */
+	uint64_t		 deltas_heard;		/* loop only */
 	uint64_t		 handoff_max;	/* deepest to_loop seen */
 };
 
@@ -192,6 +198,18 @@ void	rh_cl_to_store(struct rh_cluster *cl, struct rh_cl_item *it);
 void	rh_cl_item_free(struct rh_cl_item *it);
 /* A socket id in a subject: '.' becomes '~' (never in an id). */
 void	rh_cl_subject_token(char *dst, size_t len, const char *id);
+/* Reads "<prefix><origin>.<ai>" back into both socket ids (ai NULL: only
+ * the origin); 0, or -1 when the subject is not one. */
+int	rh_cl_subject_ids(const char *subject, const char *prefix,
+	    char *origin, size_t olen, char *ai, size_t alen);
+/* Store thread: publishes each core message of a chain (subject, frame;
+ * GOT and DELTA items), at most once. */
+void	rh_cl_store_core(struct rh_cluster *cl, struct rh_cl_item *first);
+/* The deltas of the cluster's replies (cluster-delta.c): heard from
+ * every node (at open; 0, or -1 after logging), and sent to the
+ * readers here. */
+int	rh_cl_delta_open(struct rh_cluster *cl);
+void	rh_cl_loop_delta(struct rh_cluster *cl, struct rh_cl_item *it);
 /* The store thread's work (cluster-accept.c, cluster-run.c): a chain of
  * writes (linked by next), a chain of final frames. */
 void	rh_cl_store_accepts(struct rh_cluster *cl, struct rh_cl_item *first);
@@ -256,7 +274,6 @@ void	rh_cl_history_heard(struct rh_cluster *cl, cJSON *frame, int64_t seq);
 int	rh_cl_queue_open(struct rh_cluster *cl);
 int	rh_cl_queue_heard(struct rh_cluster *cl, const char *origin,
 	    const char *json, int64_t seq);
-void	rh_cl_store_got(struct rh_cluster *cl, struct rh_cl_item *first);
 void	rh_cl_loop_got(struct rh_cluster *cl, struct rh_cl_item *it);
 /* Loop: a change of the bucket heard by the watch thread. */
 void	rh_cl_loop_entry(struct rh_cluster *cl, struct rh_cl_item *it);

@@ -27,28 +27,14 @@
  * not sent (and logged). */
 #define RH_CL_FILL_MAX	4096
 
-/* Reads "<prefix><origin>.<ai>" back into the origin's socket id: the
- * live copy's subject is "aish.live.…", the stored frame's
- * "aish.reply.…". */
+/* Reads the origin's socket id from the subject of a live copy
+ * ("aish.live.<origin>.<ai>") or of a stored frame ("aish.reply.…"). */
 static int
 origin_of(const char *subject, char *dst, size_t len)
 {
-	const char	*p, *dot;
-	size_t		 i, n;
-
-	if (strncmp(subject, "aish.live.", strlen("aish.live.")) == 0)
-		p = subject + strlen("aish.live.");
-	else if (strncmp(subject, "aish.reply.", strlen("aish.reply.")) == 0)
-		p = subject + strlen("aish.reply.");
-	else
-		return -1;
-	if ((dot = strchr(p, '.')) == NULL || (n = (size_t)(dot - p)) == 0 ||
-	    n >= len)
-		return -1;
-	for (i = 0; i < n; i++)
-		dst[i] = p[i] == '~' ? '.' : p[i];
-	dst[n] = '\0';
-	return 0;
+	if (rh_cl_subject_ids(subject, "aish.live.", dst, len, NULL, 0) == 0)
+		return 0;
+	return rh_cl_subject_ids(subject, "aish.reply.", dst, len, NULL, 0);
 }
 
 /* The seq of a frame: the live copy's Nats-Sequence header, or the

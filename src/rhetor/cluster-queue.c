@@ -94,32 +94,6 @@ rh_cluster_queue_got(struct rh_server *srv, const char *socket_id,
 	rh_cl_to_store(cl, it);
 }
 
-/* Store thread: says each reply of the chain got (core messages: one
- * not heard leaves a copy of the reply queued on a node, sent again
- * with its seq, never a reply lost). */
-void
-rh_cl_store_got(struct rh_cluster *cl, struct rh_cl_item *first)
-{
-	struct rh_cl_item	*it, *next;
-	natsStatus		 s, failed = NATS_OK;
-	int			 lost = 0;
-
-	for (it = first; it != NULL; it = next) {
-		next = it->next;
-		s = natsConnection_PublishString(cl->nc, it->subject,
-		    it->frame);
-		if (s != NATS_OK) {
-			failed = s;
-			lost++;
-		}
-		rh_cl_item_free(it);
-	}
-	if (lost > 0)
-		rh_log("cluster: %d replies got here could not be said to the "
-		    "other nodes (they stay queued there): %s", lost,
-		    rh_cl_why(failed));
-}
-
 /* Reads "aish.got.<socket>" back into the socket's id. */
 static int
 socket_of(const char *subject, char *dst, size_t len)

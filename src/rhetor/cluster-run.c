@@ -171,13 +171,6 @@ rh_cl_loop_job(struct rh_cluster *cl, struct rh_cl_item *it)
 		job_complete(cl, job);
 }
 
-/* Deltas are not carried across nodes yet: the final frame holds the
- * whole text (doc/cluster.md). */
-void
-rh_cluster_job_delta(struct rh_job *job, const char *text, size_t len)
-{
-}
-
 /* The final frame of a job, without its seq (the stream gives it). */
 static char *
 final_frame(const struct rh_job *job, const char *ai_name, const char *text,
